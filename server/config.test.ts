@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('applies defaults for a development machine', () => {
+    const config = loadConfig({}, '/srv/parley');
+    expect(config.nodeEnv).toBe('development');
+    expect(config.port).toBe(3000);
+    expect(config.publicOrigin).toBe('http://localhost:3000');
+    expect(config.clientDir).toBe('/srv/parley/dist/client');
+    expect(config.logFormat).toBe('pretty');
+  });
+
+  it('logs JSON in production', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }, '/').logFormat).toBe('json');
+  });
+
+  it('names every bad variable at once', () => {
+    const attempt = () =>
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'postgres://x/y', TRUSTED_PROXIES: 'nginx' }, '/');
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/PORT/);
+    expect(attempt).toThrow(/DATABASE_URL/);
+    expect(attempt).toThrow(/TRUSTED_PROXIES/);
+  });
+
+  it('rejects a public origin with a path', () => {
+    expect(() => loadConfig({ PUBLIC_ORIGIN: 'https://example.org/app' }, '/')).toThrow(
+      /PUBLIC_ORIGIN/,
+    );
+  });
+
+  it('rejects a database name that could break out of an identifier', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://root@h/db`; drop' }, '/')).toThrow(
+      /DATABASE_URL/,
+    );
+  });
+});

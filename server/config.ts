@@ -1,0 +1,88 @@
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { LogLevel } from './logger.js';
+
+/**
+ * Configuration, parsed and validated once at start from the environment. Only the
+ * composition root (main.ts) passes process.env here; everything else receives a Config.
+ */
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  databaseUrl: string;
+  /** The exact origin users reach (scheme, host, port): WebAuthn and CSRF checks use it. */
+  publicOrigin: string;
+  /** Addresses of the reverse proxy whose X-Forwarded-* headers are believed. */
+  trustedProxies: string[];
+  logFormat: 'json' | 'pretty';
+  logLevel: LogLevel;
+  clientDir: string;
+  migrationsDir: string;
+  /** Largest request body accepted, in bytes. */
+  bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const mysqlUrl = z
+  .string()
+  .url()
+  .refine((value) => value.startsWith('mysql://'), 'must be a mysql:// URL')
+  .refine((value) => /^\/[A-Za-z0-9_]{1,64}$/.test(new URL(value).pathname), {
+    message: 'must name a database of letters, digits and underscores',
+  });
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: mysqlUrl.default('mysql://root@127.0.0.1:3306/parley'),
+  PUBLIC_ORIGIN: z
+    .string()
+    .url()
+    .refine((value) => new URL(value).origin === value, 'must be an origin: scheme://host[:port]')
+    .optional(),
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    )
+    .refine((items) => items.every((item) => isIP(item) !== 0), 'must be IP addresses'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  CLIENT_DIR: z.string().min(1).optional(),
+  MIGRATIONS_DIR: z.string().min(1).optional(),
+});
+
+/** Parses the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>, root: string): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`,
+    );
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    nodeEnv: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    publicOrigin: e.PUBLIC_ORIGIN ?? `http://localhost:${e.PORT}`,
+    trustedProxies: e.TRUSTED_PROXIES,
+    logFormat: e.LOG_FORMAT ?? (e.NODE_ENV === 'production' ? 'json' : 'pretty'),
+    logLevel: e.LOG_LEVEL,
+    clientDir: e.CLIENT_DIR ?? join(root, 'dist', 'client'),
+    migrationsDir: e.MIGRATIONS_DIR ?? join(root, 'db', 'migrations'),
+    bodyLimitBytes: 64 * 1024,
+  };
+}

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { createMemoryLogger, REDACTED, redact } from './logger.js';
+
+describe('logger', () => {
+  it('writes one JSON object per line with level and message', () => {
+    const logger = createMemoryLogger();
+    logger.info('request', { status: 200 });
+    expect(logger.lines).toHaveLength(1);
+    const line = JSON.parse(logger.lines[0] ?? '');
+    expect(line).toMatchObject({ level: 'info', msg: 'request', status: 200 });
+  });
+
+  it('redacts secret-looking fields at any depth', () => {
+    const out = redact({ password: 'hunter22', nested: { sessionToken: 'abc', ok: 1 } });
+    expect(out).toEqual({ password: REDACTED, nested: { sessionToken: REDACTED, ok: 1 } });
+  });
+
+  it('drops lines below the configured level', () => {
+    const logger = createMemoryLogger('warn');
+    logger.info('quiet');
+    logger.error('loud');
+    expect(logger.lines).toHaveLength(1);
+  });
+});

@@ -1,0 +1,45 @@
+import { defineConfig } from 'vitest/config';
+
+// Three kinds of test, one runner:
+// - unit: pure modules, tests beside the code;
+// - integration: the server built in-process against a real MySQL-compatible database;
+// - browser: Debian's Chromium driven by playwright-core against a real running app.
+export default defineConfig({
+  test: {
+    // The machine has 2 cores; browser and database tests are heavy.
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['server/**/*.test.ts', 'client/src/**/*.test.ts', 'scripts/**/*.test.ts'],
+          exclude: ['server/test/**', 'node_modules/**', 'dist/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['server/test/**/*.test.ts'],
+          globalSetup: ['server/test/support/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['client/test/**/*.test.ts'],
+          globalSetup: [
+            'server/test/support/global-setup.ts',
+            'client/test/support/global-setup.ts',
+          ],
+          // Each file starts its own Chromium; one file at a time keeps the 2 cores responsive.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
