@@ -12,6 +12,8 @@ export interface Config {
   host: string;
   port: number;
   databaseUrl: string;
+  /** A file holding the database password (Docker secrets style), merged into databaseUrl. */
+  databasePasswordFile: string | undefined;
   /** The exact origin users reach (scheme, host, port): WebAuthn and CSRF checks use it. */
   publicOrigin: string;
   /** Addresses of the reverse proxy whose X-Forwarded-* headers are believed. */
@@ -41,6 +43,7 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: mysqlUrl.default('mysql://root@127.0.0.1:3306/parley'),
+  DATABASE_PASSWORD_FILE: z.string().min(1).optional(),
   PUBLIC_ORIGIN: z
     .string()
     .url()
@@ -77,6 +80,7 @@ export function loadConfig(env: Record<string, string | undefined>, root: string
     host: e.HOST,
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
+    databasePasswordFile: e.DATABASE_PASSWORD_FILE,
     publicOrigin: e.PUBLIC_ORIGIN ?? `http://localhost:${e.PORT}`,
     trustedProxies: e.TRUSTED_PROXIES,
     logFormat: e.LOG_FORMAT ?? (e.NODE_ENV === 'production' ? 'json' : 'pretty'),

@@ -1,0 +1,73 @@
+import { css, html, LitElement } from 'lit';
+import { isInAppLink, matchRoute, type Route } from './router.js';
+import './pages/landing-page.js';
+import './pages/not-found-page.js';
+
+/** <parley-app>: the application shell. It owns the URL and renders the page it names. */
+export class ParleyApp extends LitElement {
+  static override properties = { route: { state: true } };
+  declare route: Route;
+
+  static override styles = css`
+    :host {
+      display: block;
+      min-height: 100vh;
+    }
+  `;
+
+  constructor() {
+    super();
+    this.route = matchRoute(window.location.pathname);
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('popstate', this.onPopState);
+    document.addEventListener('click', this.onClick);
+  }
+
+  override disconnectedCallback(): void {
+    window.removeEventListener('popstate', this.onPopState);
+    document.removeEventListener('click', this.onClick);
+    super.disconnectedCallback();
+  }
+
+  navigate(path: string): void {
+    window.history.pushState({}, '', path);
+    this.route = matchRoute(path);
+  }
+
+  private onPopState = () => {
+    this.route = matchRoute(window.location.pathname);
+  };
+
+  private onClick = (event: MouseEvent) => {
+    if (
+      event.defaultPrevented ||
+      event.button !== 0 ||
+      event.metaKey ||
+      event.ctrlKey ||
+      event.shiftKey
+    )
+      return;
+    const anchor = event
+      .composedPath()
+      .find((node): node is HTMLAnchorElement => node instanceof HTMLAnchorElement);
+    if (!anchor || anchor.target || anchor.hasAttribute('download')) return;
+    const url = new URL(anchor.href);
+    if (!isInAppLink(url, window.location.origin)) return;
+    event.preventDefault();
+    this.navigate(url.pathname + url.search);
+  };
+
+  override render() {
+    switch (this.route.page) {
+      case 'landing':
+        return html`<parley-landing-page></parley-landing-page>`;
+      default:
+        return html`<parley-not-found-page .path=${this.route.path}></parley-not-found-page>`;
+    }
+  }
+}
+
+customElements.define('parley-app', ParleyApp);

@@ -1,0 +1,76 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningApp, startAppServer } from './support/app-server.js';
+import { launchChromium, watchProblems } from './support/browser.js';
+
+let app: RunningApp;
+let browser: Browser;
+
+beforeAll(async () => {
+  [app, browser] = await Promise.all([startAppServer(), launchChromium()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+describe('landing page in Chromium', () => {
+  it('renders with no console error and no CSP violation', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const problems = await watchProblems(context, page);
+    const response = await page.goto(app.url);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-security-policy']).toContain("default-src 'self'");
+    await expect.poll(() => page.locator('parley-landing-page h1').textContent()).toBe('Parley');
+    expect(await page.title()).toBe('Parley');
+    expect(
+      await page.locator('parley-landing-page').getByText('End-to-end encrypted').isVisible(),
+    ).toBe(true);
+    expect(problems.pageErrors).toEqual([]);
+    expect(problems.consoleErrors).toEqual([]);
+    expect(await problems.cspViolations()).toEqual([]);
+    await context.close();
+  });
+
+  it('routes an unknown page to the not-found page, and links back', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${app.url}/no-such-page`);
+    await expect
+      .poll(() => page.locator('parley-not-found-page h1').textContent())
+      .toBe('Page not found');
+    await page.locator('parley-not-found-page a').click();
+    await expect.poll(() => page.locator('parley-landing-page h1').textContent()).toBe('Parley');
+    expect(new URL(page.url()).pathname).toBe('/');
+    await context.close();
+  });
+
+  it('opens the live channel WebSocket and gets a pong', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(app.url);
+    const reply = await page.evaluate(
+      () =>
+        new Promise<string[]>((resolve, reject) => {
+          const frames: string[] = [];
+          const socket = new WebSocket(`${location.origin.replace('http', 'ws')}/api/ws`);
+          socket.onopen = () => {
+            socket.send('not json');
+            socket.send(JSON.stringify({ type: 'ping', id: 'p1' }));
+          };
+          socket.onmessage = (event) => {
+            frames.push(String(event.data));
+            if (frames.length === 3) {
+              socket.close();
+              resolve(frames);
+            }
+          };
+          socket.onerror = () => reject(new Error('websocket failed'));
+        }),
+    );
+    expect(reply.map((frame) => JSON.parse(frame).type)).toEqual(['hello', 'error', 'pong']);
+    await context.close();
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * The real app, built in-process as main.ts builds it, served on a free loopback port with
+ * WebSockets, against a throwaway database. For browser tests.
+ */
+import type { AddressInfo } from 'node:net';
+import { serve, upgradeWebSocket } from '@hono/node-server';
+import { WebSocketServer } from 'ws';
+import type { AppDeps } from '../../../server/app.js';
+import type { Config } from '../../../server/config.js';
+import { MAX_FRAME_BYTES } from '../../../server/routes/live-channel.js';
+import { buildTestApp } from '../../../server/test/support/test-app.js';
+import {
+  createTestDatabase,
+  type TestDatabase,
+} from '../../../server/test/support/test-database.js';
+
+export interface RunningApp {
+  url: string;
+  testDb: TestDatabase;
+  logger: ReturnType<typeof buildTestApp>['logger'];
+  stop(): Promise<void>;
+}
+
+export async function startAppServer(
+  overrides: Partial<Omit<AppDeps, 'database' | 'config' | 'upgradeWebSocket'>> & {
+    config?: Partial<Config>;
+  } = {},
+): Promise<RunningApp> {
+  const testDb = await createTestDatabase();
+  const webSockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  let built: ReturnType<typeof buildTestApp> | undefined;
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const started = serve(
+      {
+        fetch: (request, env) => built!.app.fetch(request, env),
+        port: 0,
+        hostname: '127.0.0.1',
+        websocket: { server: webSockets },
+      },
+      () => resolve(started),
+    );
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  built = buildTestApp(testDb.database, {
+    ...overrides,
+    upgradeWebSocket,
+    config: { publicOrigin: url, port, ...overrides.config },
+  });
+  return {
+    url,
+    testDb,
+    logger: built.logger,
+    async stop() {
+      for (const client of webSockets.clients) client.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await testDb.drop();
+    },
+  };
+}

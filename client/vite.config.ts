@@ -1,0 +1,25 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+const apiTarget = process.env.PARLEY_API ?? 'http://127.0.0.1:3000';
+
+export default defineConfig({
+  root,
+  publicDir: 'public',
+  build: {
+    outDir: '../dist/client',
+    emptyOutDir: true,
+    target: 'es2022',
+    // The CSP forbids inline code: keep every script and style in its own file.
+    assetsInlineLimit: 0,
+    modulePreload: { polyfill: false },
+    sourcemap: true,
+  },
+  server: {
+    proxy: {
+      '/api': { target: apiTarget, ws: true },
+      '/healthz': apiTarget,
+    },
+  },
+});

@@ -1,0 +1,82 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Database } from './db/client.js';
+import { clientAppRoutes } from './http/client-app.js';
+import { resolveClientIp } from './http/client-ip.js';
+import { createErrorHandler, errorResponse, notFoundHandler } from './http/errors.js';
+import { requestLog } from './http/request-log.js';
+import { securityHeaders } from './http/security-headers.js';
+import type { Logger } from './logger.js';
+import type { RandomSource } from './random.js';
+import { cspReportRoutes } from './routes/csp-reports.js';
+import { healthRoutes } from './routes/health.js';
+import { liveChannelRoutes, type UpgradeWebSocket } from './routes/live-channel.js';
+
+/** Everything the app needs from the outside world, passed in so tests can build it in-process. */
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  clock: Clock;
+  random: RandomSource;
+  logger: Logger;
+  /** The WebSocket upgrade helper of the Node server; absent in in-process tests. */
+  upgradeWebSocket?: UpgradeWebSocket;
+}
+
+export type AppEnv = {
+  Variables: { clientIp: string; requestId: string };
+  Bindings: { incoming?: { socket?: { remoteAddress?: string } } };
+};
+
+export function createApp(deps: AppDeps) {
+  const { config, logger, clock } = deps;
+  const app = new Hono<AppEnv>();
+
+  app.use(
+    '*',
+    requestId({ generator: () => Buffer.from(deps.random.bytes(12)).toString('base64url') }),
+  );
+  app.use('*', async (c, next) => {
+    c.set(
+      'clientIp',
+      resolveClientIp(
+        c.env?.incoming?.socket?.remoteAddress,
+        c.req.header('x-forwarded-for'),
+        config.trustedProxies,
+      ),
+    );
+    await next();
+  });
+  app.use('*', requestLog(logger, clock));
+  app.use('*', securityHeaders());
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: config.bodyLimitBytes,
+      onError: (c) =>
+        errorResponse(
+          c,
+          413,
+          'body_too_large',
+          `Request bodies are limited to ${config.bodyLimitBytes} bytes`,
+        ),
+    }),
+  );
+
+  app.route('/', healthRoutes(deps.database));
+  app.route('/', cspReportRoutes(logger));
+  if (deps.upgradeWebSocket) {
+    app.route('/', liveChannelRoutes({ upgradeWebSocket: deps.upgradeWebSocket, logger }));
+  }
+  app.all('/api/*', (c) => notFoundHandler(c));
+  app.route('/', clientAppRoutes(config.clientDir));
+
+  app.onError(createErrorHandler(logger));
+  app.notFound(notFoundHandler);
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

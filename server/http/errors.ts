@@ -1,0 +1,88 @@
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Logger } from '../logger.js';
+
+/**
+ * A failure the client caused or can act on: answered with its status and a stable code.
+ * Anything else thrown is a bug and becomes a generic 500 carrying only a request id.
+ */
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; requestId?: string; details?: Record<string, unknown> };
+}
+
+export function errorResponse(
+  c: Context,
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+  details?: Record<string, unknown>,
+) {
+  const body: ErrorBody = { error: { code, message, ...(details ? { details } : {}) } };
+  return c.json(body, status);
+}
+
+/** Codes for the HTTPExceptions Hono's own middleware throws. */
+function codeForStatus(status: number): string {
+  switch (status) {
+    case 400:
+      return 'bad_request';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 405:
+      return 'method_not_allowed';
+    case 413:
+      return 'body_too_large';
+    case 415:
+      return 'unsupported_media_type';
+    case 429:
+      return 'rate_limited';
+    default:
+      return 'request_failed';
+  }
+}
+
+export function createErrorHandler(logger: Logger): ErrorHandler {
+  return (error, c) => {
+    if (error instanceof HttpError) {
+      return errorResponse(c, error.status, error.code, error.message, error.details);
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      return errorResponse(c, error.status, codeForStatus(error.status), error.message);
+    }
+    const requestId = c.get('requestId') as string | undefined;
+    logger.error('unhandled error', {
+      requestId,
+      method: c.req.method,
+      path: c.req.path,
+      error,
+    });
+    const body: ErrorBody = {
+      error: {
+        code: 'internal',
+        message: 'Internal server error',
+        ...(requestId ? { requestId } : {}),
+      },
+    };
+    return c.json(body, 500);
+  };
+}
+
+export const notFoundHandler: NotFoundHandler = (c) =>
+  errorResponse(c, 404, 'not_found', `No route for ${c.req.method} ${c.req.path}`);

@@ -1,0 +1,91 @@
+/**
+ * The composition root: the only code that reads the environment. It loads the configuration,
+ * prepares the database, builds the app from its dependencies and serves it.
+ */
+import { serve, upgradeWebSocket } from '@hono/node-server';
+import { WebSocketServer } from 'ws';
+import { createApp } from './app.js';
+import { systemClock } from './clock.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createDatabase } from './db/client.js';
+import { ensureDatabase, migrateDatabase } from './db/migrate.js';
+import { createLogger } from './logger.js';
+import { packageRoot } from './paths.js';
+import { systemRandom } from './random.js';
+import { MAX_FRAME_BYTES } from './routes/live-channel.js';
+import { databaseUrlWithPasswordFile } from './secrets.js';
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(process.env, packageRoot());
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+}
+
+const logger = createLogger({ format: config.logFormat, level: config.logLevel });
+const databaseUrl = databaseUrlWithPasswordFile(config);
+
+await retry(() => ensureDatabase(databaseUrl), 'database', 30);
+await migrateDatabase(databaseUrl, config.migrationsDir);
+logger.info('migrations applied');
+
+const database = createDatabase(databaseUrl);
+const app = createApp({
+  config,
+  database,
+  clock: systemClock,
+  random: systemRandom,
+  logger,
+  upgradeWebSocket,
+});
+
+const webSockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+const server = serve(
+  { fetch: app.fetch, port: config.port, hostname: config.host, websocket: { server: webSockets } },
+  (info) =>
+    logger.info('listening', {
+      url: `http://${info.address}:${info.port}`,
+      publicOrigin: config.publicOrigin,
+    }),
+);
+
+// WebSocket pings every 25 s keep proxies (nginx closes idle sockets after 60 s) from dropping
+// the live channel. Pings are not user activity and never extend a session.
+export const WEBSOCKET_PING_INTERVAL_MS = 25_000;
+const heartbeat = setInterval(() => {
+  for (const client of webSockets.clients) client.ping();
+}, WEBSOCKET_PING_INTERVAL_MS);
+heartbeat.unref();
+
+let stopping = false;
+const shutdown = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  logger.info('shutting down', { signal });
+  for (const client of webSockets.clients) client.close(1001, 'server shutting down');
+  server.close(async () => {
+    await database.close();
+    process.exit(0);
+  });
+  setTimeout(() => process.exit(0), 5_000).unref();
+};
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+
+/** Waits for a dependency that may still be starting (the database in compose). */
+async function retry(action: () => Promise<void>, what: string, attempts: number): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await action();
+      return;
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      logger.warn(`waiting for ${what}`, {
+        attempt,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}

@@ -1,0 +1,12 @@
+import { Hono } from 'hono';
+import type { Database } from '../db/client.js';
+import { errorResponse } from '../http/errors.js';
+
+/** GET /healthz: 200 only while the database answers, else 503 (for load balancers, compose). */
+export function healthRoutes(database: Pick<Database, 'ping'>) {
+  return new Hono().get('/healthz', async (c) => {
+    c.header('Cache-Control', 'no-store');
+    if (await database.ping()) return c.json({ status: 'ok' });
+    return errorResponse(c, 503, 'database_unavailable', 'The database does not answer');
+  });
+}

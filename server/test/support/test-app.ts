@@ -1,0 +1,30 @@
+import { type AppDeps, createApp } from '../../app.js';
+import { systemClock } from '../../clock.js';
+import { type Config, loadConfig } from '../../config.js';
+import type { Database } from '../../db/client.js';
+import { createMemoryLogger } from '../../logger.js';
+import { packageRoot } from '../../paths.js';
+import { systemRandom } from '../../random.js';
+
+/** The test configuration: the defaults of a development machine, overridable per test. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'debug' }, packageRoot()), ...overrides };
+}
+
+/** Builds the app in-process, as main.ts does, with a memory logger to inspect. */
+export function buildTestApp(
+  database: Database,
+  overrides: Partial<Omit<AppDeps, 'database' | 'config'>> & { config?: Partial<Config> } = {},
+) {
+  const logger = createMemoryLogger();
+  const { config, ...rest } = overrides;
+  const deps: AppDeps = {
+    config: testConfig(config),
+    database,
+    clock: systemClock,
+    random: systemRandom,
+    logger,
+    ...rest,
+  };
+  return { app: createApp(deps), logger, deps };
+}
