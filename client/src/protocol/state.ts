@@ -1,0 +1,103 @@
+/**
+ * The persisted state of one conversation, as the keystore stores it (JSON, binary values in
+ * base64url), and the store interface the protocol is handed. The protocol never reaches for
+ * storage itself: every change goes through `ConversationStore.update`, which the keystore runs
+ * under a cross-tab lock.
+ */
+import { PROTOCOL_VERSION } from './constants.js';
+
+/** Names a key epoch: the exchange that made the shared secret and the HKDF salt counter. */
+export interface EpochRef {
+  xid: string;
+  salt: number;
+}
+
+export interface StoredKeyPair {
+  /** base64url of the uncompressed P-384 point. */
+  publicKey: string;
+  /** base64url of the private scalar d. */
+  privateKey: string;
+}
+
+/** An offer we sent that has not been answered yet. */
+export interface PendingOffer {
+  xid: string;
+  keyPair: StoredKeyPair;
+  sentAt: number;
+}
+
+/** A completed ECDH exchange: both public keys and the shared secret. */
+export interface ExchangeRecord {
+  xid: string;
+  /** User id of the side that sent the offer. */
+  initiator: string;
+  ownKeyPair: StoredKeyPair;
+  peerPublicKey: string;
+  /** base64url of the 48-byte ECDH shared secret, kept to derive later epochs on refresh. */
+  sharedSecret: string;
+  completedAt: number;
+}
+
+export interface StoredDirectionKeys {
+  encryptionKey: string;
+  macKey: string;
+}
+
+/** The four keys of one epoch and the counters kept under them. */
+export interface EpochRecord {
+  xid: string;
+  salt: number;
+  /** self → peer */
+  send: StoredDirectionKeys;
+  /** peer → self */
+  receive: StoredDirectionKeys;
+  /** The last send counter (IV) reserved under this epoch; the next message uses reserved + 1. */
+  reserved: number;
+  /** High-water marks: the largest IV accepted under this epoch, per direction. */
+  accepted: { peer: number; own: number };
+  /** The peer's "last IV used" from its change message out of this epoch, once received. */
+  peerLastIv: number | null;
+  /** Whether a change message *into* this epoch was accepted, per sender (replay detection). */
+  changeAccepted: { peer: boolean; own: boolean };
+  createdAt: number;
+}
+
+export interface ConversationRecord {
+  v: typeof PROTOCOL_VERSION;
+  self: string;
+  peer: string;
+  /** The epoch new messages are encrypted under, or null before any exchange. */
+  current: EpochRef | null;
+  pending: PendingOffer | null;
+  exchanges: Record<string, ExchangeRecord>;
+  /** Keyed by epochKey(ref). Never pruned: history needs every epoch. */
+  epochs: Record<string, EpochRecord>;
+}
+
+/**
+ * What the protocol is handed instead of storage. `update` reads the record afresh, runs
+ * `step` on it (step mutates the record in place), then persists it — all under the
+ * conversation's cross-tab lock, so two tabs never interleave their read-modify-write.
+ */
+export interface ConversationStore {
+  update<T>(step: (record: ConversationRecord) => Promise<T>): Promise<T>;
+  /** A snapshot without the lock: for display only, never for a read-modify-write. */
+  read(): ConversationRecord;
+}
+
+export function emptyConversation(self: string, peer: string): ConversationRecord {
+  return {
+    v: PROTOCOL_VERSION,
+    self,
+    peer,
+    current: null,
+    pending: null,
+    exchanges: {},
+    epochs: {},
+  };
+}
+
+/** The storage key of an epoch: "<xid>.<salt>". */
+export function epochKey(ref: EpochRef): string {
+  return `${ref.xid}.${ref.salt}`;
+}
