@@ -24,6 +24,16 @@ export interface Config {
   migrationsDir: string;
   /** Largest request body accepted, in bytes. */
   bodyLimitBytes: number;
+  /**
+   * The file holding the password pepper (the HMAC key of password records), kept apart from the
+   * database and out of git. Created with 32 random bytes on first start when missing.
+   */
+  pepperFile: string;
+  /**
+   * The Have I Been Pwned range API (e.g. https://api.pwnedpasswords.com/range), queried with
+   * k-anonymity at sign-up; undefined when off (the default). The offline corpus always applies.
+   */
+  pwnedPasswordsApi: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -63,6 +73,15 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   CLIENT_DIR: z.string().min(1).optional(),
   MIGRATIONS_DIR: z.string().min(1).optional(),
+  PEPPER_FILE: z.string().min(1).optional(),
+  PWNED_PASSWORDS_API: z
+    .string()
+    .default('off')
+    .refine(
+      (value) => value === 'off' || /^https?:\/\/[^\s]+$/.test(value),
+      "must be 'off' or an http(s) URL of the range API",
+    )
+    .refine((value) => value === 'off' || URL.canParse(value), 'must be a valid URL'),
 });
 
 /** Parses the environment; throws a ConfigError naming every bad variable. */
@@ -88,5 +107,7 @@ export function loadConfig(env: Record<string, string | undefined>, root: string
     clientDir: e.CLIENT_DIR ?? join(root, 'dist', 'client'),
     migrationsDir: e.MIGRATIONS_DIR ?? join(root, 'db', 'migrations'),
     bodyLimitBytes: 64 * 1024,
+    pepperFile: e.PEPPER_FILE ?? join(root, 'secrets', 'pepper'),
+    pwnedPasswordsApi: e.PWNED_PASSWORDS_API === 'off' ? undefined : e.PWNED_PASSWORDS_API,
   };
 }
