@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { type AuthSettings, DEFAULT_AUTH_SETTINGS } from './auth/auth-settings.js';
 import type { LogLevel } from './logger.js';
 
 /**
@@ -34,6 +35,8 @@ export interface Config {
    * k-anonymity at sign-up; undefined when off (the default). The offline corpus always applies.
    */
   pwnedPasswordsApi: string | undefined;
+  /** Session timeouts, expiries, hash costs, rate limits (server/auth/auth-settings.ts). */
+  auth: AuthSettings;
 }
 
 export class ConfigError extends Error {
@@ -82,6 +85,8 @@ const envSchema = z.object({
       "must be 'off' or an http(s) URL of the range API",
     )
     .refine((value) => value === 'off' || URL.canParse(value), 'must be a valid URL'),
+  /** Predictable CAPTCHA answers for tests against a running server; refused in production. */
+  CAPTCHA_TEST_MODE: z.enum(['on', 'off']).default('off'),
 });
 
 /** Parses the environment; throws a ConfigError naming every bad variable. */
@@ -94,6 +99,11 @@ export function loadConfig(env: Record<string, string | undefined>, root: string
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
+  if (e.CAPTCHA_TEST_MODE === 'on' && e.NODE_ENV === 'production') {
+    throw new ConfigError(
+      'Invalid configuration:\n  CAPTCHA_TEST_MODE: must be off when NODE_ENV is production',
+    );
+  }
   return {
     nodeEnv: e.NODE_ENV,
     host: e.HOST,
@@ -109,5 +119,6 @@ export function loadConfig(env: Record<string, string | undefined>, root: string
     bodyLimitBytes: 64 * 1024,
     pepperFile: e.PEPPER_FILE ?? join(root, 'secrets', 'pepper'),
     pwnedPasswordsApi: e.PWNED_PASSWORDS_API === 'off' ? undefined : e.PWNED_PASSWORDS_API,
+    auth: { ...DEFAULT_AUTH_SETTINGS, captchaTestMode: e.CAPTCHA_TEST_MODE === 'on' },
   };
 }
