@@ -1,0 +1,29 @@
+/**
+ * A compact English word list for the password policy's dictionary check, taken from the
+ * dictionaries of @zxcvbn-ts/language-en (already a dependency, for the sign-up strength meter):
+ * common words, Wikipedia words, first and last names and small themed lists (months, planets,
+ * colours…), lower-case, letters only, at least 3 letters. About 150,000 words, built on first
+ * use (about 0.2 s) and kept for the life of the process.
+ */
+import { dictionary } from '@zxcvbn-ts/language-en';
+
+export const DICTIONARY_WORD_MIN_LENGTH = 3;
+
+let words: ReadonlySet<string> | undefined;
+
+/** True when `word` (already lower-case) is in the list. */
+export function isEnglishWord(word: string): boolean {
+  words ??= buildWordSet();
+  return words.has(word);
+}
+
+function buildWordSet(): ReadonlySet<string> {
+  const set = new Set<string>();
+  for (const list of Object.values(dictionary)) {
+    for (const entry of list) {
+      const word = entry.normalize('NFKC').toLowerCase();
+      if (word.length >= DICTIONARY_WORD_MIN_LENGTH && /^\p{L}+$/u.test(word)) set.add(word);
+    }
+  }
+  return set;
+}
