@@ -341,7 +341,7 @@ export function createConversation(options: ConversationOptions): Conversation {
     return { kind: 'keys-changed', by: change.from, epoch: newRef };
   };
 
-  const process = async (
+  const processMessage = async (
     record: ConversationRecord,
     wire: unknown,
     mode: Mode,
@@ -368,7 +368,7 @@ export function createConversation(options: ConversationOptions): Conversation {
   const receiveOnly = (wire: unknown, only?: ProtocolMessage['type']) =>
     store.update(async (record) => {
       checkRecord(record);
-      return process(record, wire, { kind: 'live' }, only);
+      return processMessage(record, wire, { kind: 'live' }, only);
     });
 
   return {
@@ -485,7 +485,7 @@ export function createConversation(options: ConversationOptions): Conversation {
         checkRecord(record);
         const mode: Mode = { kind: 'history', lastCounter: new Map(), changes: new Set() };
         const outcomes: ReceiveOutcome[] = [];
-        for (const wire of wires) outcomes.push(await process(record, wire, mode));
+        for (const wire of wires) outcomes.push(await processMessage(record, wire, mode));
         return outcomes;
       });
     },

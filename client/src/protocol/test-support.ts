@@ -3,9 +3,9 @@
  * it that way): parties over the real keystore and in-memory storage, a settable clock, and a
  * key exchange run to completion.
  */
-import { type Keystore, createKeystore } from '../keystore/keystore.js';
-import { type LockManagerLike, createMemoryLocks } from '../keystore/locks.js';
-import { type StorageLike, createMemoryStorage } from '../keystore/storage.js';
+import { createKeystore, type Keystore } from '../keystore/keystore.js';
+import { createMemoryLocks, type LockManagerLike } from '../keystore/locks.js';
+import { createMemoryStorage, type StorageLike } from '../keystore/storage.js';
 import { type Conversation, createConversation } from './conversation.js';
 import { type CryptoLog, silentCryptoLog } from './crypto-log.js';
 
