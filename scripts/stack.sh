@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# The compose stack without Docker, on a Debian machine, on loopback, in the background:
+#
+#   scripts/stack.sh up             start; returns once https://DOMAIN:HTTPS_PORT/healthz answers
+#   scripts/stack.sh down [--purge] stop exactly what `up` started; --purge also drops the stack's
+#                                   database (when on a shared server) and deletes its state folder
+#   scripts/stack.sh status         say what runs
+#
+# The parts are the same as in docker-compose.yaml: a MySQL-compatible server (the one at
+# 127.0.0.1:3306 if it answers, else a private mariadbd), the built app started with the
+# production command (`npm start`, NODE_ENV=production), Debian's nginx with the same
+# nginx/nginx.conf.template (rendered by nginx/render.sh), and the CA, certificate and pepper
+# from scripts/init-stack.sh. An operator's CA in ca/ca.crt + ca/ca.key is used when present.
+#
+# Settings (environment, else .env, else .env.example): DOMAIN, HTTPS_PORT, HTTP_PORT.
+# STACK_DIR         state folder (default .tmp/stack): certificates, secrets, logs, pids
+# STACK_APP_PORT    the app's loopback port (default: a free one)
+# STACK_DATABASE_URL  the app's full database URL (default: database STACK_DATABASE_NAME,
+#                   default parley_stack, on DATABASE_URL's server, else 127.0.0.1:3306, else a
+#                   private mariadbd in STACK_DIR)
+# Every other environment variable reaches the app (e.g. LOG_LEVEL, CAPTCHA_TEST_MODE).
+set -euo pipefail
+export LC_ALL=C
+root=$(cd "$(dirname "$0")/.." && pwd)
+scripts=$root/scripts
+
+command=${1:-}
+purge=0
+[ "${2:-}" = --purge ] && purge=1
+state=${STACK_DIR:-$root/.tmp/stack}
+mkdir -p "$state"
+state=$(cd "$state" && pwd)
+
+say() { echo "stack: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+find_bin() {
+  local candidate
+  for candidate in "$@"; do
+    if command -v "$candidate" >/dev/null 2>&1; then command -v "$candidate"; return 0; fi
+    [ -x "/usr/sbin/$candidate" ] && { echo "/usr/sbin/$candidate"; return 0; }
+  done
+  return 1
+}
+
+# KEY=VALUE from .env, else .env.example; the environment wins. Only known keys are read.
+load_settings() {
+  local file=$root/.env key value
+  [ -f "$file" ] || file=$root/.env.example
+  if [ -f "$file" ]; then
+    while IFS='=' read -r key value; do
+      case "$key" in
+        DOMAIN | HTTPS_PORT | HTTP_PORT)
+          [ -n "${!key:-}" ] || printf -v "$key" '%s' "$value" ;;
+      esac
+    done < <(grep -E '^[A-Z_]+=' "$file")
+  fi
+  DOMAIN=${DOMAIN:-group-10.comp3334.xavier2dc.fr}
+  HTTPS_PORT=${HTTPS_PORT:-8443}
+  HTTP_PORT=${HTTP_PORT:-8080}
+}
+
+# Is a process we recorded still the one we started? (A pid may be reused after a reboot.)
+alive() {
+  local pid=$1 name=$2
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q "$name" "/proc/$pid/cmdline" 2>/dev/null
+}
+
+stop_pid() {
+  local pid=$1 target=$2
+  kill -TERM "$target" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "$target" 2>/dev/null || true
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+down() {
+  local pid
+  if [ -f "$state/nginx/run/nginx.pid" ]; then
+    pid=$(cat "$state/nginx/run/nginx.pid")
+    if alive "$pid" nginx; then say "stopping nginx ($pid)"; stop_pid "$pid" "$pid"; fi
+    rm -f "$state/nginx/run/nginx.pid"
+  fi
+  if [ -f "$state/app.pid" ]; then
+    pid=$(cat "$state/app.pid")
+    # The app runs in its own session: its process group holds npm and node, nothing else.
+    if alive "$pid" npm; then say "stopping the app (process group $pid)"; stop_pid "$pid" "-$pid"; fi
+    rm -f "$state/app.pid"
+  fi
+  if [ -f "$state/mariadb/mysqld.pid" ]; then
+    say "stopping the private mariadbd"
+    bash "$scripts/mariadb-private.sh" stop "$state/mariadb"
+  fi
+  if [ "$purge" = 1 ]; then
+    if [ -f "$state/database-created" ]; then
+      node "$scripts/stack-probe.mjs" db-drop "$(cat "$state/database-created")" \
+        || say "could not drop the stack's database"
+    fi
+    rm -rf "$state"
+    say "purged $state"
+  fi
+}
+
+status() {
+  local running=0
+  [ -f "$state/nginx/run/nginx.pid" ] && alive "$(cat "$state/nginx/run/nginx.pid")" nginx && { echo "nginx: running"; running=1; }
+  [ -f "$state/app.pid" ] && alive "$(cat "$state/app.pid")" npm && { echo "app: running"; running=1; }
+  [ -f "$state/mariadb/mysqld.pid" ] && kill -0 "$(cat "$state/mariadb/mysqld.pid")" 2>/dev/null && echo "private mariadbd: running"
+  [ "$running" = 1 ]
+}
+
+up() {
+  load_settings
+  if status >/dev/null; then die "already up in $state (scripts/stack.sh down first)"; fi
+  for port in "$HTTPS_PORT" "$HTTP_PORT"; do
+    port_in_use "$port" && die "port $port on 127.0.0.1 is in use (another stack? set HTTPS_PORT/HTTP_PORT)"
+  done
+
+  bash "$scripts/install-system-deps.sh"
+  nginx=$(find_bin nginx) || die "nginx not found"
+  [ -d "$root/node_modules" ] || (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+  if [ -n "${STACK_BUILD:-}" ] || [ ! -f "$root/dist/server/main.js" ] || [ ! -f "$root/dist/client/index.html" ]; then
+    say "building the app"
+    (cd "$root" && npm run --silent build)
+  fi
+
+  # From here on, a failure stops whatever was started.
+  trap 'say "start failed; stopping what was started"; purge=0; down' ERR
+
+  # 1. The database.
+  local database_url server
+  if [ -n "${STACK_DATABASE_URL:-}" ]; then
+    database_url=$STACK_DATABASE_URL
+  else
+    if [ -n "${DATABASE_URL:-}" ]; then
+      server=$(node -e 'const u = new URL(process.argv[1]); u.pathname = "/"; console.log(u.toString())' "$DATABASE_URL")
+    elif node "$scripts/stack-probe.mjs" db-ping mysql://root@127.0.0.1:3306/ 2>/dev/null; then
+      server=mysql://root@127.0.0.1:3306/
+    else
+      local db_port
+      db_port=$(node "$scripts/stack-probe.mjs" free-port)
+      say "no MySQL-compatible server on 127.0.0.1:3306: starting a private mariadbd on port $db_port"
+      bash "$scripts/mariadb-private.sh" start "$state/mariadb" "$db_port"
+      server=mysql://root@127.0.0.1:$db_port/
+    fi
+    database_url=${server%/}/${STACK_DATABASE_NAME:-parley_stack}
+    echo "$database_url" >"$state/database-created"
+  fi
+
+  # 2. Certificates and the pepper: the same script as compose's init service.
+  DOMAIN=$DOMAIN CA_DIR=$state/ca GIVEN_CA_DIR=$root/ca TLS_DIR=$state/tls \
+    APP_SECRETS_DIR=$state/secrets bash "$scripts/init-stack.sh" >"$state/init.log"
+  local ca_cert=$state/ca/ca.crt
+  [ -f "$root/ca/ca.key" ] && ca_cert=$root/ca/ca.crt
+
+  # 3. The app, with the production start command, in its own session (so `down` can stop
+  # npm and node together, and nothing else).
+  local app_port=${STACK_APP_PORT:-$(node "$scripts/stack-probe.mjs" free-port)}
+  (
+    cd "$root"
+    export NODE_ENV=production HOST=127.0.0.1 PORT=$app_port DATABASE_URL=$database_url \
+      PUBLIC_ORIGIN=https://$DOMAIN:$HTTPS_PORT TRUSTED_PROXIES=127.0.0.1 LOG_FORMAT=json \
+      PEPPER_FILE=$state/secrets/pepper
+    exec setsid npm start </dev/null >>"$state/app.log" 2>&1
+  ) &
+  echo $! >"$state/app.pid"
+  say "app starting on 127.0.0.1:$app_port (log: $state/app.log)"
+  if ! node "$scripts/stack-probe.mjs" wait-http "http://127.0.0.1:$app_port/healthz" 90; then
+    tail -n 20 "$state/app.log" >&2
+    false
+  fi
+
+  # 4. nginx with the same configuration as compose.
+  PARLEY_DOMAIN=$DOMAIN PARLEY_HTTPS_PORT=$HTTPS_PORT PARLEY_HTTP_PORT=$HTTP_PORT \
+    PARLEY_APP_UPSTREAM=127.0.0.1:$app_port PARLEY_TLS_CERT=$state/tls/server.crt \
+    PARLEY_TLS_KEY=$state/tls/server.key NGINX_LISTEN_ADDRESS=127.0.0.1 \
+    NGINX_RUNTIME_DIR=$state/nginx/run NGINX_LOG_DIR=$state/nginx/logs \
+    PATH=$PATH:$(dirname "$nginx") sh "$root/nginx/render.sh" "$state/nginx"
+  "$nginx" -q -t -p "$state/nginx" -c nginx.conf -e "$state/nginx/logs/error.log"
+  "$nginx" -p "$state/nginx" -c nginx.conf -e "$state/nginx/logs/error.log"
+
+  local url=https://$DOMAIN:$HTTPS_PORT/
+  if ! node "$scripts/stack-probe.mjs" wait-http "${url}healthz" 30 "$ca_cert"; then
+    tail -n 20 "$state/nginx/logs/error.log" >&2
+    false
+  fi
+  trap - ERR
+  cat <<EOF
+Parley is up at $url
+  the CA to trust: $ca_cert
+  logs: $state/app.log, $state/nginx/logs/
+  ($DOMAIN resolves to 127.0.0.1 through public DNS; stop with: scripts/stack.sh down)
+EOF
+}
+
+case "$command" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up | down [--purge] | status" >&2; exit 2 ;;
+esac
