@@ -1,0 +1,40 @@
+# Parley's images, one multi-stage file (docker-compose.yaml builds two targets from it):
+#   build  installs every dependency, builds the client (Vite) and server (tsc), drops dev deps
+#   app    the runtime: Node.js LTS, production dependencies and the build only, non-root
+#   init   the one-shot first-start step: CA, server certificate, database password and pepper
+# Base images are pinned to exact versions, never "latest".
+
+# Node.js 24 "Krypton", an LTS line supported until April 2028.
+FROM node:24.17.0-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY . .
+# The runtime tree: package.json (the server finds its root by it), production node_modules, the
+# build, the migrations, and the server's non-code assets (e.g. the CAPTCHA font).
+RUN npm run build \
+  && npm prune --omit=dev --no-audit --no-fund \
+  && mkdir -p /out \
+  && cp -r package.json node_modules dist db /out/ \
+  && find server -type f ! -name '*.ts' ! -name '*.map' -exec cp --parents {} /out/ \;
+
+FROM node:24.17.0-bookworm-slim AS app
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /out/ /app/
+# The image's unprivileged "node" user (uid 1000) runs the server; the code is root-owned and
+# read-only to it.
+USER node
+EXPOSE 3000
+# The same command as `npm start`; node as PID 1 handles SIGTERM itself (graceful shutdown).
+# Migrations run at start, after waiting for the database (server/main.ts).
+CMD ["node", "dist/server/main.js"]
+
+FROM node:24.17.0-bookworm-slim AS init
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends openssl \
+  && rm -rf /var/lib/apt/lists/*
+WORKDIR /opt/parley
+COPY scripts/make-ca.sh scripts/issue-server-cert.sh scripts/verify-cert.sh scripts/init-stack.sh /opt/parley/scripts/
+# Runs as root: it writes into the volumes and hands the app's secrets to uid 1000.
+CMD ["bash", "/opt/parley/scripts/init-stack.sh"]
