@@ -6,6 +6,7 @@
  * lists the same vectors.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { p384 } from '@noble/curves/nist.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
@@ -166,5 +167,42 @@ describe('the protocol (WebCrypto) matches the vectors', () => {
       log,
     );
     expect(serializeMessage(change)).toBe(V.changeWire);
+  });
+});
+
+describe('docs/protocol.md', () => {
+  const doc = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8');
+
+  test('every wire example validates, and the msg and change examples are these vectors', () => {
+    const examples = [...doc.matchAll(/```json\n(\{"v":1,[^\n]*\})\n```/g)].map((m) => m[1]!);
+    expect(examples.map((json) => parseMessage(json)?.type)).toEqual([
+      'kx-offer',
+      'kx-reply',
+      'msg',
+      'change',
+    ]);
+    expect(examples).toContain(V.messageWire);
+    expect(examples).toContain(V.changeWire);
+    expect(JSON.parse(examples[0]!).key).toBe(toBase64Url(alice.publicKey));
+    expect(JSON.parse(examples[1]!).key).toBe(toBase64Url(bob.publicKey));
+  });
+
+  test('lists every vector value', () => {
+    const values = [
+      V.alicePrivate,
+      V.alicePublic,
+      V.bobPrivate,
+      V.bobPublic,
+      V.sharedSecret,
+      V.xid,
+      ...Object.values(V.keys[1]),
+      ...Object.values(V.keys[2]),
+      V.plaintext,
+      V.aad,
+      V.ciphertext,
+      V.tag,
+      V.mac,
+    ];
+    for (const value of values) expect(doc).toContain(value);
   });
 });
