@@ -238,7 +238,7 @@ describe('messages', () => {
           }
         },
       ),
-      { numRuns: 20 },
+      { numRuns: 15 },
     );
   });
 
@@ -471,7 +471,7 @@ describe('persistence', () => {
           expect(await alice.chat.receive(reply)).toMatchObject({ text: 'back' });
         },
       ),
-      { numRuns: 12 },
+      { numRuns: 8 },
     );
   });
 

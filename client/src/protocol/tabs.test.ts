@@ -101,7 +101,7 @@ describe('two tabs of one user', () => {
         for (const outcome of outcomes)
           expect(['plaintext', 'keys-changed']).toContain(outcome.kind);
       }),
-      { numRuns: 25 },
+      { numRuns: 20 },
     );
   });
 
