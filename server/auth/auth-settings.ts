@@ -27,10 +27,15 @@ export interface AuthSettings {
    * search is infeasible already; a lighter cost keeps issuing ten of them quick.
    */
   recoveryCodeHashParams: ScryptParams;
+  /** How often an open live-channel socket checks that its session is still alive. */
+  liveSessionCheckMs: number;
   /** Per-IP token bucket on every auth endpoint. */
   ipBucket: { capacity: number; refillPerSecond: number };
-  /** Whether growing per-account delays apply (the lockout itself always does). */
-  failureDelays: boolean;
+  /**
+   * Multiplies the growing per-account delays of rate-limit.ts (1 in production; tests shrink
+   * it). The lockout after 100 failures always applies.
+   */
+  failureDelayScale: number;
 }
 
 /** The fixed answer of every CAPTCHA in test mode (documented in docs/security.md). */
@@ -46,6 +51,7 @@ export const DEFAULT_AUTH_SETTINGS: AuthSettings = {
   captchaTestMode: false,
   passwordHashParams: PRODUCTION_SCRYPT,
   recoveryCodeHashParams: { N: 2 ** 14, r: 8, p: 1, keyLength: 32 },
+  liveSessionCheckMs: 30_000,
   ipBucket: { capacity: 30, refillPerSecond: 0.5 },
-  failureDelays: true,
+  failureDelayScale: 1,
 };

@@ -1,0 +1,19 @@
+/**
+ * What sign-in needs from the composition root: built once in main.ts (pepper from its file,
+ * scrypt parameters from the configuration, the breach corpus, the CAPTCHA provider) and passed
+ * through AppDeps, so tests can build the same app with small hash costs and a CAPTCHA they read.
+ */
+import type { BreachCorpus } from './breach-corpus.js';
+import type { CaptchaProvider } from './captcha-provider.js';
+import type { PasswordHasher } from './password-hash.js';
+import type { PwnedPasswordsChecker } from './pwned-passwords.js';
+
+export interface AuthDeps {
+  passwordHasher: PasswordHasher;
+  /** The same construction with the lighter recovery-code parameters. */
+  recoveryCodeHasher: PasswordHasher;
+  breachCorpus: BreachCorpus;
+  captcha: CaptchaProvider;
+  /** The online Have I Been Pwned check, when the operator turned it on. */
+  pwnedPasswords?: PwnedPasswordsChecker;
+}

@@ -1,0 +1,144 @@
+/**
+ * The session lifecycle (NIST SP 800-63B §7.1, §4.2.3): a 32-byte token made right after the
+ * last factor, only its SHA-256 stored; idle and absolute limits checked on every use; an
+ * ended session's row deleted and its live sockets closed.
+ */
+import {
+  deleteSession,
+  deleteUserSessions,
+  findSession,
+  insertSession,
+  reauthenticateSession,
+  type SessionRow,
+  touchSession,
+} from '../db/session-store.js';
+import type { AuthRuntime } from './auth-runtime.js';
+import { hashToken, isWellFormedToken, newSecretToken } from './secret-token.js';
+import { type SessionKind, sessionEndsAt, sessionState } from './session-policy.js';
+
+export interface ActiveSession {
+  idHash: string;
+  userId: number;
+  kind: SessionKind;
+  csrfToken: string;
+  authenticatedAt: Date;
+  lastActiveAt: Date;
+  endsAt: Date;
+}
+
+export interface StartedSession {
+  token: string;
+  session: ActiveSession;
+}
+
+function toActive(rt: AuthRuntime, row: SessionRow): ActiveSession {
+  return {
+    idHash: row.idHash,
+    userId: row.userId,
+    kind: row.kind as SessionKind,
+    csrfToken: row.csrfToken,
+    authenticatedAt: row.authenticatedAt,
+    lastActiveAt: row.lastActiveAt,
+    endsAt: sessionEndsAt(row, rt.settings),
+  };
+}
+
+export async function startSession(
+  rt: AuthRuntime,
+  input: {
+    userId: number;
+    kind: SessionKind;
+    ip: string;
+    userAgent: string;
+    /** When a session replaces another (a new id after a change of kind), its auth time. */
+    authenticatedAt?: Date;
+  },
+): Promise<StartedSession> {
+  const token = newSecretToken(rt.random);
+  const now = rt.clock.now();
+  const row: SessionRow = {
+    idHash: hashToken(token),
+    userId: input.userId,
+    kind: input.kind,
+    csrfToken: newSecretToken(rt.random),
+    createdAt: now,
+    authenticatedAt: input.authenticatedAt ?? now,
+    lastActiveAt: now,
+    ip: input.ip,
+    userAgent: input.userAgent.slice(0, 255),
+  };
+  await insertSession(rt.db, row);
+  return { token, session: toActive(rt, row) };
+}
+
+export type SessionLookup =
+  | { ok: true; session: ActiveSession }
+  | { ok: false; reason: 'missing' | 'expired' };
+
+/**
+ * The session a token names, if it is still within both limits. An expired one is deleted
+ * (and its sockets closed). `activity` says whether this request is user-initiated: only
+ * then does the idle clock start again.
+ */
+export async function lookUpSession(
+  rt: AuthRuntime,
+  token: string | undefined,
+  options: { activity: boolean },
+): Promise<SessionLookup> {
+  if (!token || !isWellFormedToken(token)) return { ok: false, reason: 'missing' };
+  const idHash = hashToken(token);
+  return lookUpSessionByHash(rt, idHash, options);
+}
+
+export async function lookUpSessionByHash(
+  rt: AuthRuntime,
+  idHash: string,
+  options: { activity: boolean },
+): Promise<SessionLookup> {
+  const row = await findSession(rt.db, idHash);
+  if (!row) return { ok: false, reason: 'missing' };
+  const now = rt.clock.now();
+  if (sessionState(row, rt.settings, now) !== 'active') {
+    await endSessions(rt, [idHash], 'session expired');
+    return { ok: false, reason: 'expired' };
+  }
+  if (options.activity) {
+    await touchSession(rt.db, idHash, now);
+    row.lastActiveAt = now;
+  }
+  return { ok: true, session: toActive(rt, row) };
+}
+
+/** §7.2: a password reauthentication before the session ends restarts both clocks. */
+export async function extendSession(rt: AuthRuntime, session: ActiveSession): Promise<Date> {
+  const now = rt.clock.now();
+  await reauthenticateSession(rt.db, session.idHash, now);
+  return sessionEndsAt({ authenticatedAt: now, lastActiveAt: now }, rt.settings);
+}
+
+export async function endSessions(
+  rt: AuthRuntime,
+  idHashes: readonly string[],
+  reason: string,
+): Promise<void> {
+  for (const idHash of idHashes) await deleteSession(rt.db, idHash);
+  rt.liveSockets.closeSessions(idHashes, reason);
+}
+
+export async function endUserSessions(
+  rt: AuthRuntime,
+  userId: number,
+  reason: string,
+  except?: string,
+): Promise<void> {
+  const ended = await deleteUserSessions(rt.db, userId, except);
+  rt.liveSockets.closeSessions(ended, reason);
+}
+
+/** Closes sockets whose session has ended meanwhile (idle or absolute limit), without touching. */
+export async function sweepLiveSessions(rt: AuthRuntime): Promise<void> {
+  for (const idHash of rt.liveSockets.sessionIdHashes()) {
+    const found = await lookUpSessionByHash(rt, idHash, { activity: false });
+    if (!found.ok) rt.liveSockets.closeSessions([idHash], 'session ended');
+  }
+}

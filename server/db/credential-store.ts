@@ -1,0 +1,114 @@
+/**
+ * Security keys. No function here changes a stored public key or credential id (§5.1.7.2);
+ * removal only sets revoked_at, so the record of what was bound stays (§6.1).
+ */
+import { createHash } from 'node:crypto';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Db } from './client.js';
+import { webauthnCredentials } from './schema.js';
+
+export type CredentialRow = typeof webauthnCredentials.$inferSelect;
+
+export function credentialIdHash(credentialId: string): string {
+  return createHash('sha256').update(credentialId, 'utf8').digest('hex');
+}
+
+export interface NewCredentialRow {
+  userId: number;
+  credentialId: string;
+  publicKey: Uint8Array;
+  signCount: number;
+  transports: string[];
+  name: string;
+  now: Date;
+  ip: string;
+  userAgent: string;
+}
+
+export async function insertCredential(db: Db, row: NewCredentialRow): Promise<number> {
+  const [result] = await db.insert(webauthnCredentials).values({
+    userId: row.userId,
+    credentialId: row.credentialId,
+    credentialIdHash: credentialIdHash(row.credentialId),
+    publicKey: Buffer.from(row.publicKey).toString('base64url'),
+    signCount: row.signCount,
+    transports: row.transports.join(','),
+    name: row.name,
+    createdAt: row.now,
+    createdIp: row.ip,
+    createdUserAgent: row.userAgent,
+  });
+  return result.insertId;
+}
+
+export async function activeCredentials(db: Db, userId: number): Promise<CredentialRow[]> {
+  return db
+    .select()
+    .from(webauthnCredentials)
+    .where(and(eq(webauthnCredentials.userId, userId), isNull(webauthnCredentials.revokedAt)))
+    .orderBy(webauthnCredentials.id);
+}
+
+export async function allCredentials(db: Db, userId: number): Promise<CredentialRow[]> {
+  return db
+    .select()
+    .from(webauthnCredentials)
+    .where(eq(webauthnCredentials.userId, userId))
+    .orderBy(webauthnCredentials.id);
+}
+
+export async function credentialExists(db: Db, credentialId: string): Promise<boolean> {
+  const rows = await db
+    .select({ id: webauthnCredentials.id })
+    .from(webauthnCredentials)
+    .where(eq(webauthnCredentials.credentialIdHash, credentialIdHash(credentialId)))
+    .limit(1);
+  return rows.length > 0;
+}
+
+/**
+ * Records a successful assertion: the new counter, but only if the counter still holds the value
+ * the verification saw (two parallel assertions cannot both pass the counter check).
+ */
+export async function recordCredentialUse(
+  db: Db,
+  id: number,
+  expectedSignCount: number,
+  newSignCount: number,
+  now: Date,
+): Promise<boolean> {
+  const [result] = await db
+    .update(webauthnCredentials)
+    .set({ signCount: newSignCount, lastUsedAt: now })
+    .where(
+      and(
+        eq(webauthnCredentials.id, id),
+        eq(webauthnCredentials.signCount, expectedSignCount),
+        isNull(webauthnCredentials.revokedAt),
+      ),
+    );
+  return result.affectedRows === 1;
+}
+
+/** Revokes one of the user's keys; refuses to revoke the last active one. */
+export async function revokeCredential(
+  db: Db,
+  userId: number,
+  id: number,
+  now: Date,
+): Promise<'revoked' | 'not_found' | 'last_key'> {
+  return db.transaction(async (tx) => {
+    const active = await tx
+      .select({ id: webauthnCredentials.id })
+      .from(webauthnCredentials)
+      .where(and(eq(webauthnCredentials.userId, userId), isNull(webauthnCredentials.revokedAt)))
+      .for('update');
+    if (!active.some((row) => row.id === id)) return 'not_found';
+    if (active.length <= 1) return 'last_key';
+    await tx
+      .update(webauthnCredentials)
+      .set({ revokedAt: sql`${now}` })
+      .where(and(eq(webauthnCredentials.id, id), eq(webauthnCredentials.userId, userId)));
+    return 'revoked';
+  });
+}

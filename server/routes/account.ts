@@ -1,0 +1,266 @@
+/**
+ * The signed-in account: its keys, recovery codes, password and security log.
+ *
+ *   GET    /api/account                   → username, keys (revoked ones too), codes left, events
+ *   POST   /api/account/keys/options      → { attempt, options } to register another key
+ *   POST   /api/account/keys              { attempt, response, keyName } → bound
+ *                                         (after a recovery-code sign-in: also new codes and a
+ *                                         full session with a new id)
+ *   DELETE /api/account/keys/:id          → revoked (the row stays, with revoked_at)
+ *   POST   /api/account/recovery-codes    → ten new codes, once; the old ones stop working
+ *   POST   /api/account/password          { currentPassword, newPassword }
+ *
+ * Binding a key, removing one and new codes need an authentication in the last 15 minutes
+ * (§6.1.2.1); otherwise 403 reauth_required, and POST /api/session/reauth first.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { recordFailure } from '../auth/account-failures.js';
+import type { AuthRuntime } from '../auth/auth-runtime.js';
+import { normalizePassword } from '../auth/password-policy.js';
+import { recentlyAuthenticated } from '../auth/session-policy.js';
+import { type ActiveSession, endSessions, endUserSessions } from '../auth/sessions.js';
+import { newChallenge, registrationOptions, verifyRegistration } from '../auth/webauthn.js';
+import { deleteAttempt } from '../db/attempt-store.js';
+import {
+  activeCredentials,
+  allCredentials,
+  credentialExists,
+  insertCredential,
+  revokeCredential,
+} from '../db/credential-store.js';
+import { replaceRecoveryCodes, unusedCodeNumbers } from '../db/recovery-code-store.js';
+import { logSecurityEvent, recentSecurityEvents } from '../db/security-event-store.js';
+import { findUserById, setPasswordHash, type UserRow } from '../db/user-store.js';
+import { HttpError } from '../http/errors.js';
+import { requireSession, type SessionEnv } from '../http/require-session.js';
+import { readJsonBody } from '../http/validation.js';
+import {
+  acceptNewPassword,
+  asRegistrationResponse,
+  attemptTokenSchema,
+  beginAttempt,
+  issueRecoveryCodes,
+  noStore,
+  passwordSchema,
+  registrationResponseSchema,
+  requestInfo,
+  requireAttempt,
+  startSessionResponse,
+} from './auth-common.js';
+import { useChallenge } from './signup.js';
+
+const bindBody = z
+  .object({
+    attempt: attemptTokenSchema,
+    response: registrationResponseSchema,
+    keyName: z.string().trim().max(64).optional(),
+  })
+  .strict();
+const passwordBody = z
+  .object({ currentPassword: passwordSchema, newPassword: passwordSchema })
+  .strict();
+
+export function accountRoutes(rt: AuthRuntime) {
+  const app = new Hono<SessionEnv>();
+  const anyKind = requireSession(rt, ['full', 'rebind', 'password_change']);
+  const full = requireSession(rt, ['full']);
+  const binding = requireSession(rt, ['full', 'rebind']);
+
+  const requireRecent = (session: ActiveSession) => {
+    if (session.kind === 'full' && !recentlyAuthenticated(session, rt.settings, rt.clock.now())) {
+      throw new HttpError(403, 'reauth_required', 'Confirm your password to continue.');
+    }
+  };
+
+  const loadUser = async (session: ActiveSession): Promise<UserRow> => {
+    const user = await findUserById(rt.db, session.userId);
+    if (!user) throw new HttpError(401, 'not_signed_in', 'Sign in to continue.');
+    return user;
+  };
+
+  app.get('/api/account', anyKind, async (c) => {
+    const user = await loadUser(c.get('session'));
+    const [keys, codes, events] = await Promise.all([
+      allCredentials(rt.db, user.id),
+      unusedCodeNumbers(rt.db, user.id),
+      recentSecurityEvents(rt.db, user.id),
+    ]);
+    noStore(c);
+    return c.json({
+      username: user.username,
+      createdAt: user.createdAt.toISOString(),
+      passwordCompromised: user.passwordCompromisedAt !== null,
+      keys: keys.map((key) => ({
+        id: key.id,
+        name: key.name,
+        createdAt: key.createdAt.toISOString(),
+        lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
+        revokedAt: key.revokedAt?.toISOString() ?? null,
+      })),
+      recoveryCodesLeft: codes.length,
+      events: events.map((event) => ({
+        type: event.type,
+        detail: event.detail,
+        ip: event.ip,
+        userAgent: event.userAgent,
+        at: event.createdAt.toISOString(),
+      })),
+    });
+  });
+
+  app.post('/api/account/keys/options', binding, async (c) => {
+    const session = c.get('session');
+    requireRecent(session);
+    const user = await loadUser(session);
+    const existing = await activeCredentials(rt.db, user.id);
+    const challenge = newChallenge(rt.random);
+    const options = await registrationOptions({
+      rp: rt.rp,
+      username: user.username,
+      userHandle: rt.random.bytes(16),
+      challenge,
+      timeoutMs: rt.settings.challengeTtlMs,
+      exclude: existing.map((key) => ({
+        credentialId: key.credentialId,
+        transports: key.transports ? key.transports.split(',') : [],
+      })),
+    });
+    const { token } = await beginAttempt(rt, c, 'bind', {
+      step: 'key',
+      userId: user.id,
+      challenge: options.challenge,
+      challengeExpiresAt: new Date(rt.clock.now().getTime() + rt.settings.challengeTtlMs),
+    });
+    return c.json({ attempt: token, options });
+  });
+
+  app.post('/api/account/keys', binding, async (c) => {
+    const body = await readJsonBody(c, bindBody);
+    const session = c.get('session');
+    requireRecent(session);
+    const attempt = await requireAttempt(rt, body.attempt, 'bind', ['key']);
+    if (attempt.userId !== session.userId) {
+      throw new HttpError(401, 'attempt_expired', 'This request belongs to another session.');
+    }
+    const expectedChallenge = await useChallenge(rt, attempt);
+    await deleteAttempt(rt.db, attempt.idHash);
+    const result = await verifyRegistration({
+      rp: rt.rp,
+      response: asRegistrationResponse(body.response),
+      expectedChallenge,
+    });
+    if (!result.ok) {
+      rt.logger.info('key binding rejected', { reason: result.reason });
+      throw new HttpError(
+        400,
+        'key_rejected',
+        'The security key’s answer could not be verified. Try again.',
+      );
+    }
+    if (await credentialExists(rt.db, result.credential.credentialId)) {
+      throw new HttpError(
+        409,
+        'key_already_registered',
+        'This security key is already registered.',
+      );
+    }
+    const user = await loadUser(session);
+    const info = requestInfo(c);
+    const now = rt.clock.now();
+    const name = body.keyName || 'Security key';
+    await insertCredential(rt.db, { userId: user.id, ...result.credential, name, now, ...info });
+    await logSecurityEvent(rt.db, {
+      userId: user.id,
+      type: 'key_bound',
+      detail: name,
+      now,
+      ...info,
+    });
+    rt.logger.info('security key bound', { userId: user.id });
+    if (session.kind !== 'rebind') return c.json({ bound: true });
+    // The lost-key flow: new codes (the old set had one used), and a full session, new id.
+    const { codes, records } = await issueRecoveryCodes(rt);
+    await replaceRecoveryCodes(rt.db, user.id, records, now);
+    await logSecurityEvent(rt.db, {
+      userId: user.id,
+      type: 'recovery_codes_issued',
+      detail: 'after a lost key',
+      now,
+      ...info,
+    });
+    await endSessions(rt, [session.idHash], 'session upgraded');
+    const { body: next } = await startSessionResponse(rt, c, user, 'full', session.authenticatedAt);
+    noStore(c);
+    return c.json({ bound: true, recoveryCodes: codes, session: next });
+  });
+
+  app.delete('/api/account/keys/:id', full, async (c) => {
+    const session = c.get('session');
+    requireRecent(session);
+    const id = Number(c.req.param('id'));
+    if (!Number.isSafeInteger(id) || id <= 0) throw new HttpError(404, 'not_found', 'No such key.');
+    const outcome = await revokeCredential(rt.db, session.userId, id, rt.clock.now());
+    if (outcome === 'not_found') throw new HttpError(404, 'not_found', 'No such key.');
+    if (outcome === 'last_key') {
+      throw new HttpError(
+        409,
+        'last_key',
+        'This is your only security key: register another one before removing it.',
+      );
+    }
+    await logSecurityEvent(rt.db, {
+      userId: session.userId,
+      type: 'key_revoked',
+      detail: `key ${id}`,
+      now: rt.clock.now(),
+      ...requestInfo(c),
+    });
+    return c.body(null, 204);
+  });
+
+  app.post('/api/account/recovery-codes', full, async (c) => {
+    const session = c.get('session');
+    requireRecent(session);
+    const { codes, records } = await issueRecoveryCodes(rt);
+    const now = rt.clock.now();
+    await replaceRecoveryCodes(rt.db, session.userId, records, now);
+    await logSecurityEvent(rt.db, {
+      userId: session.userId,
+      type: 'recovery_codes_issued',
+      detail: 'regenerated',
+      now,
+      ...requestInfo(c),
+    });
+    noStore(c);
+    return c.json({ recoveryCodes: codes });
+  });
+
+  app.post('/api/account/password', requireSession(rt, ['full', 'password_change']), async (c) => {
+    const body = await readJsonBody(c, passwordBody);
+    const session = c.get('session');
+    const user = await loadUser(session);
+    const info = requestInfo(c);
+    const current = await rt.passwordHasher.verify(
+      normalizePassword(body.currentPassword),
+      user.passwordHash,
+    );
+    if (!current.ok) {
+      await recordFailure(rt, { user, usernameKey: user.usernameKey }, info, 'password (change)');
+      throw new HttpError(401, 'reauth_failed', 'Your current password is not right.');
+    }
+    const normalized = await acceptNewPassword(rt, body.newPassword, user.username);
+    const now = rt.clock.now();
+    await setPasswordHash(rt.db, user.id, await rt.passwordHasher.hash(normalized), {
+      changedAt: now,
+    });
+    await logSecurityEvent(rt.db, { userId: user.id, type: 'password_changed', now, ...info });
+    // Every other session ends; this one continues with a new id, and full rights.
+    await endUserSessions(rt, user.id, 'password changed');
+    const { body: next } = await startSessionResponse(rt, c, user, 'full');
+    noStore(c);
+    return c.json(next);
+  });
+
+  return app;
+}

@@ -1,0 +1,262 @@
+/**
+ * Pieces the sign-up, sign-in, unlock and account routes share: request bodies, the pending
+ * attempt each step proves, the CAPTCHA check, issuing recovery codes and starting a session.
+ */
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import type { Context } from 'hono';
+import { z } from 'zod';
+import type { AuthRuntime } from '../auth/auth-runtime.js';
+import { checkPassword } from '../auth/password-policy.js';
+import { generateRecoveryCodes, type IssuedRecoveryCode } from '../auth/recovery-codes.js';
+import { hashToken, isWellFormedToken, newSecretToken } from '../auth/secret-token.js';
+import type { SessionKind } from '../auth/session-policy.js';
+import { type StartedSession, startSession } from '../auth/sessions.js';
+import { captchaAnswersMatch } from '../captcha/index.js';
+import {
+  type AttemptKind,
+  type AttemptRow,
+  deleteExpiredAttempts,
+  findLiveAttempt,
+  insertAttempt,
+  takeCaptcha,
+} from '../db/attempt-store.js';
+import { deleteSessionsOlderThan } from '../db/session-store.js';
+import { HttpError } from '../http/errors.js';
+import { writeSessionCookie } from '../http/session-cookie.js';
+
+export const attemptTokenSchema = z.string().max(64);
+export const passwordSchema = z.string().min(1).max(4096);
+export const usernameSchema = z.string().max(64);
+export const captchaAnswerSchema = z.string().max(32).optional();
+const b64 = z.string().max(16_384);
+
+export const registrationResponseSchema = z
+  .object({
+    id: z.string().max(1400),
+    rawId: z.string().max(1400),
+    type: z.literal('public-key'),
+    response: z
+      .object({
+        clientDataJSON: b64,
+        attestationObject: b64,
+        transports: z.array(z.string().max(32)).max(10).optional(),
+      })
+      .passthrough(),
+    clientExtensionResults: z.record(z.string(), z.unknown()),
+    authenticatorAttachment: z.string().max(32).optional(),
+  })
+  .passthrough();
+
+export const authenticationResponseSchema = z
+  .object({
+    id: z.string().max(1400),
+    rawId: z.string().max(1400),
+    type: z.literal('public-key'),
+    response: z
+      .object({
+        clientDataJSON: b64,
+        authenticatorData: b64,
+        signature: b64,
+        userHandle: z.string().max(1024).optional(),
+      })
+      .passthrough(),
+    clientExtensionResults: z.record(z.string(), z.unknown()),
+    authenticatorAttachment: z.string().max(32).optional(),
+  })
+  .passthrough();
+
+export const asRegistrationResponse = (value: z.output<typeof registrationResponseSchema>) =>
+  value as unknown as RegistrationResponseJSON;
+export const asAuthenticationResponse = (value: z.output<typeof authenticationResponseSchema>) =>
+  value as unknown as AuthenticationResponseJSON;
+
+export interface RequestInfo {
+  ip: string;
+  userAgent: string;
+}
+
+export function requestInfo(c: Context): RequestInfo {
+  return {
+    ip: (c.get('clientIp') as string | undefined) ?? 'unknown',
+    userAgent: (c.req.header('user-agent') ?? '').slice(0, 255),
+  };
+}
+
+/** Begins a pending sign-up, sign-in, unlock or key binding; returns its secret. */
+export async function beginAttempt(
+  rt: AuthRuntime,
+  c: Context,
+  kind: AttemptKind,
+  fields: Partial<AttemptRow> = {},
+): Promise<{ token: string; expiresAt: Date }> {
+  const token = newSecretToken(rt.random);
+  const now = rt.clock.now();
+  const expiresAt = new Date(now.getTime() + rt.settings.attemptTtlMs);
+  const info = requestInfo(c);
+  // Housekeeping: abandoned attempts and ended sessions go when a new attempt begins.
+  await deleteExpiredAttempts(rt.db, now);
+  await deleteSessionsOlderThan(
+    rt.db,
+    new Date(now.getTime() - rt.settings.sessionIdleMs),
+    new Date(now.getTime() - rt.settings.sessionAbsoluteMs),
+  );
+  await insertAttempt(rt.db, {
+    idHash: hashToken(token),
+    kind,
+    step: 'start',
+    userId: null,
+    username: null,
+    usernameKey: null,
+    passwordHash: null,
+    challenge: null,
+    challengeExpiresAt: null,
+    captchaHash: null,
+    captchaExpiresAt: null,
+    recoveryCodeNumber: null,
+    pendingData: null,
+    ip: info.ip,
+    userAgent: info.userAgent,
+    createdAt: now,
+    expiresAt,
+    ...fields,
+  });
+  return { token, expiresAt };
+}
+
+export const ATTEMPT_GONE_MESSAGE =
+  'This attempt expired or was already used. Start again from the beginning.';
+
+/** The live attempt a step names, in one of the expected steps; 401 otherwise. */
+export async function requireAttempt(
+  rt: AuthRuntime,
+  token: string,
+  kind: AttemptKind,
+  steps: readonly string[],
+): Promise<AttemptRow> {
+  const row = isWellFormedToken(token)
+    ? await findLiveAttempt(rt.db, hashToken(token), kind, rt.clock.now())
+    : undefined;
+  if (!row) throw new HttpError(401, 'attempt_expired', ATTEMPT_GONE_MESSAGE);
+  if (!steps.includes(row.step)) {
+    throw new HttpError(409, 'wrong_step', 'This step is not expected now. Start again.');
+  }
+  return row;
+}
+
+export type CaptchaVerdict = 'ok' | 'missing' | 'wrong' | 'expired';
+
+/** Compares an answer with the attempt's CAPTCHA, which is used up whatever the answer. */
+export async function checkCaptcha(
+  rt: AuthRuntime,
+  attempt: AttemptRow,
+  answer: string | undefined,
+): Promise<CaptchaVerdict> {
+  if (!attempt.captchaHash || !attempt.captchaExpiresAt) return 'missing';
+  if (answer === undefined || answer.trim() === '') return 'missing';
+  const taken = await takeCaptcha(rt.db, attempt.idHash, attempt.captchaHash);
+  if (!taken) return 'missing';
+  if (attempt.captchaExpiresAt.getTime() <= rt.clock.now().getTime()) return 'expired';
+  return captchaAnswersMatch(Buffer.from(attempt.captchaHash, 'hex'), answer) ? 'ok' : 'wrong';
+}
+
+export function captchaError(verdict: Exclude<CaptchaVerdict, 'ok'>): HttpError {
+  if (verdict === 'wrong') {
+    return new HttpError(
+      400,
+      'captcha_wrong',
+      'The characters you typed do not match the picture. Here is a new picture: try again.',
+    );
+  }
+  if (verdict === 'expired') {
+    return new HttpError(
+      400,
+      'captcha_expired',
+      'The picture expired. Type the characters of the new one.',
+    );
+  }
+  return new HttpError(400, 'captcha_required', 'Type the characters shown in the picture.');
+}
+
+/** Ten new codes and their records (the codes themselves are only ever returned once). */
+export async function issueRecoveryCodes(
+  rt: AuthRuntime,
+): Promise<{ codes: IssuedRecoveryCode[]; records: { number: number; codeHash: string }[] }> {
+  const codes = generateRecoveryCodes(rt.random);
+  const records = await Promise.all(
+    codes.map(async ({ number, code }) => ({
+      number,
+      codeHash: await rt.recoveryCodeHasher.hash(code.replace(/-/g, '')),
+    })),
+  );
+  return { codes, records };
+}
+
+/** Starts a session for the user, sets its cookie, and says what the page needs. */
+export async function startSessionResponse(
+  rt: AuthRuntime,
+  c: Context,
+  user: { id: number; username: string },
+  kind: SessionKind,
+  authenticatedAt?: Date,
+): Promise<{ started: StartedSession; body: SessionBody }> {
+  const started = await startSession(rt, {
+    userId: user.id,
+    kind,
+    ...requestInfo(c),
+    ...(authenticatedAt ? { authenticatedAt } : {}),
+  });
+  writeSessionCookie(c, started.token);
+  return { started, body: sessionBody(user.username, started.session) };
+}
+
+export interface SessionBody {
+  username: string;
+  kind: SessionKind;
+  csrfToken: string;
+  endsAt: string;
+}
+
+export function sessionBody(
+  username: string,
+  session: { kind: SessionKind; csrfToken: string; endsAt: Date },
+): SessionBody {
+  return {
+    username,
+    kind: session.kind,
+    csrfToken: session.csrfToken,
+    endsAt: session.endsAt.toISOString(),
+  };
+}
+
+export function noStore(c: Context): void {
+  c.header('Cache-Control', 'no-store');
+  c.header('Pragma', 'no-cache');
+}
+
+/**
+ * A new password under the policy (§5.1.1.2): the offline blocklist always, the online breach
+ * check when turned on (its failure falls back to the offline answer). 400 with the reason.
+ */
+export async function acceptNewPassword(
+  rt: AuthRuntime,
+  password: string,
+  username: string,
+): Promise<string> {
+  const verdict = checkPassword(
+    password,
+    { username, contextWords: rt.contextWords },
+    rt.breachCorpus,
+  );
+  if (!verdict.ok) {
+    throw new HttpError(400, 'weak_password', verdict.message, { reason: verdict.code });
+  }
+  if (rt.pwnedPasswords && (await rt.pwnedPasswords.check(verdict.normalized)) === 'breached') {
+    throw new HttpError(
+      400,
+      'weak_password',
+      'This password appears in known data breaches, so attackers try it early. Choose another one.',
+      { reason: 'breached' },
+    );
+  }
+  return verdict.normalized;
+}

@@ -1,0 +1,93 @@
+/**
+ * The current session (NIST SP 800-63B §7.1, §7.2).
+ *
+ *   GET  /api/session                     → who is signed in, the CSRF token, when it ends
+ *   POST /api/session/reauth              { password } → both clocks start again
+ *   POST /api/session/logout              → this session ends, the cookie is erased
+ *   POST /api/session/logout-everywhere   → every session of the account ends
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { accountStanding, recordFailure } from '../auth/account-failures.js';
+import type { AuthRuntime } from '../auth/auth-runtime.js';
+import { normalizePassword } from '../auth/password-policy.js';
+import { endSessions, endUserSessions, extendSession } from '../auth/sessions.js';
+import { logSecurityEvent } from '../db/security-event-store.js';
+import { findUserById } from '../db/user-store.js';
+import { HttpError } from '../http/errors.js';
+import { requireSession, type SessionEnv } from '../http/require-session.js';
+import { clearSessionCookie } from '../http/session-cookie.js';
+import { readJsonBody } from '../http/validation.js';
+import { noStore, passwordSchema, requestInfo, sessionBody } from './auth-common.js';
+import { ACCOUNT_LOCKED_MESSAGE } from './signin.js';
+
+const ALL_KINDS = ['full', 'rebind', 'password_change'] as const;
+
+export function sessionRoutes(rt: AuthRuntime) {
+  const app = new Hono<SessionEnv>();
+
+  app.get('/api/session', requireSession(rt, ALL_KINDS), async (c) => {
+    const session = c.get('session');
+    const user = await findUserById(rt.db, session.userId);
+    if (!user) throw new HttpError(401, 'not_signed_in', 'Sign in to continue.');
+    noStore(c);
+    return c.json(sessionBody(user.username, session));
+  });
+
+  app.post('/api/session/reauth', requireSession(rt, ALL_KINDS), async (c) => {
+    const { password } = await readJsonBody(c, z.object({ password: passwordSchema }).strict());
+    const session = c.get('session');
+    const info = requestInfo(c);
+    const user = await findUserById(rt.db, session.userId);
+    if (!user) throw new HttpError(401, 'not_signed_in', 'Sign in to continue.');
+    const standing = accountStanding(rt, user, user.usernameKey, info.ip);
+    await rt.sleep(standing.delayMs);
+    const verdict = await rt.passwordHasher.verify(normalizePassword(password), user.passwordHash);
+    if (standing.locked) throw new HttpError(423, 'account_locked', ACCOUNT_LOCKED_MESSAGE);
+    if (!verdict.ok) {
+      await recordFailure(
+        rt,
+        { user, usernameKey: user.usernameKey },
+        info,
+        'password (reauthentication)',
+      );
+      throw new HttpError(401, 'reauth_failed', 'That password is not right.');
+    }
+    const endsAt = await extendSession(rt, session);
+    await logSecurityEvent(rt.db, {
+      userId: user.id,
+      type: 'reauthenticated',
+      now: rt.clock.now(),
+      ...info,
+    });
+    return c.json({ endsAt: endsAt.toISOString() });
+  });
+
+  app.post('/api/session/logout', requireSession(rt, ALL_KINDS), async (c) => {
+    const session = c.get('session');
+    await endSessions(rt, [session.idHash], 'signed out');
+    await logSecurityEvent(rt.db, {
+      userId: session.userId,
+      type: 'signed_out',
+      now: rt.clock.now(),
+      ...requestInfo(c),
+    });
+    clearSessionCookie(c);
+    return c.body(null, 204);
+  });
+
+  app.post('/api/session/logout-everywhere', requireSession(rt, ['full']), async (c) => {
+    const session = c.get('session');
+    await endUserSessions(rt, session.userId, 'signed out everywhere');
+    await logSecurityEvent(rt.db, {
+      userId: session.userId,
+      type: 'signed_out_everywhere',
+      now: rt.clock.now(),
+      ...requestInfo(c),
+    });
+    clearSessionCookie(c);
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,300 @@
+/**
+ * Sign-in: password, then the security key or one numbered recovery code (NIST SP 800-63B
+ * §4.2, §5.1.2.2, §5.2.2). A correct password alone leads only to the second step, in a pending
+ * attempt that expires in minutes; a failed second factor ends the attempt. Errors never say
+ * whether the username exists, and a wrong CAPTCHA is answered before the password is weighed.
+ *
+ *   POST /api/signin/start          → { attempt }
+ *   POST /api/signin/password       { attempt, username, password, captcha? }
+ *                                   → { options, recoveryCodeNumber }
+ *   POST /api/signin/key/options    { attempt } → fresh WebAuthn options
+ *   POST /api/signin/key            { attempt, response }     → session (full)
+ *   POST /api/signin/recovery-code  { attempt, code }         → session (rebind: a new key first)
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { accountStanding, recordFailure } from '../auth/account-failures.js';
+import type { AuthRuntime } from '../auth/auth-runtime.js';
+import { normalizePassword } from '../auth/password-policy.js';
+import { normalizeRecoveryCode, pickCodeNumber } from '../auth/recovery-codes.js';
+import { usernameKey } from '../auth/username.js';
+import { authenticationOptions, newChallenge, verifyAuthentication } from '../auth/webauthn.js';
+import { type AttemptRow, deleteAttempt, updateAttempt } from '../db/attempt-store.js';
+import {
+  activeCredentials,
+  credentialIdHash,
+  recordCredentialUse,
+} from '../db/credential-store.js';
+import { consumeCode, findUnusedCode, unusedCodeNumbers } from '../db/recovery-code-store.js';
+import { logSecurityEvent } from '../db/security-event-store.js';
+import {
+  findUserById,
+  findUserByKey,
+  markPasswordCompromised,
+  resetUserFailures,
+  setPasswordHash,
+  type UserRow,
+} from '../db/user-store.js';
+import { HttpError } from '../http/errors.js';
+import { readJsonBody } from '../http/validation.js';
+import {
+  asAuthenticationResponse,
+  attemptTokenSchema,
+  authenticationResponseSchema,
+  beginAttempt,
+  captchaAnswerSchema,
+  captchaError,
+  checkCaptcha,
+  noStore,
+  passwordSchema,
+  type RequestInfo,
+  requestInfo,
+  requireAttempt,
+  startSessionResponse,
+  usernameSchema,
+} from './auth-common.js';
+import { useChallenge } from './signup.js';
+
+const passwordBody = z
+  .object({
+    attempt: attemptTokenSchema,
+    username: usernameSchema,
+    password: passwordSchema,
+    captcha: captchaAnswerSchema,
+  })
+  .strict();
+const attemptBody = z.object({ attempt: attemptTokenSchema }).strict();
+const keyBody = z
+  .object({ attempt: attemptTokenSchema, response: authenticationResponseSchema })
+  .strict();
+const codeBody = z.object({ attempt: attemptTokenSchema, code: z.string().max(64) }).strict();
+
+export const SIGN_IN_FAILED_MESSAGE =
+  'Sign-in failed: the username, password, security key or recovery code was not right. Try again.';
+export const ACCOUNT_LOCKED_MESSAGE =
+  'This account is locked after too many failed attempts. Unlock it with your security key and a recovery code.';
+
+export function signinRoutes(rt: AuthRuntime) {
+  const app = new Hono();
+
+  app.post('/api/signin/start', async (c) => {
+    await readJsonBody(c, z.object({}).strict());
+    const { token, expiresAt } = await beginAttempt(rt, c, 'signin', { step: 'password' });
+    noStore(c);
+    return c.json({ attempt: token, expiresAt: expiresAt.toISOString() });
+  });
+
+  app.post('/api/signin/password', async (c) => {
+    const body = await readJsonBody(c, passwordBody);
+    const attempt = await requireAttempt(rt, body.attempt, 'signin', ['password']);
+    const info = requestInfo(c);
+    const key = usernameKey(body.username);
+    const user = await findUserByKey(rt.db, key);
+    const standing = accountStanding(rt, user, key, info.ip);
+    if (standing.captchaRequired) {
+      const captcha = await checkCaptcha(rt, attempt, body.captcha);
+      if (captcha !== 'ok') throw captchaError(captcha);
+    }
+    // The growing delay: a timer, so the event loop serves everyone else meanwhile.
+    await rt.sleep(standing.delayMs);
+    const normalized = normalizePassword(body.password);
+    const verdict = user
+      ? await rt.passwordHasher.verify(normalized, user.passwordHash)
+      : await rt.passwordHasher
+          .verifyDummy(normalized)
+          .then(() => ({ ok: false, needsRehash: false }));
+    if (standing.locked) throw new HttpError(423, 'account_locked', ACCOUNT_LOCKED_MESSAGE);
+    if (!user || !verdict.ok) {
+      await recordFailure(rt, { user, usernameKey: key }, info, 'password');
+      throw new HttpError(401, 'sign_in_failed', 'The username or password is not right.');
+    }
+    if (verdict.needsRehash) {
+      await setPasswordHash(rt.db, user.id, await rt.passwordHasher.hash(normalized));
+    }
+    if (user.passwordCompromisedAt === null && rt.breachCorpus.has(normalized)) {
+      // Evidence of compromise (§5.1.1.2): after the second factor, only a change is allowed.
+      await markPasswordCompromised(rt.db, user.id, rt.clock.now());
+      await logSecurityEvent(rt.db, {
+        userId: user.id,
+        type: 'password_compromised',
+        detail: 'found in the breach corpus',
+        now: rt.clock.now(),
+        ...info,
+      });
+    }
+    const recoveryCodeNumber =
+      pickCodeNumber(await unusedCodeNumbers(rt.db, user.id), rt.random) ?? null;
+    await updateAttempt(rt.db, attempt.idHash, {
+      step: 'second',
+      userId: user.id,
+      recoveryCodeNumber,
+    });
+    noStore(c);
+    return c.json({
+      options: await newAssertionOptions(rt, attempt.idHash, user.id),
+      recoveryCodeNumber,
+    });
+  });
+
+  app.post('/api/signin/key/options', async (c) => {
+    const body = await readJsonBody(c, attemptBody);
+    const attempt = await requireAttempt(rt, body.attempt, 'signin', ['second']);
+    return c.json({ options: await newAssertionOptions(rt, attempt.idHash, attempt.userId ?? 0) });
+  });
+
+  app.post('/api/signin/key', async (c) => {
+    const body = await readJsonBody(c, keyBody);
+    const attempt = await requireAttempt(rt, body.attempt, 'signin', ['second']);
+    const info = requestInfo(c);
+    const user = await secondStepUser(rt, attempt);
+    const expectedChallenge = await useChallenge(rt, attempt);
+    const verified = await verifyKey(
+      rt,
+      user.id,
+      asAuthenticationResponse(body.response),
+      expectedChallenge,
+    );
+    if (!verified) return failSecondFactor(rt, attempt, user, info, 'security key');
+    await succeed(rt, attempt, user, info, 'security key');
+    const kind =
+      user.passwordCompromisedAt !== null || (await compromisedNow(rt, user.id))
+        ? 'password_change'
+        : 'full';
+    const { body: session } = await startSessionResponse(rt, c, user, kind);
+    noStore(c);
+    return c.json(session);
+  });
+
+  app.post('/api/signin/recovery-code', async (c) => {
+    const body = await readJsonBody(c, codeBody);
+    const attempt = await requireAttempt(rt, body.attempt, 'signin', ['second']);
+    const info = requestInfo(c);
+    const user = await secondStepUser(rt, attempt);
+    const number = attempt.recoveryCodeNumber;
+    const ok = number !== null && (await useRecoveryCode(rt, user.id, number, body.code));
+    if (!ok) return failSecondFactor(rt, attempt, user, info, `recovery code #${number}`);
+    await logSecurityEvent(rt.db, {
+      userId: user.id,
+      type: 'recovery_code_used',
+      detail: `code #${number}`,
+      now: rt.clock.now(),
+      ...info,
+    });
+    await succeed(rt, attempt, user, info, `recovery code #${number}`);
+    const { body: session } = await startSessionResponse(rt, c, user, 'rebind');
+    noStore(c);
+    return c.json(session);
+  });
+
+  return app;
+}
+
+async function compromisedNow(rt: AuthRuntime, userId: number): Promise<boolean> {
+  return (await findUserById(rt.db, userId))?.passwordCompromisedAt != null;
+}
+
+async function secondStepUser(rt: AuthRuntime, attempt: AttemptRow): Promise<UserRow> {
+  const user = attempt.userId === null ? undefined : await findUserById(rt.db, attempt.userId);
+  if (!user) throw new HttpError(401, 'sign_in_failed', SIGN_IN_FAILED_MESSAGE);
+  if (user.lockedAt !== null) throw new HttpError(423, 'account_locked', ACCOUNT_LOCKED_MESSAGE);
+  return user;
+}
+
+async function newAssertionOptions(rt: AuthRuntime, idHash: string, userId: number) {
+  const keys = await activeCredentials(rt.db, userId);
+  const options = await authenticationOptions({
+    rp: rt.rp,
+    challenge: newChallenge(rt.random),
+    timeoutMs: rt.settings.challengeTtlMs,
+    allow: keys.map((key) => ({
+      credentialId: key.credentialId,
+      transports: key.transports ? key.transports.split(',') : [],
+    })),
+  });
+  await updateAttempt(rt.db, idHash, {
+    challenge: options.challenge,
+    challengeExpiresAt: new Date(rt.clock.now().getTime() + rt.settings.challengeTtlMs),
+  });
+  return options;
+}
+
+/** Verifies an assertion by one of the user's active keys and records its new counter. */
+export async function verifyKey(
+  rt: AuthRuntime,
+  userId: number,
+  response: Parameters<typeof verifyAuthentication>[0]['response'],
+  expectedChallenge: string,
+): Promise<boolean> {
+  const keys = await activeCredentials(rt.db, userId);
+  const key = keys.find((row) => row.credentialIdHash === credentialIdHash(response.id));
+  if (!key) return false;
+  const stored = {
+    credentialId: key.credentialId,
+    publicKey: new Uint8Array(Buffer.from(key.publicKey, 'base64url')),
+    signCount: key.signCount,
+    transports: key.transports ? key.transports.split(',') : [],
+  };
+  const result = await verifyAuthentication({
+    rp: rt.rp,
+    response,
+    expectedChallenge,
+    credential: stored,
+  });
+  if (!result.ok) {
+    rt.logger.info('assertion rejected', { userId, reason: result.reason });
+    return false;
+  }
+  return recordCredentialUse(rt.db, key.id, key.signCount, result.newSignCount, rt.clock.now());
+}
+
+/** Checks code #number (forgiving of case and separators) and uses it up, atomically. */
+export async function useRecoveryCode(
+  rt: AuthRuntime,
+  userId: number,
+  number: number,
+  input: string,
+): Promise<boolean> {
+  const canonical = normalizeRecoveryCode(input);
+  const row = await findUnusedCode(rt.db, userId, number);
+  if (!row || !canonical) {
+    await rt.recoveryCodeHasher.verifyDummy(canonical ?? input);
+    return false;
+  }
+  const verdict = await rt.recoveryCodeHasher.verify(canonical, row.codeHash);
+  return verdict.ok && (await consumeCode(rt.db, row.id, rt.clock.now()));
+}
+
+async function failSecondFactor(
+  rt: AuthRuntime,
+  attempt: AttemptRow,
+  user: UserRow,
+  info: RequestInfo,
+  factor: string,
+): Promise<never> {
+  // One second-factor try per attempt: a failure sends the user back to the password.
+  await deleteAttempt(rt.db, attempt.idHash);
+  await recordFailure(rt, { user, usernameKey: user.usernameKey }, info, factor);
+  throw new HttpError(401, 'sign_in_failed', SIGN_IN_FAILED_MESSAGE);
+}
+
+async function succeed(
+  rt: AuthRuntime,
+  attempt: AttemptRow,
+  user: UserRow,
+  info: RequestInfo,
+  factor: string,
+): Promise<void> {
+  if (!(await deleteAttempt(rt.db, attempt.idHash))) {
+    throw new HttpError(401, 'attempt_expired', 'This sign-in was already completed.');
+  }
+  await resetUserFailures(rt.db, user.id);
+  // §5.2.2: after a success, forget this IP's earlier failures (this IP's only).
+  rt.ipFailures.forget(info.ip);
+  await logSecurityEvent(rt.db, {
+    userId: user.id,
+    type: factor.startsWith('recovery') ? 'sign_in_with_recovery_code' : 'sign_in',
+    detail: `password + ${factor}`,
+    now: rt.clock.now(),
+    ...info,
+  });
+}

@@ -1,0 +1,262 @@
+/**
+ * Sign-up (NIST SP 800-63B §6.1.1): every factor bound in one flow, each step proving the
+ * secret of the pending sign-up, and no user row until the last step.
+ *
+ *   POST /api/signup/start          → { attempt }                  then POST /api/auth/captcha
+ *   POST /api/signup/password       { attempt, username, password, captcha } → WebAuthn options
+ *   POST /api/signup/key/options    { attempt }                    → fresh WebAuthn options
+ *   POST /api/signup/key            { attempt, response, keyName } → the recovery codes, once
+ *   POST /api/signup/finish         { attempt, savedCodes: true }  → the account and a session
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { AuthRuntime } from '../auth/auth-runtime.js';
+import { checkUsername } from '../auth/username.js';
+import { newChallenge, registrationOptions, verifyRegistration } from '../auth/webauthn.js';
+import {
+  type AttemptRow,
+  deleteAttempt,
+  takeChallenge,
+  updateAttempt,
+} from '../db/attempt-store.js';
+import { credentialExists, insertCredential } from '../db/credential-store.js';
+import { replaceRecoveryCodes } from '../db/recovery-code-store.js';
+import { logSecurityEvent } from '../db/security-event-store.js';
+import { findUserByKey, insertUser } from '../db/user-store.js';
+import { HttpError } from '../http/errors.js';
+import { readJsonBody } from '../http/validation.js';
+import {
+  acceptNewPassword,
+  asRegistrationResponse,
+  attemptTokenSchema,
+  beginAttempt,
+  captchaAnswerSchema,
+  captchaError,
+  checkCaptcha,
+  issueRecoveryCodes,
+  noStore,
+  passwordSchema,
+  registrationResponseSchema,
+  requestInfo,
+  requireAttempt,
+  startSessionResponse,
+  usernameSchema,
+} from './auth-common.js';
+
+const passwordBody = z
+  .object({
+    attempt: attemptTokenSchema,
+    username: usernameSchema,
+    password: passwordSchema,
+    captcha: captchaAnswerSchema,
+  })
+  .strict();
+const attemptBody = z.object({ attempt: attemptTokenSchema }).strict();
+const keyBody = z
+  .object({
+    attempt: attemptTokenSchema,
+    response: registrationResponseSchema,
+    keyName: z.string().trim().max(64).optional(),
+  })
+  .strict();
+const finishBody = z.object({ attempt: attemptTokenSchema, savedCodes: z.literal(true) }).strict();
+
+/** What a pending sign-up holds between the key step and the last step. */
+interface PendingSignup {
+  credential: {
+    id: string;
+    publicKey: string;
+    signCount: number;
+    transports: string[];
+    name: string;
+  };
+  codes: { number: number; codeHash: string }[];
+}
+
+export function signupRoutes(rt: AuthRuntime) {
+  const app = new Hono();
+
+  app.post('/api/signup/start', async (c) => {
+    await readJsonBody(c, z.object({}).strict());
+    const { token, expiresAt } = await beginAttempt(rt, c, 'signup', { step: 'password' });
+    noStore(c);
+    return c.json({ attempt: token, expiresAt: expiresAt.toISOString() });
+  });
+
+  app.post('/api/signup/password', async (c) => {
+    const body = await readJsonBody(c, passwordBody);
+    const attempt = await requireAttempt(rt, body.attempt, 'signup', ['password']);
+    const name = checkUsername(body.username);
+    if (!name.ok) throw new HttpError(400, 'invalid_username', name.message);
+    // The policy needs no secret: check it before the CAPTCHA is used up.
+    const normalized = await acceptNewPassword(rt, body.password, name.username);
+    const captcha = await checkCaptcha(rt, attempt, body.captcha);
+    if (captcha !== 'ok') throw captchaError(captcha);
+    if (await findUserByKey(rt.db, name.key)) {
+      throw new HttpError(409, 'username_taken', 'This username is taken. Choose another one.');
+    }
+    const passwordHash = await rt.passwordHasher.hash(normalized);
+    await updateAttempt(rt.db, attempt.idHash, {
+      step: 'key',
+      username: name.username,
+      usernameKey: name.key,
+      passwordHash,
+    });
+    return c.json({ options: await newKeyOptions(rt, attempt.idHash, name.username) });
+  });
+
+  app.post('/api/signup/key/options', async (c) => {
+    const body = await readJsonBody(c, attemptBody);
+    const attempt = await requireAttempt(rt, body.attempt, 'signup', ['key']);
+    return c.json({ options: await newKeyOptions(rt, attempt.idHash, attempt.username ?? '') });
+  });
+
+  app.post('/api/signup/key', async (c) => {
+    const body = await readJsonBody(c, keyBody);
+    const attempt = await requireAttempt(rt, body.attempt, 'signup', ['key']);
+    const expectedChallenge = await useChallenge(rt, attempt);
+    const result = await verifyRegistration({
+      rp: rt.rp,
+      response: asRegistrationResponse(body.response),
+      expectedChallenge,
+    });
+    if (!result.ok) {
+      rt.logger.info('sign-up key rejected', { reason: result.reason });
+      throw new HttpError(
+        400,
+        'key_rejected',
+        'The security key’s answer could not be verified. Try again with your key.',
+      );
+    }
+    if (await credentialExists(rt.db, result.credential.credentialId)) {
+      throw new HttpError(
+        409,
+        'key_already_registered',
+        'This security key is already registered to an account. Use another key.',
+      );
+    }
+    const { codes, records } = await issueRecoveryCodes(rt);
+    const pending: PendingSignup = {
+      credential: {
+        id: result.credential.credentialId,
+        publicKey: Buffer.from(result.credential.publicKey).toString('base64url'),
+        signCount: result.credential.signCount,
+        transports: result.credential.transports,
+        name: body.keyName || 'Security key',
+      },
+      codes: records,
+    };
+    await updateAttempt(rt.db, attempt.idHash, {
+      step: 'codes',
+      pendingData: JSON.stringify(pending),
+    });
+    noStore(c);
+    return c.json({ recoveryCodes: codes });
+  });
+
+  app.post('/api/signup/finish', async (c) => {
+    const body = await readJsonBody(c, finishBody);
+    const attempt = await requireAttempt(rt, body.attempt, 'signup', ['codes']);
+    const pending = JSON.parse(attempt.pendingData ?? 'null') as PendingSignup | null;
+    if (!pending || !attempt.username || !attempt.usernameKey || !attempt.passwordHash) {
+      throw new HttpError(409, 'wrong_step', 'This sign-up is incomplete. Start again.');
+    }
+    const now = rt.clock.now();
+    const info = requestInfo(c);
+    let userId: number;
+    try {
+      userId = await rt.db.transaction(async (tx) => {
+        // Deleting the attempt first makes the last step single use under parallel requests.
+        if (!(await deleteAttempt(tx, attempt.idHash))) {
+          throw new HttpError(401, 'attempt_expired', 'This sign-up was already completed.');
+        }
+        const id = await insertUser(tx, {
+          username: attempt.username ?? '',
+          usernameKey: attempt.usernameKey ?? '',
+          passwordHash: attempt.passwordHash ?? '',
+          now,
+        });
+        await insertCredential(tx, {
+          userId: id,
+          credentialId: pending.credential.id,
+          publicKey: Buffer.from(pending.credential.publicKey, 'base64url'),
+          signCount: pending.credential.signCount,
+          transports: pending.credential.transports,
+          name: pending.credential.name,
+          now,
+          ...info,
+        });
+        await replaceRecoveryCodes(tx, id, pending.codes, now);
+        return id;
+      });
+    } catch (error) {
+      if (isDuplicateKey(error)) {
+        throw new HttpError(
+          409,
+          'username_taken',
+          'Someone took this username while you were signing up. Start again with another one.',
+        );
+      }
+      throw error;
+    }
+    for (const [type, detail] of [
+      ['account_created', undefined],
+      ['key_bound', pending.credential.name],
+      ['recovery_codes_issued', `${pending.codes.length} codes`],
+      ['sign_in', 'sign-up'],
+    ] as const) {
+      await logSecurityEvent(rt.db, { userId, type, detail, now, ...info });
+    }
+    const { body: session } = await startSessionResponse(
+      rt,
+      c,
+      { id: userId, username: attempt.username },
+      'full',
+    );
+    noStore(c);
+    return c.json(session);
+  });
+
+  return app;
+}
+
+async function newKeyOptions(rt: AuthRuntime, idHash: string, username: string) {
+  const challenge = newChallenge(rt.random);
+  const options = await registrationOptions({
+    rp: rt.rp,
+    username,
+    userHandle: rt.random.bytes(16),
+    challenge,
+    timeoutMs: rt.settings.challengeTtlMs,
+    exclude: [],
+  });
+  await updateAttempt(rt.db, idHash, {
+    challenge: options.challenge,
+    challengeExpiresAt: new Date(rt.clock.now().getTime() + rt.settings.challengeTtlMs),
+  });
+  return options;
+}
+
+/** Takes the attempt's challenge (single use) or fails when there is none or it expired. */
+export async function useChallenge(rt: AuthRuntime, attempt: AttemptRow): Promise<string> {
+  const { challenge, challengeExpiresAt } = attempt;
+  const taken = challenge ? await takeChallenge(rt.db, attempt.idHash, challenge) : false;
+  if (!challenge || !taken || !challengeExpiresAt) {
+    throw new HttpError(
+      400,
+      'challenge_used',
+      'Ask the key again: the previous request was used up.',
+    );
+  }
+  if (challengeExpiresAt.getTime() <= rt.clock.now().getTime()) {
+    throw new HttpError(400, 'challenge_expired', 'The security key took too long. Try again.');
+  }
+  return challenge;
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: string }).code === 'ER_DUP_ENTRY') return true;
+  }
+  return false;
+}
