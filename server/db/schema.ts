@@ -121,7 +121,7 @@ export const authAttempts = mysqlTable(
   'auth_attempts',
   {
     idHash: varchar('id_hash', { length: 64 }).primaryKey(),
-    /** 'signup' | 'signin' | 'unlock' */
+    /** 'signup' | 'signin' | 'unlock' | 'bind' */
     kind: varchar('kind', { length: 16 }).notNull(),
     /** Where the attempt stands, e.g. 'password', 'key', 'codes'. */
     step: varchar('step', { length: 16 }).notNull(),
