@@ -35,4 +35,21 @@ describe('loadConfig', () => {
       /DATABASE_URL/,
     );
   });
+
+  it('keeps the pepper in <root>/secrets/pepper unless PEPPER_FILE says otherwise', () => {
+    expect(loadConfig({}, '/srv/parley').pepperFile).toBe('/srv/parley/secrets/pepper');
+    expect(loadConfig({ PEPPER_FILE: '/run/secrets/pepper' }, '/').pepperFile).toBe(
+      '/run/secrets/pepper',
+    );
+  });
+
+  it('leaves the Have I Been Pwned check off unless PWNED_PASSWORDS_API names a URL', () => {
+    expect(loadConfig({}, '/').pwnedPasswordsApi).toBeUndefined();
+    expect(loadConfig({ PWNED_PASSWORDS_API: 'off' }, '/').pwnedPasswordsApi).toBeUndefined();
+    expect(
+      loadConfig({ PWNED_PASSWORDS_API: 'https://api.pwnedpasswords.com/range' }, '/')
+        .pwnedPasswordsApi,
+    ).toBe('https://api.pwnedpasswords.com/range');
+    expect(() => loadConfig({ PWNED_PASSWORDS_API: 'on' }, '/')).toThrow(/PWNED_PASSWORDS_API/);
+  });
 });
