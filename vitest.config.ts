@@ -16,7 +16,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['server/**/*.test.ts', 'client/src/**/*.test.ts', 'scripts/**/*.test.ts'],
-          exclude: ['server/test/**', 'node_modules/**', 'dist/**'],
+          exclude: ['server/test/**', 'scripts/test/**', 'node_modules/**', 'dist/**'],
         },
       },
       {
@@ -37,6 +37,21 @@ export default defineConfig({
             'client/test/support/global-setup.ts',
           ],
           // Each file starts its own Chromium; one file at a time keeps the 2 cores responsive.
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The deployment: certificate scripts, compose file, nginx config, and the Docker-less
+          // stack (scripts/stack.sh) probed with openssl, Node and Chromium.
+          name: 'stack',
+          include: ['nginx/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
+          globalSetup: [
+            'server/test/support/global-setup.ts',
+            'nginx/test/support/global-setup.ts',
+          ],
+          // Each file starts its own stack (nginx, app, database); one at a time.
           fileParallelism: false,
         },
       },
