@@ -1,6 +1,9 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import type { AuthDeps } from './auth/auth-deps.js';
+import { createAuthRuntime } from './auth/auth-runtime.js';
+import { lookUpSession, lookUpSessionByHash } from './auth/sessions.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
@@ -9,8 +12,10 @@ import { resolveClientIp } from './http/client-ip.js';
 import { createErrorHandler, errorResponse, notFoundHandler } from './http/errors.js';
 import { requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
+import { readSessionCookie } from './http/session-cookie.js';
 import type { Logger } from './logger.js';
 import type { RandomSource } from './random.js';
+import { authRoutes } from './routes/auth-routes.js';
 import { cspReportRoutes } from './routes/csp-reports.js';
 import { healthRoutes } from './routes/health.js';
 import { liveChannelRoutes, type UpgradeWebSocket } from './routes/live-channel.js';
@@ -22,6 +27,8 @@ export interface AppDeps {
   clock: Clock;
   random: RandomSource;
   logger: Logger;
+  /** Password hashers, breach corpus, CAPTCHA provider: built by main.ts (server/auth/auth-deps.ts). */
+  auth: AuthDeps;
   /** The WebSocket upgrade helper of the Node server; absent in in-process tests. */
   upgradeWebSocket?: UpgradeWebSocket;
 }
@@ -68,8 +75,28 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', healthRoutes(deps.database));
   app.route('/', cspReportRoutes(logger));
+  const auth = createAuthRuntime({ ...deps, db: deps.database.db });
+  app.route('/', authRoutes(auth));
   if (deps.upgradeWebSocket) {
-    app.route('/', liveChannelRoutes({ upgradeWebSocket: deps.upgradeWebSocket, logger }));
+    app.route(
+      '/',
+      liveChannelRoutes({
+        upgradeWebSocket: deps.upgradeWebSocket,
+        logger,
+        auth: {
+          // Opening the socket is not activity, and only a full (AAL2) session may.
+          authenticate: async (c) => {
+            const found = await lookUpSession(auth, readSessionCookie(c), { activity: false });
+            return found.ok && found.session.kind === 'full' ? found.session.idHash : undefined;
+          },
+          stillAlive: async (idHash) =>
+            (await lookUpSessionByHash(auth, idHash, { activity: false })).ok,
+          sockets: auth.liveSockets,
+          checkIntervalMs: config.auth.liveSessionCheckMs,
+          publicOrigin: config.publicOrigin,
+        },
+      }),
+    );
   }
   app.all('/api/*', (c) => notFoundHandler(c));
   app.route('/', clientAppRoutes(config.clientDir));

@@ -5,6 +5,8 @@
 import { serve, upgradeWebSocket } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createApp } from './app.js';
+import { loadBreachCorpus } from './auth/breach-corpus.js';
+import { createAuthDeps } from './auth/create-auth-deps.js';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase } from './db/client.js';
@@ -13,7 +15,7 @@ import { createLogger } from './logger.js';
 import { packageRoot } from './paths.js';
 import { systemRandom } from './random.js';
 import { MAX_FRAME_BYTES } from './routes/live-channel.js';
-import { databaseUrlWithPasswordFile } from './secrets.js';
+import { databaseUrlWithPasswordFile, loadOrCreatePepper } from './secrets.js';
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -31,12 +33,25 @@ await migrateDatabase(databaseUrl, config.migrationsDir);
 logger.info('migrations applied');
 
 const database = createDatabase(databaseUrl);
+const auth = createAuthDeps({
+  config,
+  random: systemRandom,
+  pepper: loadOrCreatePepper(config.pepperFile, systemRandom),
+  breachCorpus: loadBreachCorpus(),
+});
+if (config.auth.captchaTestMode) {
+  logger.warn(
+    '!!! CAPTCHA TEST MODE IS ON: every CAPTCHA answer is predictable. For tests only; never expose this server. !!!',
+    { captchaTestMode: true },
+  );
+}
 const app = createApp({
   config,
   database,
   clock: systemClock,
   random: systemRandom,
   logger,
+  auth,
   upgradeWebSocket,
 });
 

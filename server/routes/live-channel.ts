@@ -1,6 +1,8 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { UpgradeWebSocket as HonoUpgradeWebSocket, WSContext } from 'hono/ws';
 import { z } from 'zod';
+import type { ClosableSocket, LiveSocketRegistry } from '../auth/live-sockets.js';
+import { errorResponse } from '../http/errors.js';
 import type { Logger } from '../logger.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the Node adapter's socket and option types vary.
@@ -49,23 +51,71 @@ function send(ws: WSContext, frame: ServerFrame) {
   ws.send(JSON.stringify(frame));
 }
 
+/**
+ * Who may open the live channel: only a full (AAL2) session, checked at the upgrade, from our
+ * own origin. Neither the upgrade, frames nor pings count as session activity; every socket
+ * re-checks its session every `checkIntervalMs` and closes when it has ended, and sign-out
+ * closes it at once through the registry.
+ */
+export interface LiveChannelAuth {
+  /** The id hash of the full session the upgrade request names, or undefined. */
+  authenticate(c: Context): Promise<string | undefined>;
+  /** True while the session is alive (without extending it). */
+  stillAlive(sessionIdHash: string): Promise<boolean>;
+  sockets: LiveSocketRegistry;
+  checkIntervalMs: number;
+  publicOrigin: string;
+}
+
 /** GET /api/ws: the live channel the chat relay will use. For now it greets and answers pings. */
-export function liveChannelRoutes(deps: { upgradeWebSocket: UpgradeWebSocket; logger: Logger }) {
-  return new Hono().get(
+export function liveChannelRoutes(deps: {
+  upgradeWebSocket: UpgradeWebSocket;
+  logger: Logger;
+  auth: LiveChannelAuth;
+}) {
+  const { auth } = deps;
+  return new Hono<{ Variables: { liveSession: string } }>().get(
     '/api/ws',
-    deps.upgradeWebSocket(() => ({
-      onOpen(_event, ws) {
-        send(ws, { type: 'hello', protocol: 1 });
-      },
-      onMessage(event, ws) {
-        const frame = parseClientFrame(event.data);
-        if (frame.type === 'ping')
-          send(ws, { type: 'pong', ...(frame.id ? { id: frame.id } : {}) });
-        else if (frame.type === 'error') send(ws, frame);
-      },
-      onError(error) {
-        deps.logger.warn('websocket error', { error });
-      },
-    })),
+    async (c, next) => {
+      // Browsers always send Origin on a WebSocket upgrade: refuse other sites' pages.
+      if (c.req.header('origin') !== auth.publicOrigin) {
+        return errorResponse(c, 403, 'cross_origin', 'This request must come from Parley itself.');
+      }
+      const sessionIdHash = await auth.authenticate(c);
+      if (!sessionIdHash) return errorResponse(c, 401, 'not_signed_in', 'Sign in to continue.');
+      c.set('liveSession', sessionIdHash);
+      return next();
+    },
+    deps.upgradeWebSocket((c) => {
+      const sessionIdHash = c.get('liveSession') as string;
+      let socket: ClosableSocket | undefined;
+      let timer: ReturnType<typeof setInterval> | undefined;
+      return {
+        onOpen(_event, ws) {
+          socket = { close: (code, reason) => ws.close(code, reason) };
+          auth.sockets.add(sessionIdHash, socket);
+          timer = setInterval(async () => {
+            if (!(await auth.stillAlive(sessionIdHash).catch(() => true))) {
+              auth.sockets.closeSessions([sessionIdHash], 'session ended');
+            }
+          }, auth.checkIntervalMs);
+          timer.unref?.();
+          send(ws, { type: 'hello', protocol: 1 });
+        },
+        onClose() {
+          if (timer) clearInterval(timer);
+          if (socket) auth.sockets.remove(sessionIdHash, socket);
+        },
+        onMessage(event, ws) {
+          const frame = parseClientFrame(event.data);
+          if (frame.type === 'ping')
+            send(ws, { type: 'pong', ...(frame.id ? { id: frame.id } : {}) });
+          else if (frame.type === 'error') send(ws, frame);
+        },
+        onError(error) {
+          deps.logger.warn('websocket error', { error });
+        },
+      };
+    }),
   );
 }

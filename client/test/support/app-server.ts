@@ -16,6 +16,8 @@ import {
 
 export interface RunningApp {
   url: string;
+  /** Solves the CAPTCHAs this app shows (the most recent picture's answer). */
+  captcha: ReturnType<typeof buildTestApp>['captcha'];
   testDb: TestDatabase;
   logger: ReturnType<typeof buildTestApp>['logger'];
   stop(): Promise<void>;
@@ -41,7 +43,9 @@ export async function startAppServer(
     );
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${port}`;
+  // localhost (not 127.0.0.1): WebAuthn needs a domain as relying party id, and Chromium treats
+  // http://localhost as a secure context, so __Host- cookies and security keys work there.
+  const url = `http://localhost:${port}`;
   built = buildTestApp(testDb.database, {
     ...overrides,
     upgradeWebSocket,
@@ -50,6 +54,7 @@ export async function startAppServer(
   return {
     url,
     testDb,
+    captcha: built.captcha,
     logger: built.logger,
     async stop() {
       for (const client of webSockets.clients) client.terminate();

@@ -5,10 +5,19 @@ import type { Database } from '../../db/client.js';
 import { createMemoryLogger } from '../../logger.js';
 import { packageRoot } from '../../paths.js';
 import { systemRandom } from '../../random.js';
+import {
+  createRecordingCaptchaProvider,
+  createTestAuthDeps,
+  TEST_AUTH_SETTINGS,
+} from './test-auth.js';
 
 /** The test configuration: the defaults of a development machine, overridable per test. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'debug' }, packageRoot()), ...overrides };
+  return {
+    ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'debug' }, packageRoot()),
+    auth: TEST_AUTH_SETTINGS,
+    ...overrides,
+  };
 }
 
 /** Builds the app in-process, as main.ts does, with a memory logger to inspect. */
@@ -18,13 +27,17 @@ export function buildTestApp(
 ) {
   const logger = createMemoryLogger();
   const { config, ...rest } = overrides;
+  const fullConfig = testConfig(config);
+  const random = rest.random ?? systemRandom;
+  const captcha = createRecordingCaptchaProvider(random);
   const deps: AppDeps = {
-    config: testConfig(config),
+    config: fullConfig,
     database,
     clock: systemClock,
-    random: systemRandom,
+    random,
     logger,
+    auth: createTestAuthDeps({ settings: fullConfig.auth, random, captcha }),
     ...rest,
   };
-  return { app: createApp(deps), logger, deps };
+  return { app: createApp(deps), logger, deps, captcha };
 }
