@@ -38,10 +38,11 @@ export function loadBreachCorpus(file: string = defaultBreachCorpusFile()): Brea
 /** Builds the corpus from the bytes of a list: UTF-8 (Latin-1 where not valid UTF-8), LF or CRLF. */
 export function breachCorpusFromText(text: Uint8Array): BreachCorpus {
   const table = sortedUniqueHashes(text);
+  const words = new Uint32Array(table.buffer, table.byteOffset, table.length * 2);
   return {
     size: table.length,
     has(normalizedPassword) {
-      return contains(table, fnv1a64(encoder.encode(normalizedPassword)));
+      return contains(words, fnv1a64(encoder.encode(normalizedPassword)));
     },
   };
 }
@@ -138,15 +139,19 @@ export function fnv1a64(bytes: Uint8Array, start = 0, end = bytes.length): Fnv64
   return { high, low };
 }
 
-function contains(table: BigUint64Array, h: Fnv64): boolean {
-  const target = (BigInt(h.high) << 32n) | BigInt(h.low);
+/**
+ * Bisection over the sorted 64-bit table seen as 32-bit halves, so no BigInt is made per probe.
+ */
+function contains(words: Uint32Array, h: Fnv64): boolean {
+  const lowWord = LITTLE_ENDIAN ? 0 : 1;
   let lo = 0;
-  let hi = table.length - 1;
+  let hi = words.length / 2 - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    const value = table[mid]!;
-    if (value === target) return true;
-    if (value < target) lo = mid + 1;
+    const high = words[mid * 2 + 1 - lowWord]!;
+    const low = words[mid * 2 + lowWord]!;
+    if (high === h.high && low === h.low) return true;
+    if (high < h.high || (high === h.high && low < h.low)) lo = mid + 1;
     else hi = mid - 1;
   }
   return false;
