@@ -1,0 +1,373 @@
+/**
+ * docker-compose.yaml and the Dockerfile, checked offline (no Docker engine runs here):
+ * Debian's docker-compose v1 validates the file and resolves it, dockerfilelint lints the
+ * Dockerfile, and the parts of the stack that do not need Docker (the init service's script and
+ * nginx's render step) run here with the very environment compose would give them.
+ */
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadConfig } from '../../server/config.js';
+import { makeOperatorCa } from './support/certs.js';
+import { openssl, repoRoot, run } from './support/run.js';
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; target: string };
+  environment?: Record<string, string>;
+  ports?: { published: string | number; target: string | number }[] | string[];
+  /** "source:target[:ro]", as docker-compose v1 prints them. */
+  volumes?: string[];
+  networks?: Record<string, { ipv4_address?: string } | null>;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  command?: string[];
+  network_mode?: string;
+  read_only?: boolean;
+  user?: string;
+}
+interface Compose {
+  services: Record<string, ComposeService>;
+  networks: Record<string, { internal?: boolean; ipam?: { config: { subnet: string }[] } }>;
+  volumes: Record<string, unknown>;
+}
+
+let work: string;
+let compose: Compose;
+const example = Object.fromEntries(
+  readFileSync(join(repoRoot, '.env.example'), 'utf8')
+    .split('\n')
+    .filter((line) => /^[A-Z_]+=/.test(line))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+) as Record<string, string>;
+
+/** docker-compose v1 with only the given settings file (never a developer's .env or shell). */
+function dockerCompose(envFile: string, args: string[]) {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work };
+  return run('docker-compose', ['--env-file', envFile, '-f', 'docker-compose.yaml', ...args], {
+    cwd: repoRoot,
+    env,
+  });
+}
+
+async function resolved(envFile: string): Promise<Compose> {
+  const ran = await dockerCompose(envFile, ['config']);
+  expect(ran.code, ran.stderr).toBe(0);
+  return parse(ran.stdout) as Compose;
+}
+
+interface Mount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+function mounts(service: ComposeService): Mount[] {
+  return (service.volumes ?? []).map((volume) => {
+    const [source = '', target = '', mode = ''] = volume.split(':');
+    return { source, target, readOnly: mode.split(',').includes('ro') };
+  });
+}
+
+function publishedPorts(service: ComposeService): string[] {
+  return (service.ports ?? []).map((port) =>
+    typeof port === 'string' ? port : `${port.published}:${port.target}`,
+  );
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'parley-compose-'));
+  const empty = join(work, 'empty.env');
+  writeFileSync(empty, '');
+  compose = await resolved(empty);
+});
+
+describe('docker-compose.yaml', () => {
+  it('passes Debian docker-compose v1 validation (which rejects keys the old command lacks)', async () => {
+    const ran = await dockerCompose(join(work, 'empty.env'), ['config', '-q']);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stderr).toBe('');
+  });
+
+  it('has the four services, with base images pinned to versions', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['app', 'db', 'init', 'nginx']);
+    expect(compose.services.db?.image).toMatch(/^mysql:8\.4\.\d+$/);
+    expect(compose.services.nginx?.image).toMatch(/^nginx:\d+\.\d+\.\d+$/);
+    expect(compose.services.app?.build?.target).toBe('app');
+    expect(compose.services.init?.build?.target).toBe('init');
+    const froms = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8').match(/^FROM .*/gm) ?? [];
+    expect(froms.length).toBeGreaterThanOrEqual(3);
+    for (const from of froms)
+      expect(from).toMatch(/^FROM node:\d+\.\d+\.\d+-bookworm-slim AS \w+$/);
+  });
+
+  it('publishes ports from nginx only: HTTPS and HTTP, the same inside and out', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (name !== 'nginx') expect(service.ports ?? [], name).toEqual([]);
+    }
+    expect(publishedPorts(compose.services.nginx!).sort()).toEqual(
+      [
+        `${example.HTTPS_PORT}:${example.HTTPS_PORT}`,
+        `${example.HTTP_PORT}:${example.HTTP_PORT}`,
+      ].sort(),
+    );
+  });
+
+  it('keeps MySQL on the internal network only, with a health check and a named volume', () => {
+    const db = compose.services.db!;
+    expect(Object.keys(db.networks ?? {})).toEqual(['backend']);
+    expect(compose.networks.backend?.internal).toBe(true);
+    expect(db.healthcheck?.test.join(' ')).toMatch(/mysqladmin ping/);
+    const data = mounts(db).find((mount) => mount.target === '/var/lib/mysql');
+    expect(data?.source).toBe('db-data');
+    expect(compose.volumes).toHaveProperty('db-data');
+    expect(db.environment?.MYSQL_PASSWORD_FILE).toBeDefined();
+    expect(db.environment?.MYSQL_ROOT_PASSWORD_FILE).toBeDefined();
+    expect(db.environment).not.toHaveProperty('MYSQL_PASSWORD');
+    expect(db.environment).not.toHaveProperty('MYSQL_ROOT_PASSWORD');
+  });
+
+  it('starts the app after init and a healthy database, trusting X-Forwarded-For from nginx only', () => {
+    const app = compose.services.app!;
+    const nginx = compose.services.nginx!;
+    expect(app.depends_on).toEqual({
+      init: { condition: 'service_completed_successfully' },
+      db: { condition: 'service_healthy' },
+    });
+    expect(nginx.depends_on?.app).toEqual({ condition: 'service_healthy' });
+    expect(app.environment?.TRUSTED_PROXIES).toBe(nginx.networks?.backend?.ipv4_address);
+    expect(nginx.environment?.PARLEY_APP_UPSTREAM).toBe(
+      `${app.networks?.backend?.ipv4_address}:${app.environment?.PORT}`,
+    );
+    expect(app.environment?.NODE_ENV).toBe('production');
+    expect(app.read_only).toBe(true);
+    // The app's own configuration check accepts the environment compose gives it.
+    const config = loadConfig(app.environment ?? {}, repoRoot);
+    expect(config.publicOrigin).toBe(`https://${example.DOMAIN}:${example.HTTPS_PORT}`);
+    expect(config.trustedProxies).toEqual([nginx.networks?.backend?.ipv4_address]);
+  });
+
+  it('takes the domain and ports from the settings file, the defaults being .env.example’s', async () => {
+    const fromExample = await resolved(join(repoRoot, '.env.example'));
+    expect(fromExample).toEqual(compose);
+    const other = join(work, 'other.env');
+    writeFileSync(
+      other,
+      'DOMAIN=group-42.comp3334.xavier2dc.fr\nHTTPS_PORT=9443\nHTTP_PORT=9080\n',
+    );
+    const changed = await resolved(other);
+    expect(changed.services.init?.environment?.DOMAIN).toBe('group-42.comp3334.xavier2dc.fr');
+    expect(changed.services.nginx?.environment).toMatchObject({
+      PARLEY_DOMAIN: 'group-42.comp3334.xavier2dc.fr',
+      PARLEY_HTTPS_PORT: '9443',
+      PARLEY_HTTP_PORT: '9080',
+    });
+    expect(changed.services.app?.environment?.PUBLIC_ORIGIN).toBe(
+      'https://group-42.comp3334.xavier2dc.fr:9443',
+    );
+    expect(publishedPorts(changed.services.nginx!).sort()).toEqual(['9080:9080', '9443:9443']);
+  });
+
+  it('mounts secrets read-only, and the CA key into nothing but init', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const mount of mounts(service)) {
+        if (mount.source === 'ca-private') expect(name).toBe('init');
+        if (name !== 'init' && /secrets|tls/.test(mount.source)) {
+          expect(mount.readOnly, `${name} ${mount.source}`).toBe(true);
+        }
+      }
+    }
+    expect(compose.services.init?.network_mode).toBe('none');
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+  const stage = (name: string) => {
+    const start = dockerfile.indexOf(`AS ${name}\n`);
+    const next = dockerfile.indexOf('\nFROM ', start);
+    return dockerfile.slice(start, next === -1 ? undefined : next);
+  };
+
+  it('passes dockerfilelint', async () => {
+    const ran = await run('npx', ['--no-install', 'dockerfilelint', 'Dockerfile'], {
+      cwd: repoRoot,
+    });
+    expect(ran.code, ran.stdout).toBe(0);
+    expect(ran.stdout).toMatch(/Issues: None found/);
+  });
+
+  it('runs the app as the unprivileged node user with the npm start command', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+      scripts: { start: string };
+    };
+    const app = stage('app');
+    expect(app).toMatch(/^USER node$/m);
+    const cmd = /^CMD (\[.*\])$/m.exec(app)?.[1];
+    expect((JSON.parse(cmd ?? '[]') as string[]).join(' ')).toBe(pkg.scripts.start);
+  });
+
+  it('keeps keys, secrets, local settings and host builds out of the build context', () => {
+    const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n');
+    for (const entry of [
+      '.env',
+      '*.key',
+      '*.pem',
+      'secrets',
+      'ca',
+      'node_modules',
+      'dist',
+      '.git',
+    ]) {
+      expect(ignored).toContain(entry);
+    }
+  });
+});
+
+describe('the compose services’ steps, run without Docker', () => {
+  /** A service's environment with its container paths moved under a host folder. */
+  function onHost(service: ComposeService, root: string): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(service.environment ?? {})) {
+      env[key] = value.startsWith('/') ? join(root, value) : value;
+    }
+    return env;
+  }
+  const hostEnv = (extra: Record<string, string>) => ({
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    ...extra,
+  });
+  const asRoot = process.getuid?.() === 0;
+
+  it('init makes the CA, certificate and secrets once; a restart keeps every byte', async () => {
+    const root = mkdtempSync(join(work, 'init-'));
+    const env = onHost(compose.services.init!, root);
+    if (!asRoot) env.APP_UID = String(process.getuid?.());
+    const first = await run('bash', [join(repoRoot, 'scripts', 'init-stack.sh')], {
+      env: hostEnv(env),
+    });
+    expect(first.code, first.stderr).toBe(0);
+    const snapshot = () =>
+      Object.fromEntries(
+        [
+          'state/ca/ca.crt',
+          'state/ca/ca.key',
+          'state/tls/server.crt',
+          'state/tls/server.key',
+          'state/app-secrets/pepper',
+          'state/app-secrets/db_password',
+          'state/db-secrets/db_password',
+          'state/db-secrets/db_root_password',
+          'host-ca/ca.crt',
+        ].map((file) => [file, readFileSync(join(root, file)).toString('base64')]),
+      );
+    const before = snapshot();
+    expect(Buffer.from(before['state/app-secrets/pepper']!, 'base64').toString()).toMatch(
+      /^[A-Za-z0-9_-]{43}$/,
+    );
+    expect(before['state/app-secrets/db_password']).toBe(before['state/db-secrets/db_password']);
+    // The host gets the CA certificate, never its key.
+    expect(readdirSync(join(root, 'host-ca'))).toEqual(['ca.crt']);
+    expect(before['host-ca/ca.crt']).toBe(before['state/ca/ca.crt']);
+    const verified = await run('bash', [
+      join(repoRoot, 'scripts', 'verify-cert.sh'),
+      '--domain',
+      example.DOMAIN!,
+      '--ca-cert',
+      join(root, 'host-ca', 'ca.crt'),
+      join(root, 'state', 'tls', 'server.crt'),
+    ]);
+    expect(verified.code, verified.stderr).toBe(0);
+
+    const second = await run('bash', [join(repoRoot, 'scripts', 'init-stack.sh')], {
+      env: hostEnv(env),
+    });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/^kept /m);
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('init uses an operator’s CA given as ca/ca.crt + ca/ca.key', async () => {
+    const root = mkdtempSync(join(work, 'given-'));
+    const operator = await makeOperatorCa(join(work, 'operator'));
+    mkdirSync(join(root, 'host-ca'), { recursive: true });
+    copyFileSync(operator.cert, join(root, 'host-ca', 'ca.crt'));
+    copyFileSync(operator.key, join(root, 'host-ca', 'ca.key'));
+    const env = onHost(compose.services.init!, root);
+    if (!asRoot) env.APP_UID = String(process.getuid?.());
+    const ran = await run('bash', [join(repoRoot, 'scripts', 'init-stack.sh')], {
+      env: hostEnv(env),
+    });
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toMatch(/using the given CA/);
+    const issuer = await openssl([
+      'x509',
+      '-in',
+      join(root, 'state', 'tls', 'server.crt'),
+      '-noout',
+      '-issuer',
+    ]);
+    expect(issuer).toMatch(/Operator test CA/);
+    // Our own CA was never made.
+    expect(existsSync(join(root, 'state', 'ca', 'ca.key'))).toBe(false);
+  });
+
+  it('nginx’s render step with compose’s environment gives a configuration nginx accepts', async () => {
+    const root = mkdtempSync(join(work, 'nginx-'));
+    const tls = join(root, 'run', 'parley-tls');
+    mkdirSync(tls, { recursive: true });
+    const ca = await makeOperatorCa(join(root, 'ca'));
+    const init = await run('bash', [
+      join(repoRoot, 'scripts', 'issue-server-cert.sh'),
+      '--domain',
+      example.DOMAIN!,
+      '--ca-cert',
+      ca.cert,
+      '--ca-key',
+      ca.key,
+      '--out-dir',
+      tls,
+    ]);
+    expect(init.code, init.stderr).toBe(0);
+    const nginx = compose.services.nginx!;
+    // The listen address and upstream stay as in the container; only paths move.
+    const env = onHost(nginx, root);
+    const out = join(root, 'tmp', 'parley-nginx');
+    const rendered = await run('sh', [join(repoRoot, 'nginx', 'render.sh'), out], {
+      env: hostEnv({ ...env, PATH: `${process.env.PATH}:/usr/sbin` }),
+    });
+    expect(rendered.code, rendered.stderr).toBe(0);
+    const conf = readFileSync(join(out, 'nginx.conf'), 'utf8');
+    expect(conf).toContain(`listen 0.0.0.0:${example.HTTPS_PORT} ssl`);
+    expect(conf).toContain('server 172.30.53.20:3000;');
+    const tested = await run('/usr/sbin/nginx', [
+      '-t',
+      '-p',
+      out,
+      '-c',
+      'nginx.conf',
+      '-e',
+      join(root, 'error.log'),
+    ]);
+    expect(tested.code, tested.stderr).toBe(0);
+    // The container runs exactly this render step on the mounted folder, then nginx in front.
+    expect(nginx.command?.join(' ')).toMatch(
+      /sh \/etc\/parley\/nginx\/render\.sh \/tmp\/parley-nginx && exec nginx -p \/tmp\/parley-nginx -c nginx\.conf -g 'daemon off;'/,
+    );
+    expect(mounts(nginx).find((mount) => mount.target === '/etc/parley/nginx')).toEqual({
+      source: join(repoRoot, 'nginx'),
+      target: '/etc/parley/nginx',
+      readOnly: true,
+    });
+  });
+});
