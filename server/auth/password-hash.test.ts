@@ -147,19 +147,23 @@ describe('verifyDummy (unknown usernames cost the same time)', () => {
     const params: ScryptParams = { N: 2 ** 14, r: 8, p: 1, keyLength: 32 };
     const timed = createPasswordHasher({ pepper, params, random: systemRandom, maxConcurrent: 1 });
     const record = await timed.hash('correct horse battery staple');
-    const measure = async (action: () => Promise<unknown>) => {
-      const samples: number[] = [];
-      for (let i = 0; i < 7; i += 1) {
-        const start = performance.now();
-        await action();
-        samples.push(performance.now() - start);
-      }
-      return samples.sort((a, b) => a - b)[3]!;
-    };
-    const real = await measure(() => timed.verify('wrong password here', record));
-    const dummy = await measure(() => timed.verifyDummy('wrong password here'));
-    expect(dummy / real).toBeGreaterThan(0.5);
-    expect(dummy / real).toBeLessThan(2);
+    // Samples alternate between the two, so a change in machine load hits both alike; the
+    // bounds are wide because only "same order of work" matters (a dummy that skipped scrypt
+    // would be ~100x faster). The precise ratio is measured by `npm run bench -- password`.
+    const real: number[] = [];
+    const dummies: number[] = [];
+    for (let i = 0; i < 9; i += 1) {
+      let start = performance.now();
+      await timed.verify('wrong password here', record);
+      real.push(performance.now() - start);
+      start = performance.now();
+      await timed.verifyDummy('wrong password here');
+      dummies.push(performance.now() - start);
+    }
+    const median = (samples: number[]) => samples.sort((a, b) => a - b)[4]!;
+    const ratio = median(dummies) / median(real);
+    expect(ratio).toBeGreaterThan(0.5);
+    expect(ratio).toBeLessThan(2);
   });
 });
 
