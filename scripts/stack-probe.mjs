@@ -3,9 +3,10 @@
 //   node scripts/stack-probe.mjs free-port                  print a free loopback TCP port
 //   node scripts/stack-probe.mjs db-ping URL                exit 0 when the MySQL server answers
 //   node scripts/stack-probe.mjs db-drop URL                drop the database named in URL's path
-//   node scripts/stack-probe.mjs wait-http URL SECONDS [CA_FILE]
+//   node scripts/stack-probe.mjs wait-http URL SECONDS [CA_FILE] [--watch PID]
 //        poll URL until it answers 200; an https URL's host is connected on 127.0.0.1 and its
-//        certificate checked against CA_FILE (the stack's own CA), name and chain included
+//        certificate checked against CA_FILE (the stack's own CA), name and chain included;
+//        --watch gives up at once when process PID (the server being waited for) has exited
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -68,10 +69,21 @@ function getStatus(url, caFile) {
   });
 }
 
-async function waitHttp(url, seconds, caFile) {
+function exited(pid) {
+  if (!pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+async function waitHttp(url, seconds, caFile, watchPid) {
   const deadline = Date.now() + Number(seconds) * 1_000;
   let last = 'no answer';
   while (Date.now() < deadline) {
+    if (exited(watchPid)) throw new Error(`${url}: the server process ${watchPid} has exited`);
     try {
       const status = await getStatus(url, caFile);
       if (status === 200) return;
@@ -88,8 +100,11 @@ try {
   if (command === 'free-port') console.log(await freePort());
   else if (command === 'db-ping') await dbPing(args[0]);
   else if (command === 'db-drop') await dbDrop(args[0]);
-  else if (command === 'wait-http') await waitHttp(args[0], args[1] ?? '60', args[2]);
-  else {
+  else if (command === 'wait-http') {
+    const watch = args.indexOf('--watch');
+    const watchPid = watch === -1 ? undefined : args.splice(watch, 2)[1];
+    await waitHttp(args[0], args[1] ?? '60', args[2], watchPid);
+  } else {
     console.error(
       'usage: stack-probe.mjs free-port | db-ping URL | db-drop URL | wait-http URL SECONDS [CA_FILE]',
     );

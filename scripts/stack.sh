@@ -17,7 +17,7 @@
 # STACK_APP_PORT    the app's loopback port (default: a free one)
 # STACK_DATABASE_URL  the app's full database URL (default: database STACK_DATABASE_NAME,
 #                   default parley_stack, on DATABASE_URL's server, else 127.0.0.1:3306, else a
-#                   private mariadbd in STACK_DIR)
+#                   private mariadbd in STACK_DIR; STACK_PRIVATE_DB=1 always takes the latter)
 # Every other environment variable reaches the app (e.g. LOG_LEVEL, CAPTCHA_TEST_MODE).
 set -euo pipefail
 export LC_ALL=C
@@ -66,11 +66,12 @@ alive() {
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q "$name" "/proc/$pid/cmdline" 2>/dev/null
 }
 
+# Stops a process (target PID) or a whole process group (target -PGID), politely then not.
 stop_pid() {
-  local pid=$1 target=$2
+  local target=$1
   kill -TERM "$target" 2>/dev/null || true
   for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || return 0
+    kill -0 "$target" 2>/dev/null || return 0
     sleep 0.1
   done
   kill -KILL "$target" 2>/dev/null || true
@@ -82,24 +83,25 @@ down() {
   local pid
   if [ -f "$state/nginx/run/nginx.pid" ]; then
     pid=$(cat "$state/nginx/run/nginx.pid")
-    if alive "$pid" nginx; then say "stopping nginx ($pid)"; stop_pid "$pid" "$pid"; fi
+    if alive "$pid" nginx; then say "stopping nginx ($pid)"; stop_pid "$pid"; fi
     rm -f "$state/nginx/run/nginx.pid"
   fi
   if [ -f "$state/app.pid" ]; then
     pid=$(cat "$state/app.pid")
     # The app runs in its own session: its process group holds npm and node, nothing else.
-    if alive "$pid" npm; then say "stopping the app (process group $pid)"; stop_pid "$pid" "-$pid"; fi
+    if alive "$pid" npm; then say "stopping the app (process group $pid)"; stop_pid "-$pid"; fi
     rm -f "$state/app.pid"
+  fi
+  # A database on a shared server is dropped on --purge; a private server's goes with its folder.
+  if [ "$purge" = 1 ] && [ -f "$state/database-created" ] && [ ! -d "$state/mariadb" ]; then
+    node "$scripts/stack-probe.mjs" db-drop "$(cat "$state/database-created")" \
+      || say "could not drop the stack's database"
   fi
   if [ -f "$state/mariadb/mysqld.pid" ]; then
     say "stopping the private mariadbd"
     bash "$scripts/mariadb-private.sh" stop "$state/mariadb"
   fi
   if [ "$purge" = 1 ]; then
-    if [ -f "$state/database-created" ]; then
-      node "$scripts/stack-probe.mjs" db-drop "$(cat "$state/database-created")" \
-        || say "could not drop the stack's database"
-    fi
     rm -rf "$state"
     say "purged $state"
   fi
@@ -136,14 +138,19 @@ up() {
   if [ -n "${STACK_DATABASE_URL:-}" ]; then
     database_url=$STACK_DATABASE_URL
   else
-    if [ -n "${DATABASE_URL:-}" ]; then
+    if [ "${STACK_PRIVATE_DB:-}" = 1 ]; then
+      server=''
+    elif [ -n "${DATABASE_URL:-}" ]; then
       server=$(node -e 'const u = new URL(process.argv[1]); u.pathname = "/"; console.log(u.toString())' "$DATABASE_URL")
     elif node "$scripts/stack-probe.mjs" db-ping mysql://root@127.0.0.1:3306/ 2>/dev/null; then
       server=mysql://root@127.0.0.1:3306/
     else
+      server=''
+    fi
+    if [ -z "$server" ]; then
       local db_port
       db_port=$(node "$scripts/stack-probe.mjs" free-port)
-      say "no MySQL-compatible server on 127.0.0.1:3306: starting a private mariadbd on port $db_port"
+      say "starting a private mariadbd on 127.0.0.1:$db_port"
       bash "$scripts/mariadb-private.sh" start "$state/mariadb" "$db_port"
       server=mysql://root@127.0.0.1:$db_port/
     fi
@@ -169,7 +176,8 @@ up() {
   ) &
   echo $! >"$state/app.pid"
   say "app starting on 127.0.0.1:$app_port (log: $state/app.log)"
-  if ! node "$scripts/stack-probe.mjs" wait-http "http://127.0.0.1:$app_port/healthz" 90; then
+  if ! node "$scripts/stack-probe.mjs" wait-http "http://127.0.0.1:$app_port/healthz" 90 \
+      --watch "$(cat "$state/app.pid")"; then
     tail -n 20 "$state/app.log" >&2
     false
   fi
