@@ -11,6 +11,7 @@ declare -A needed=(
   [mariadbd]=mariadb-server
   [certutil]=libnss3-tools
   [docker-compose]=docker-compose
+  [envsubst]=gettext-base
 )
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
