@@ -1,19 +1,27 @@
-import { css, html, LitElement } from 'lit';
+import { html, LitElement } from 'lit';
 import { isInAppLink, matchRoute, type Route } from './router.js';
 import './pages/landing-page.js';
 import './pages/not-found-page.js';
+import './pages/account-page.js';
+import './pages/home-page.js';
+import './pages/recover-page.js';
+import './pages/signin-page.js';
+import './pages/signup-page.js';
+import './pages/unlock-page.js';
+import './styles/auth.css';
 
 /** <parley-app>: the application shell. It owns the URL and renders the page it names. */
 export class ParleyApp extends LitElement {
   static override properties = { route: { state: true } };
   declare route: Route;
 
-  static override styles = css`
-    :host {
-      display: block;
-      min-height: 100vh;
-    }
-  `;
+  /**
+   * Light DOM: the auth pages render real <form>s that password managers must see, and they
+   * take their styles from the document (styles/auth.css, which also sizes <parley-app>).
+   */
+  protected override createRenderRoot() {
+    return this;
+  }
 
   constructor() {
     super();
@@ -64,6 +72,18 @@ export class ParleyApp extends LitElement {
     switch (this.route.page) {
       case 'landing':
         return html`<parley-landing-page></parley-landing-page>`;
+      case 'signup':
+        return html`<parley-signup-page></parley-signup-page>`;
+      case 'signin':
+        return html`<parley-signin-page></parley-signin-page>`;
+      case 'recover':
+        return html`<parley-recover-page></parley-recover-page>`;
+      case 'unlock':
+        return html`<parley-unlock-page></parley-unlock-page>`;
+      case 'account':
+        return html`<parley-account-page></parley-account-page>`;
+      case 'home':
+        return html`<parley-home-page></parley-home-page>`;
       default:
         return html`<parley-not-found-page .path=${this.route.path}></parley-not-found-page>`;
     }

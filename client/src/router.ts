@@ -2,7 +2,15 @@
  * Client-side routes: a pure table from a URL path to the page that renders it. The app shell
  * owns the history integration; pages only link with ordinary <a href="/...">.
  */
-export type PageName = 'landing' | 'not-found';
+export type PageName =
+  | 'landing'
+  | 'not-found'
+  | 'signup'
+  | 'signin'
+  | 'recover'
+  | 'unlock'
+  | 'account'
+  | 'home';
 
 export interface Route {
   page: PageName;
@@ -11,6 +19,12 @@ export interface Route {
 
 const pages: Record<string, PageName> = {
   '/': 'landing',
+  '/signup': 'signup',
+  '/signin': 'signin',
+  '/recover': 'recover',
+  '/unlock': 'unlock',
+  '/account': 'account',
+  '/home': 'home',
 };
 
 export function matchRoute(path: string): Route {

@@ -35,6 +35,23 @@ export class LandingPage extends LitElement {
       display: block;
       margin-bottom: 0.2rem;
     }
+    nav {
+      display: flex;
+      gap: 1rem;
+      margin-top: 2rem;
+    }
+    nav a {
+      padding: 0.6rem 1.1rem;
+      border-radius: 8px;
+      border: 1px solid var(--accent);
+      color: var(--ink);
+      text-decoration: none;
+    }
+    nav a.primary {
+      background: var(--accent);
+      color: var(--accent-ink);
+      font-weight: 600;
+    }
   `;
 
   override render() {
@@ -58,6 +75,10 @@ export class LandingPage extends LitElement {
             Self-hosted behind TLS 1.3, started with a single command.
           </li>
         </ul>
+        <nav aria-label="Account">
+          <a class="primary" href="/signup">Create an account</a>
+          <a href="/signin">Sign in</a>
+        </nav>
       </main>
     `;
   }

@@ -1,0 +1,313 @@
+import { html, LitElement } from 'lit';
+import '../components/key-prompt.js';
+import '../components/password-input.js';
+import '../components/recovery-code-sheet.js';
+import '../components/strength-meter.js';
+import type { PasswordInput } from '../components/password-input.js';
+import { ApiError } from '../services/api.js';
+import {
+  type AccountInfo,
+  accountInfo,
+  bindKey,
+  changePassword,
+  currentSession,
+  newKeyOptions,
+  type RecoveryCode,
+  reauthenticate,
+  regenerateCodes,
+  removeKey,
+  type SessionInfo,
+  signOut,
+} from '../services/auth.js';
+import { navigate } from '../services/navigation.js';
+import { createKeyCredential, SecurityKeyError } from '../services/security-key.js';
+import { messageOf } from './signup-page.js';
+
+const EVENT_LABELS: Record<string, string> = {
+  account_created: 'Account created',
+  sign_in: 'Signed in',
+  sign_in_failed: 'Failed sign-in',
+  sign_in_with_recovery_code: 'Signed in with a recovery code',
+  recovery_code_used: 'Recovery code used',
+  recovery_codes_issued: 'New recovery codes',
+  key_bound: 'Security key added',
+  key_revoked: 'Security key removed',
+  account_locked: 'Account locked',
+  account_unlocked: 'Account unlocked',
+  unlock_failed: 'Failed unlock',
+  password_changed: 'Password changed',
+  password_compromised: 'Password found in a breach',
+  reauthenticated: 'Password confirmed',
+  signed_out: 'Signed out',
+  signed_out_everywhere: 'Signed out everywhere',
+};
+
+/**
+ * <parley-account-page>: keys (add, remove), recovery codes (new set), password change,
+ * sign out here or everywhere, and the account's security log.
+ */
+export class AccountPage extends LitElement {
+  static override properties = {
+    session: { state: true },
+    account: { state: true },
+    error: { state: true },
+    notice: { state: true },
+    codes: { state: true },
+    waitingForKey: { state: true },
+    reauthFor: { state: true },
+    newPassword: { state: true },
+  };
+  declare session: SessionInfo | undefined;
+  declare account: AccountInfo | undefined;
+  declare error: string;
+  declare notice: string;
+  declare codes: RecoveryCode[];
+  declare waitingForKey: boolean;
+  /** The action waiting for a password confirmation, if any. */
+  declare reauthFor: (() => Promise<void>) | undefined;
+  declare newPassword: string;
+
+  constructor() {
+    super();
+    this.session = undefined;
+    this.account = undefined;
+    this.error = '';
+    this.notice = '';
+    this.codes = [];
+    this.waitingForKey = false;
+    this.reauthFor = undefined;
+    this.newPassword = '';
+  }
+
+  protected override createRenderRoot() {
+    return this;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.load();
+  }
+
+  private async load() {
+    try {
+      this.session = await currentSession();
+      if (!this.session) return navigate('/signin');
+      if (this.session.kind === 'rebind') return navigate('/recover');
+      this.account = await accountInfo();
+    } catch (error) {
+      this.error = messageOf(error);
+    }
+  }
+
+  /** Runs an action; when the server wants a fresh password first, asks for it and retries. */
+  private async guarded(action: () => Promise<void>) {
+    this.error = '';
+    this.notice = '';
+    try {
+      await action();
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'reauth_required') {
+        this.reauthFor = action;
+        return;
+      }
+      if (
+        error instanceof ApiError &&
+        (error.code === 'session_expired' || error.code === 'not_signed_in')
+      ) {
+        return navigate('/signin');
+      }
+      this.error = error instanceof SecurityKeyError ? error.message : messageOf(error);
+    } finally {
+      this.waitingForKey = false;
+    }
+  }
+
+  private async confirmPassword(event: SubmitEvent) {
+    event.preventDefault();
+    const password =
+      this.querySelector<PasswordInput>('#reauth parley-password-input')?.value ?? '';
+    const action = this.reauthFor;
+    try {
+      await reauthenticate(password);
+      this.reauthFor = undefined;
+      if (action) await this.guarded(action);
+    } catch (error) {
+      this.error = messageOf(error);
+    }
+  }
+
+  private addKey = async () => {
+    const name =
+      this.querySelector<HTMLInputElement>('#new-key-name')?.value.trim() || 'Security key';
+    const { attempt, options } = await newKeyOptions();
+    this.waitingForKey = true;
+    const response = await createKeyCredential(options);
+    await bindKey(attempt, response, name);
+    this.notice = `The key “${name}” is registered.`;
+    this.account = await accountInfo();
+  };
+
+  private async removeKeyById(id: number, name: string) {
+    await this.guarded(async () => {
+      await removeKey(id);
+      this.notice = `The key “${name}” was removed. It can no longer sign in.`;
+      this.account = await accountInfo();
+    });
+  }
+
+  private newCodes = async () => {
+    this.codes = await regenerateCodes();
+    this.account = await accountInfo();
+  };
+
+  private async submitPasswordChange(event: SubmitEvent) {
+    event.preventDefault();
+    const current = this.querySelector<PasswordInput>('#change-current')?.value ?? '';
+    const next = this.querySelector<PasswordInput>('#change-new')?.value ?? '';
+    await this.guarded(async () => {
+      this.session = await changePassword(current, next);
+      (event.target as HTMLFormElement).reset();
+      this.newPassword = '';
+      this.notice = 'Your password is changed. Your other sessions were signed out.';
+      this.account = await accountInfo();
+    });
+  }
+
+  private async leave(everywhere: boolean) {
+    await this.guarded(async () => {
+      await signOut(everywhere);
+      navigate('/signin');
+    });
+  }
+
+  override render() {
+    const account = this.account;
+    const mustChange = this.session?.kind === 'password_change';
+    return html`<main class="auth-page wide">
+      <h1>Your account</h1>
+      ${this.error ? html`<p class="form-error" role="alert">${this.error}</p>` : ''}
+      ${this.notice ? html`<p class="notice-box" role="status">${this.notice}</p>` : ''}
+      ${this.reauthFor ? this.renderReauth() : ''}
+      ${
+        mustChange
+          ? html`<p class="form-error" role="alert">Your password appears in a list of breached
+            passwords. Choose a new one to continue using Parley.</p>`
+          : ''
+      }
+      ${account && !mustChange ? this.renderDetails(account) : ''}
+      ${account ? this.renderPasswordChange() : ''}
+      <section class="card">
+        <h2>Sign out</h2>
+        <div class="actions">
+          <button type="button" class="secondary" @click=${() => this.leave(false)}>Sign out</button>
+          ${
+            mustChange
+              ? ''
+              : html`<button type="button" class="secondary" @click=${() => this.leave(true)}>
+                Sign out everywhere</button>`
+          }
+        </div>
+      </section>
+      ${account && !mustChange ? this.renderEvents(account) : ''}
+    </main>`;
+  }
+
+  private renderReauth() {
+    return html`<form id="reauth" class="card auth-form" @submit=${this.confirmPassword} novalidate>
+      <h2>Confirm your password</h2>
+      <p>For your safety, confirm your password before changing your keys or codes.</p>
+      <input type="text" name="username" autocomplete="username" hidden .value=${this.session?.username ?? ''} />
+      <parley-password-input label="Password" input-id="reauth-password" autocomplete="current-password">
+      </parley-password-input>
+      <div class="actions">
+        <button type="submit" class="primary">Confirm</button>
+        <button type="button" class="secondary" @click=${() => {
+          this.reauthFor = undefined;
+        }}>Cancel</button>
+      </div>
+    </form>`;
+  }
+
+  private renderDetails(account: AccountInfo) {
+    const active = account.keys.filter((k) => !k.revokedAt);
+    return html`
+      <p>Signed in as <strong>${account.username}</strong>.</p>
+      <section class="card" aria-labelledby="keys-title">
+        <h2 id="keys-title">Security keys</h2>
+        <ul class="key-list">
+          ${account.keys.map(
+            (key) => html`<li class=${key.revokedAt ? 'revoked' : ''}>
+              <span class="key-name">${key.name}</span>
+              <span class="help">added ${formatDate(key.createdAt)}${key.lastUsedAt ? `, last used ${formatDate(key.lastUsedAt)}` : ''}${key.revokedAt ? `, removed ${formatDate(key.revokedAt)}` : ''}</span>
+              ${
+                !key.revokedAt && active.length > 1
+                  ? html`<button type="button" class="secondary" aria-label=${`Remove ${key.name}`}
+                    @click=${() => this.removeKeyById(key.id, key.name)}>Remove</button>`
+                  : ''
+              }
+            </li>`,
+          )}
+        </ul>
+        <p class="help">Register a second key and keep it somewhere safe: it signs you in if you lose the first.</p>
+        <label for="new-key-name">Name for a new key (optional)</label>
+        <input id="new-key-name" maxlength="64" placeholder="e.g. Spare YubiKey" />
+        ${
+          this.waitingForKey
+            ? html`<parley-key-prompt></parley-key-prompt>`
+            : html`<button type="button" class="primary" @click=${() => this.guarded(this.addKey)}>
+              Add a security key</button>`
+        }
+      </section>
+      <section class="card" aria-labelledby="codes-title-account">
+        <h2 id="codes-title-account">Recovery codes</h2>
+        <p>${account.recoveryCodesLeft} of 10 unused.</p>
+        ${
+          this.codes.length > 0
+            ? html`<parley-recovery-codes .codes=${this.codes} .username=${account.username}
+              @codes-saved=${() => {
+                this.codes = [];
+              }}></parley-recovery-codes>`
+            : html`<button type="button" class="secondary" @click=${() => this.guarded(this.newCodes)}>
+              Make new recovery codes</button>
+            <p class="help">New codes replace the old ones, which stop working.</p>`
+        }
+      </section>
+    `;
+  }
+
+  private renderPasswordChange() {
+    return html`<form class="card auth-form" @submit=${this.submitPasswordChange} novalidate>
+      <h2>Change password</h2>
+      <input type="text" name="username" autocomplete="username" hidden .value=${this.account?.username ?? ''} />
+      <parley-password-input id="change-current" label="Current password" input-id="current-password"
+        autocomplete="current-password"></parley-password-input>
+      <parley-password-input id="change-new" label="New password" input-id="new-password"
+        autocomplete="new-password" @password-input=${() => {
+          this.newPassword = this.querySelector<PasswordInput>('#change-new')?.value ?? '';
+        }}></parley-password-input>
+      <parley-strength-meter .password=${this.newPassword} .userInputs=${[this.account?.username ?? '']}>
+      </parley-strength-meter>
+      <button type="submit" class="primary">Change password</button>
+    </form>`;
+  }
+
+  private renderEvents(account: AccountInfo) {
+    return html`<section class="card" aria-labelledby="events-title">
+      <h2 id="events-title">Security log</h2>
+      <ul class="event-list">
+        ${account.events.map(
+          (
+            e,
+          ) => html`<li><span>${EVENT_LABELS[e.type] ?? e.type}${e.detail ? ` (${e.detail})` : ''}</span>
+            <span class="help">${formatDate(e.at)} · ${e.ip}</span></li>`,
+        )}
+      </ul>
+    </section>`;
+  }
+}
+
+function formatDate(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+customElements.define('parley-account-page', AccountPage);

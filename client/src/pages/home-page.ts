@@ -1,0 +1,47 @@
+import { html, LitElement } from 'lit';
+import { currentSession, type SessionInfo, signOut } from '../services/auth.js';
+import { navigate } from '../services/navigation.js';
+
+/**
+ * <parley-home-page>: where a signed-in user lands. The chat itself comes in a later issue;
+ * for now it says who is signed in and links to the account.
+ */
+export class HomePage extends LitElement {
+  static override properties = { session: { state: true } };
+  declare session: SessionInfo | undefined;
+
+  constructor() {
+    super();
+    this.session = undefined;
+  }
+
+  protected override createRenderRoot() {
+    return this;
+  }
+
+  override async connectedCallback() {
+    super.connectedCallback();
+    this.session = await currentSession().catch(() => undefined);
+    if (!this.session) navigate('/signin');
+    else if (this.session.kind === 'rebind') navigate('/recover');
+    else if (this.session.kind === 'password_change') navigate('/account');
+  }
+
+  override render() {
+    if (!this.session) return html`<main class="auth-page"><p role="status">Loading…</p></main>`;
+    return html`<main class="auth-page">
+      <h1>Welcome, ${this.session.username}</h1>
+      <p class="notice-box" role="status">You are signed in with your password and security key.</p>
+      <p>Your conversations will appear here.</p>
+      <div class="actions">
+        <a class="button secondary" href="/account">Account and security keys</a>
+        <button type="button" class="secondary" @click=${async () => {
+          await signOut();
+          navigate('/signin');
+        }}>Sign out</button>
+      </div>
+    </main>`;
+  }
+}
+
+customElements.define('parley-home-page', HomePage);

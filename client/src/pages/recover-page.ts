@@ -1,0 +1,94 @@
+import { html, LitElement } from 'lit';
+import '../components/key-prompt.js';
+import '../components/recovery-code-sheet.js';
+import { bindKey, currentSession, newKeyOptions, type RecoveryCode } from '../services/auth.js';
+import { navigate } from '../services/navigation.js';
+import { createKeyCredential, SecurityKeyError } from '../services/security-key.js';
+import { messageOf } from './signup-page.js';
+
+type Step = 'intro' | 'key' | 'codes';
+
+/**
+ * <parley-recover-page>: after signing in with a recovery code, the only thing the session may
+ * do is register a new security key; then new recovery codes are shown, and the lost key can be
+ * removed on the account page.
+ */
+export class RecoverPage extends LitElement {
+  static override properties = {
+    step: { state: true },
+    error: { state: true },
+    codes: { state: true },
+    username: { state: true },
+  };
+  declare step: Step;
+  declare error: string;
+  declare codes: RecoveryCode[];
+  declare username: string;
+
+  constructor() {
+    super();
+    this.step = 'intro';
+    this.error = '';
+    this.codes = [];
+    this.username = '';
+  }
+
+  protected override createRenderRoot() {
+    return this;
+  }
+
+  override async connectedCallback() {
+    super.connectedCallback();
+    const session = await currentSession().catch(() => undefined);
+    if (!session) navigate('/signin');
+    else if (session.kind !== 'rebind') navigate('/account');
+    else this.username = session.username;
+  }
+
+  private async register(event: SubmitEvent) {
+    event.preventDefault();
+    const name =
+      (
+        (event.target as HTMLFormElement).elements.namedItem('key-name') as HTMLInputElement
+      ).value.trim() || 'Security key';
+    this.error = '';
+    this.step = 'key';
+    try {
+      const { attempt, options } = await newKeyOptions();
+      const response = await createKeyCredential(options);
+      const result = await bindKey(attempt, response, name);
+      this.codes = result.recoveryCodes ?? [];
+      this.step = 'codes';
+    } catch (error) {
+      this.step = 'intro';
+      this.error = error instanceof SecurityKeyError ? error.message : messageOf(error);
+    }
+  }
+
+  override render() {
+    return html`<main class="auth-page">
+      <h1>Register a new security key</h1>
+      ${
+        this.step === 'codes'
+          ? html`<p class="notice-box" role="status">Your new key is registered. Your old recovery
+              codes no longer work: here are new ones. Then remove the lost key from your account.</p>
+            <parley-recovery-codes .codes=${this.codes} .username=${this.username}
+              @codes-saved=${() => navigate('/account')}></parley-recovery-codes>`
+          : html`<form class="auth-form" @submit=${this.register} novalidate>
+            <p>You signed in with a recovery code. Register a new security key to continue; you
+              can then remove the lost one.</p>
+            ${this.error ? html`<p class="form-error" role="alert">${this.error}</p>` : ''}
+            <label for="key-name">Name for the new key (optional)</label>
+            <input id="key-name" name="key-name" maxlength="64" placeholder="e.g. Spare YubiKey" />
+            ${
+              this.step === 'key'
+                ? html`<parley-key-prompt></parley-key-prompt>`
+                : html`<button type="submit" class="primary">Register the new key</button>`
+            }
+          </form>`
+      }
+    </main>`;
+  }
+}
+
+customElements.define('parley-recover-page', RecoverPage);

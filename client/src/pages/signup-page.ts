@@ -1,0 +1,237 @@
+import { html, LitElement } from 'lit';
+import '../components/captcha-field.js';
+import '../components/key-prompt.js';
+import '../components/password-input.js';
+import '../components/recovery-code-sheet.js';
+import '../components/strength-meter.js';
+import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/browser';
+import type { CaptchaField } from '../components/captcha-field.js';
+import type { PasswordInput } from '../components/password-input.js';
+import { ApiError } from '../services/api.js';
+import {
+  type RecoveryCode,
+  signUpFinish,
+  signUpKey,
+  signUpKeyOptions,
+  signUpPassword,
+  startAttempt,
+} from '../services/auth.js';
+import { navigate } from '../services/navigation.js';
+import { createKeyCredential, SecurityKeyError } from '../services/security-key.js';
+
+type Step = 'form' | 'key' | 'codes';
+type FieldErrors = Partial<Record<'username' | 'password' | 'captcha' | 'form', string>>;
+
+/**
+ * <parley-signup-page>: username, password and CAPTCHA; then the security key; then the
+ * recovery codes. The account exists only after the last step.
+ */
+export class SignupPage extends LitElement {
+  static override properties = {
+    step: { state: true },
+    attempt: { state: true },
+    errors: { state: true },
+    busy: { state: true },
+    keyError: { state: true },
+    codes: { state: true },
+    password: { state: true },
+    username: { state: true },
+  };
+  declare step: Step;
+  declare attempt: string;
+  declare errors: FieldErrors;
+  declare busy: boolean;
+  declare keyError: string;
+  declare codes: RecoveryCode[];
+  declare password: string;
+  declare username: string;
+  private options: PublicKeyCredentialCreationOptionsJSON | undefined;
+
+  constructor() {
+    super();
+    this.step = 'form';
+    this.attempt = '';
+    this.errors = {};
+    this.busy = false;
+    this.keyError = '';
+    this.codes = [];
+    this.password = '';
+    this.username = '';
+  }
+
+  protected override createRenderRoot() {
+    return this;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.newAttempt();
+  }
+
+  private async newAttempt() {
+    try {
+      this.attempt = await startAttempt('signup');
+      await this.updateComplete;
+      await this.captcha?.refresh();
+    } catch (error) {
+      this.errors = { form: messageOf(error) };
+    }
+  }
+
+  private get captcha(): CaptchaField | null {
+    return this.querySelector('parley-captcha');
+  }
+
+  private async submit(event: SubmitEvent) {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const username = (form.elements.namedItem('username') as HTMLInputElement).value;
+    const password = this.querySelector<PasswordInput>('parley-password-input')?.value ?? '';
+    this.errors = {};
+    this.busy = true;
+    try {
+      this.options = await signUpPassword({
+        attempt: this.attempt,
+        username,
+        password,
+        captcha: this.captcha?.value ?? '',
+      });
+      this.username = username.trim();
+      this.step = 'key';
+      await this.registerKey();
+    } catch (error) {
+      await this.showFormError(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async showFormError(error: unknown) {
+    if (!(error instanceof ApiError)) {
+      this.errors = { form: messageOf(error) };
+      return;
+    }
+    const message = error.message;
+    if (error.code === 'weak_password') this.errors = { password: message };
+    else if (error.code === 'invalid_username' || error.code === 'username_taken') {
+      this.errors = { username: message };
+    } else if (error.code.startsWith('captcha_')) {
+      this.errors = { captcha: message };
+      await this.captcha?.refresh();
+    } else if (error.code === 'attempt_expired') {
+      this.errors = { form: 'The sign-up took too long. Here is a new picture: try again.' };
+      await this.newAttempt();
+    } else this.errors = { form: message };
+    await this.updateComplete;
+    this.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }
+
+  private async registerKey() {
+    this.keyError = '';
+    try {
+      this.options ??= await signUpKeyOptions(this.attempt);
+      const response = await createKeyCredential(this.options);
+      this.options = undefined;
+      const name =
+        this.querySelector<HTMLInputElement>('#key-name')?.value.trim() || 'Security key';
+      this.codes = await signUpKey(this.attempt, response, name);
+      this.step = 'codes';
+    } catch (error) {
+      this.options = undefined;
+      if (error instanceof ApiError && error.code === 'attempt_expired') {
+        this.step = 'form';
+        this.errors = { form: 'The sign-up took too long. Start again.' };
+        await this.newAttempt();
+        return;
+      }
+      this.keyError = error instanceof SecurityKeyError ? error.message : messageOf(error);
+    }
+  }
+
+  private async finish() {
+    this.busy = true;
+    try {
+      await signUpFinish(this.attempt);
+      navigate('/home');
+    } catch (error) {
+      this.keyError = messageOf(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  override render() {
+    return html`<main class="auth-page">
+      <h1>Create your Parley account</h1>
+      <ol class="steps" aria-label="Sign-up steps">
+        <li aria-current=${this.step === 'form' ? 'step' : 'false'}>Password</li>
+        <li aria-current=${this.step === 'key' ? 'step' : 'false'}>Security key</li>
+        <li aria-current=${this.step === 'codes' ? 'step' : 'false'}>Recovery codes</li>
+      </ol>
+      ${this.step === 'form' ? this.renderForm() : ''}
+      ${this.step === 'key' ? this.renderKey() : ''}
+      ${
+        this.step === 'codes'
+          ? html`<parley-recovery-codes .codes=${this.codes} .username=${this.username}
+            ?busy=${this.busy} @codes-saved=${() => this.finish()}></parley-recovery-codes>
+            ${this.keyError ? html`<p class="form-error" role="alert">${this.keyError}</p>` : ''}`
+          : ''
+      }
+    </main>`;
+  }
+
+  private renderForm() {
+    const e = this.errors;
+    return html`
+      <form class="auth-form" @submit=${this.submit} novalidate>
+        ${e.form ? html`<p class="form-error" role="alert">${e.form}</p>` : ''}
+        <label for="username">Username</label>
+        <input id="username" name="username" autocomplete="username" required minlength="3"
+          maxlength="32" spellcheck="false" autocapitalize="off"
+          aria-invalid=${e.username ? 'true' : 'false'}
+          aria-describedby="username-help${e.username ? ' username-error' : ''}"
+          @input=${(ev: Event) => {
+            this.username = (ev.target as HTMLInputElement).value;
+          }} />
+        <p id="username-help" class="help">3–32 letters, digits, dots, hyphens or underscores. It cannot be changed later.</p>
+        ${e.username ? html`<p id="username-error" class="field-error" role="alert">${e.username}</p>` : ''}
+        <parley-password-input label="Password" input-id="new-password" autocomplete="new-password"
+          described-by="password-help${e.password ? ' password-error' : ''}" ?invalid=${!!e.password}
+          @password-input=${() => {
+            this.password = this.querySelector<PasswordInput>('parley-password-input')?.value ?? '';
+          }}></parley-password-input>
+        <p id="password-help" class="help">At least 8 characters; any characters you like. A few unrelated words make a strong password.</p>
+        <parley-strength-meter .password=${this.password} .userInputs=${[this.username]}></parley-strength-meter>
+        ${e.password ? html`<p id="password-error" class="field-error" role="alert">${e.password}</p>` : ''}
+        <parley-captcha .attempt=${this.attempt} .error=${e.captcha ?? ''}></parley-captcha>
+        <button type="submit" class="primary" ?disabled=${this.busy || !this.attempt}>
+          ${this.busy ? 'Checking…' : 'Continue'}
+        </button>
+        <p class="alt">Already have an account? <a href="/signin">Sign in</a></p>
+      </form>
+    `;
+  }
+
+  private renderKey() {
+    return html`
+      <section class="auth-form" aria-labelledby="key-title">
+        <h2 id="key-title">Register your security key</h2>
+        <p>Parley signs you in with your password <em>and</em> a security key, such as a YubiKey.</p>
+        <label for="key-name">Name for this key (optional)</label>
+        <input id="key-name" name="key-name" maxlength="64" placeholder="e.g. Blue YubiKey" />
+        ${
+          this.keyError
+            ? html`<p class="form-error" role="alert">${this.keyError}</p>
+              <button type="button" class="primary" @click=${() => this.registerKey()}>Try again</button>`
+            : html`<parley-key-prompt></parley-key-prompt>`
+        }
+      </section>
+    `;
+  }
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : 'Something went wrong. Try again.';
+}
+
+customElements.define('parley-signup-page', SignupPage);

@@ -1,0 +1,207 @@
+/**
+ * Sign-up, sign-in, unlock and session calls. Pages call these; these call the network. The
+ * pending attempt's secret lives only in the page's memory for the few minutes it is needed.
+ */
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+} from '@simplewebauthn/browser';
+import { ApiError, deleteRequest, getJson, postForImage, postJson, setCsrfToken } from './api.js';
+
+export type SessionKind = 'full' | 'rebind' | 'password_change';
+
+export interface SessionInfo {
+  username: string;
+  kind: SessionKind;
+  csrfToken: string;
+  endsAt: string;
+}
+
+export interface RecoveryCode {
+  number: number;
+  code: string;
+}
+
+function remember(session: SessionInfo): SessionInfo {
+  setCsrfToken(session.csrfToken);
+  return session;
+}
+
+/** The signed-in session, or undefined when there is none. */
+export async function currentSession(): Promise<SessionInfo | undefined> {
+  try {
+    return remember(await getJson<SessionInfo>('/api/session'));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      setCsrfToken(undefined);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+export async function startAttempt(kind: 'signup' | 'signin' | 'unlock'): Promise<string> {
+  return (await postJson<{ attempt: string }>(`/api/${kind}/start`)).attempt;
+}
+
+/** A new CAPTCHA picture for the attempt, as a blob: URL. */
+export function captchaImage(attempt: string): Promise<string> {
+  return postForImage('/api/auth/captcha', { attempt });
+}
+
+export async function signUpPassword(input: {
+  attempt: string;
+  username: string;
+  password: string;
+  captcha: string;
+}): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  return (
+    await postJson<{ options: PublicKeyCredentialCreationOptionsJSON }>(
+      '/api/signup/password',
+      input,
+    )
+  ).options;
+}
+
+export async function signUpKeyOptions(
+  attempt: string,
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  return (
+    await postJson<{ options: PublicKeyCredentialCreationOptionsJSON }>('/api/signup/key/options', {
+      attempt,
+    })
+  ).options;
+}
+
+export async function signUpKey(
+  attempt: string,
+  response: RegistrationResponseJSON,
+  keyName: string,
+): Promise<RecoveryCode[]> {
+  return (
+    await postJson<{ recoveryCodes: RecoveryCode[] }>('/api/signup/key', {
+      attempt,
+      response,
+      keyName,
+    })
+  ).recoveryCodes;
+}
+
+export async function signUpFinish(attempt: string): Promise<SessionInfo> {
+  return remember(await postJson<SessionInfo>('/api/signup/finish', { attempt, savedCodes: true }));
+}
+
+export interface SecondStep {
+  options: PublicKeyCredentialRequestOptionsJSON;
+  recoveryCodeNumber: number | null;
+}
+
+export function signInPassword(input: {
+  attempt: string;
+  username: string;
+  password: string;
+  captcha?: string;
+}): Promise<SecondStep> {
+  return postJson<SecondStep>('/api/signin/password', input);
+}
+
+export async function signInKeyOptions(
+  attempt: string,
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  return (
+    await postJson<{ options: PublicKeyCredentialRequestOptionsJSON }>('/api/signin/key/options', {
+      attempt,
+    })
+  ).options;
+}
+
+export async function signInKey(
+  attempt: string,
+  response: AuthenticationResponseJSON,
+): Promise<SessionInfo> {
+  return remember(await postJson<SessionInfo>('/api/signin/key', { attempt, response }));
+}
+
+export async function signInRecoveryCode(attempt: string, code: string): Promise<SessionInfo> {
+  return remember(await postJson<SessionInfo>('/api/signin/recovery-code', { attempt, code }));
+}
+
+export function unlockOptions(attempt: string, username: string): Promise<SecondStep> {
+  return postJson<SecondStep>('/api/unlock/options', { attempt, username });
+}
+
+export function unlockFinish(
+  attempt: string,
+  response: AuthenticationResponseJSON,
+  code: string,
+): Promise<void> {
+  return postJson<void>('/api/unlock/finish', { attempt, response, code });
+}
+
+export async function signOut(everywhere = false): Promise<void> {
+  await postJson<void>(everywhere ? '/api/session/logout-everywhere' : '/api/session/logout');
+  setCsrfToken(undefined);
+}
+
+export function reauthenticate(password: string): Promise<{ endsAt: string }> {
+  return postJson('/api/session/reauth', { password });
+}
+
+export interface AccountInfo {
+  username: string;
+  createdAt: string;
+  passwordCompromised: boolean;
+  keys: {
+    id: number;
+    name: string;
+    createdAt: string;
+    lastUsedAt: string | null;
+    revokedAt: string | null;
+  }[];
+  recoveryCodesLeft: number;
+  events: { type: string; detail: string | null; ip: string; userAgent: string; at: string }[];
+}
+
+export function accountInfo(): Promise<AccountInfo> {
+  return getJson<AccountInfo>('/api/account');
+}
+
+export function newKeyOptions(): Promise<{
+  attempt: string;
+  options: PublicKeyCredentialCreationOptionsJSON;
+}> {
+  return postJson('/api/account/keys/options');
+}
+
+export async function bindKey(
+  attempt: string,
+  response: RegistrationResponseJSON,
+  keyName: string,
+): Promise<{ recoveryCodes?: RecoveryCode[]; session?: SessionInfo }> {
+  const result = await postJson<{ recoveryCodes?: RecoveryCode[]; session?: SessionInfo }>(
+    '/api/account/keys',
+    { attempt, response, keyName },
+  );
+  if (result.session) remember(result.session);
+  return result;
+}
+
+export function removeKey(id: number): Promise<void> {
+  return deleteRequest(`/api/account/keys/${id}`);
+}
+
+export async function regenerateCodes(): Promise<RecoveryCode[]> {
+  return (await postJson<{ recoveryCodes: RecoveryCode[] }>('/api/account/recovery-codes'))
+    .recoveryCodes;
+}
+
+export async function changePassword(
+  currentPassword: string,
+  newPassword: string,
+): Promise<SessionInfo> {
+  return remember(
+    await postJson<SessionInfo>('/api/account/password', { currentPassword, newPassword }),
+  );
+}
