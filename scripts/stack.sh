@@ -18,6 +18,8 @@
 # STACK_DATABASE_URL  the app's full database URL (default: database STACK_DATABASE_NAME,
 #                   default parley_stack, on DATABASE_URL's server, else 127.0.0.1:3306, else a
 #                   private mariadbd in STACK_DIR; STACK_PRIVATE_DB=1 always takes the latter)
+# STACK_NODE_ENV    the app's NODE_ENV (default production; end-to-end tests use test, with
+#                   CAPTCHA_TEST_MODE=on, which the app refuses in production)
 # Every other environment variable reaches the app (e.g. LOG_LEVEL, CAPTCHA_TEST_MODE).
 set -euo pipefail
 export LC_ALL=C
@@ -169,7 +171,7 @@ up() {
   local app_port=${STACK_APP_PORT:-$(node "$scripts/stack-probe.mjs" free-port)}
   (
     cd "$root"
-    export NODE_ENV=production HOST=127.0.0.1 PORT=$app_port DATABASE_URL=$database_url \
+    export NODE_ENV=${STACK_NODE_ENV:-production} HOST=127.0.0.1 PORT=$app_port DATABASE_URL=$database_url \
       PUBLIC_ORIGIN=https://$DOMAIN:$HTTPS_PORT TRUSTED_PROXIES=127.0.0.1 LOG_FORMAT=json \
       PEPPER_FILE=$state/secrets/pepper
     exec setsid npm start </dev/null >>"$state/app.log" 2>&1

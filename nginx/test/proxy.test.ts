@@ -102,35 +102,30 @@ describe.concurrent('HTTPS through nginx', () => {
     expect(large.status).toBe(413);
   });
 
-  it('carries the WebSocket live channel (hello, ping, pong) through nginx', async () => {
-    const socket = new WebSocket(`wss://${stack.domain}:${stack.httpsPort}/api/ws`, {
-      ca: readFileSync(stack.caFile),
-      lookup: loopback,
-      origin: stack.origin,
-    });
-    const frames: unknown[] = [];
-    const pong = new Promise<void>((resolve, reject) => {
-      socket.on('message', (data) => {
-        const frame = JSON.parse(data.toString()) as { type: string; id?: string };
-        frames.push(frame);
-        if (frame.type === 'hello')
-          socket.send(JSON.stringify({ type: 'ping', id: 'through-nginx' }));
-        if (frame.type === 'pong') resolve();
+  it('passes WebSocket upgrades to the app, which checks origin and session itself', async () => {
+    // The signed-in hello/ping/pong through nginx is in stack-auth.test.ts (it needs a session).
+    const refusal = (origin: string) =>
+      new Promise<number>((resolve, reject) => {
+        const socket = new WebSocket(`wss://${stack.domain}:${stack.httpsPort}/api/ws`, {
+          ca: readFileSync(stack.caFile),
+          lookup: loopback,
+          origin,
+        });
+        socket.on('open', () => reject(new Error('opened without a session')));
+        socket.on('error', () => {});
+        socket.on('unexpected-response', (request, response) => {
+          resolve(response.statusCode ?? 0);
+          request.destroy();
+        });
       });
-      socket.on('error', reject);
-      socket.on('unexpected-response', (_request, response) =>
-        reject(new Error(`upgrade refused: ${response.statusCode}`)),
-      );
-    });
-    try {
-      await pong;
-    } finally {
-      socket.close();
-    }
-    expect(frames).toEqual([
-      { type: 'hello', protocol: 1 },
-      { type: 'pong', id: 'through-nginx' },
-    ]);
+    expect(await refusal(stack.origin)).toBe(401);
+    expect(await refusal('https://evil.example')).toBe(403);
+    // Those answers are the app's: its log has both upgrade requests.
+    const logged = stack
+      .appLog()
+      .filter((line) => line.msg === 'request' && line.path === '/api/ws')
+      .map((line) => line.status);
+    expect(logged).toEqual(expect.arrayContaining([401, 403]));
   });
 });
 
@@ -150,17 +145,19 @@ describe('the client address the app sees', () => {
   });
 });
 
-describe('the rate limit on /api/auth/', () => {
+describe('the rate limit on the sign-in routes', () => {
+  /** nginx's own 429 page (the app answers its own limits in JSON). */
+  const limitedByNginx = (reply: { status: number; body: string }) =>
+    reply.status === 429 && reply.body.includes('<center>nginx</center>');
+
   it('lets a burst of 20 through and answers 429 beyond it, per client address', async () => {
     // A client address of its own, so no other test shares its bucket.
-    const statuses = await Promise.all(
+    const replies = await Promise.all(
       Array.from({ length: 40 }, () =>
-        request(stack, { path: '/api/auth/rate-probe', localAddress: '127.0.0.31' }).then(
-          (reply) => reply.status,
-        ),
+        request(stack, { path: '/api/auth/rate-probe', localAddress: '127.0.0.31' }),
       ),
     );
-    const limited = statuses.filter((status) => status === 429).length;
+    const limited = replies.filter(limitedByNginx).length;
     expect(limited).toBeGreaterThanOrEqual(15);
     expect(40 - limited).toBeGreaterThanOrEqual(20);
     // Another address is not affected.
@@ -168,13 +165,28 @@ describe('the rate limit on /api/auth/', () => {
       path: '/api/auth/rate-probe',
       localAddress: '127.0.0.32',
     });
-    expect(other.status).not.toBe(429);
-    // Paths outside /api/auth/ are not limited by it.
+    expect(limitedByNginx(other)).toBe(false);
+    // Paths outside the sign-in routes are not limited by it.
     const elsewhere = await Promise.all(
       Array.from({ length: 30 }, () =>
         request(stack, { path: '/healthz', localAddress: '127.0.0.31' }).then((r) => r.status),
       ),
     );
     expect(elsewhere.every((status) => status === 200)).toBe(true);
+  });
+
+  it.each([
+    '/api/signup/start',
+    '/api/signin/password',
+    '/api/unlock/start',
+    '/api/session/reauth',
+  ])('covers %s', async (path) => {
+    const address = `127.0.0.${40 + path.length}`;
+    const replies = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        request(stack, { method: 'POST', path, localAddress: address, body: '{}' }),
+      ),
+    );
+    expect(replies.filter(limitedByNginx).length).toBeGreaterThanOrEqual(5);
   });
 });
