@@ -94,14 +94,7 @@ describe('§5.1.1.2 blocklist', () => {
       expect(response.status, password).toBe(400);
       expect(response.body.error.code).toBe('weak_password');
       expect(typeof response.body.error.message).toBe('string');
-      expect([
-        reason,
-        'breached',
-        'dictionary_word',
-        'repetitive',
-        'sequential',
-        'context_word',
-      ]).toContain(response.body.error.details.reason);
+      expect(response.body.error.details.reason, password).toBe(reason);
     }
     const own = await tryPassword('zanzibar2024', 'zanzibar');
     expect(own.response.body.error.details.reason).toBe('context_word');
