@@ -45,14 +45,11 @@ export async function recordUserFailure(
       .from(users)
       .where(eq(users.id, userId))
       .for('update');
-    // locked_at is assigned first: MySQL evaluates SET left to right with the updated values.
-    await tx
-      .update(users)
-      .set({
-        lockedAt: sql`IF(${users.lockedAt} IS NULL AND ${users.failedAttempts} + 1 >= ${threshold}, ${now}, ${users.lockedAt})`,
-        failedAttempts: sql`${users.failedAttempts} + 1`,
-      })
-      .where(eq(users.id, userId));
+    // One statement in a fixed order: MySQL assigns SET items left to right, each seeing the
+    // values assigned before it (drizzle's .set() would order them by column).
+    await tx.execute(
+      sql`UPDATE ${users} SET ${users.lockedAt} = IF(${users.lockedAt} IS NULL AND ${users.failedAttempts} + 1 >= ${threshold}, ${now}, ${users.lockedAt}), ${users.failedAttempts} = ${users.failedAttempts} + 1 WHERE ${users.id} = ${userId}`,
+    );
     const after = await tx
       .select({ failures: users.failedAttempts, lockedAt: users.lockedAt })
       .from(users)
