@@ -18,6 +18,8 @@ export interface RunningApp {
   url: string;
   /** Solves the CAPTCHAs this app shows (the most recent picture's answer). */
   captcha: ReturnType<typeof buildTestApp>['captcha'];
+  /** The same app instance the server runs, for in-process requests in tests. */
+  app: ReturnType<typeof buildTestApp>['app'];
   testDb: TestDatabase;
   logger: ReturnType<typeof buildTestApp>['logger'];
   stop(): Promise<void>;
@@ -55,6 +57,7 @@ export async function startAppServer(
     url,
     testDb,
     captcha: built.captcha,
+    app: built.app,
     logger: built.logger,
     async stop() {
       for (const client of webSockets.clients) client.terminate();
