@@ -4,7 +4,7 @@
  * (a real nginx in front of a small echo server that reports what it received).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -58,6 +58,10 @@ beforeAll(async () => {
     join(work, 'tls'),
   ]);
   expect(tls.code, tls.stderr).toBe(0);
+});
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('nginx/render.sh', () => {

@@ -2,9 +2,9 @@
  * The brief's TLS profile, observed by a real TLS client (openssl s_client) against the stack
  * that scripts/stack.sh starts: nginx with nginx/nginx.conf.template in front of the built app.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertNumber, sClient } from './support/openssl.js';
 import { startStack, type TestStack } from './support/stack.js';
@@ -116,6 +116,7 @@ describe.concurrent('TLS profile', () => {
     expect(first.output).not.toMatch(/TLS session ticket/);
     // In TLS 1.3 a client has a session to resume only from a ticket: s_client got none to save.
     expect(existsSync(sessionFile)).toBe(false);
+    rmSync(dirname(sessionFile), { recursive: true, force: true });
   });
 
   it.each([

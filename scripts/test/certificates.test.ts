@@ -2,10 +2,10 @@
  * The certificate scripts: make-ca.sh, issue-server-cert.sh and verify-cert.sh, checked against
  * openssl's own view of what they made, and verify-cert.sh fed deliberately wrong certificates.
  */
-import { copyFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   goodExtensions,
   issueBackdatedCert,
@@ -47,6 +47,10 @@ beforeAll(async () => {
   const issued = await issue(join(work, 'tls'));
   expect(issued.code, issued.stderr).toBe(0);
   serverCert = join(work, 'tls', 'server.crt');
+});
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('make-ca.sh', () => {

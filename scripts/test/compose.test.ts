@@ -11,11 +11,12 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../server/config.js';
 import { makeOperatorCa } from './support/certs.js';
@@ -90,6 +91,10 @@ beforeAll(async () => {
   const empty = join(work, 'empty.env');
   writeFileSync(empty, '');
   compose = await resolved(empty);
+});
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('docker-compose.yaml', () => {

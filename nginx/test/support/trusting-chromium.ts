@@ -4,7 +4,7 @@
  * errors. Names under comp3334.xavier2dc.fr resolve to loopback, as public DNS resolves them.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -41,8 +41,11 @@ export async function nssHome(caFile?: string): Promise<string> {
 /** Chromium whose HOME's NSS database trusts `caFile` (none when omitted). */
 export async function launchTrustingChromium(caFile?: string): Promise<Browser> {
   const home = await nssHome(caFile);
-  return launchChromium({
+  const browser = await launchChromium({
     args: [RESOLVE_TO_LOOPBACK],
     env: { ...process.env, HOME: home },
   });
+  // The HOME (and its NSS database) goes when the browser does.
+  browser.on('disconnected', () => rmSync(home, { recursive: true, force: true }));
+  return browser;
 }
