@@ -10,18 +10,17 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 COPY . .
-# The runtime tree: package.json (the server finds its root by it), production node_modules, the
-# build, the migrations, and the server's non-code assets (e.g. the CAPTCHA font).
+# The runtime tree (scripts/runtime-tree.sh: package.json, the build, the migrations, the
+# server's assets such as the CAPTCHA font) and production-only node_modules.
 RUN npm run build \
   && npm prune --omit=dev --no-audit --no-fund \
-  && mkdir -p /out \
-  && cp -r package.json node_modules dist db /out/ \
-  && find server -type f ! -name '*.ts' ! -name '*.map' -exec cp --parents {} /out/ \;
+  && sh scripts/runtime-tree.sh /out
 
 FROM node:24.17.0-bookworm-slim AS app
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /out/ /app/
+COPY --from=build /src/node_modules /app/node_modules
 # The image's unprivileged "node" user (uid 1000) runs the server; the code is root-owned and
 # read-only to it.
 USER node

@@ -4,6 +4,9 @@
  * Dockerfile, and the parts of the stack that do not need Docker (the init service's script and
  * nginx's render step) run here with the very environment compose would give them.
  */
+
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
@@ -12,13 +15,16 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../server/config.js';
+import { freePort } from '../../server/test/support/database-server.js';
 import { makeOperatorCa } from './support/certs.js';
 import { openssl, repoRoot, run } from './support/run.js';
 
@@ -374,5 +380,65 @@ describe('the compose services’ steps, run without Docker', () => {
       target: '/etc/parley/nginx',
       readOnly: true,
     });
+  });
+
+  it('the app image’s file tree (scripts/runtime-tree.sh, as in the Dockerfile) starts with compose’s app environment', async () => {
+    const root = mkdtempSync(join(work, 'image-'));
+    const tree = join(root, 'app');
+    const assembled = await run('sh', [join(repoRoot, 'scripts', 'runtime-tree.sh'), tree], {
+      cwd: repoRoot,
+    });
+    expect(assembled.code, assembled.stderr).toBe(0);
+    // The Dockerfile copies the pruned node_modules beside it; here, the checkout's.
+    symlinkSync(join(repoRoot, 'node_modules'), join(tree, 'node_modules'));
+    const database = `parley_image_${randomBytes(5).toString('hex')}`;
+    const server = new URL(inject('databaseServerUrl'));
+    const port = await freePort();
+    const pepper = join(root, 'pepper');
+    writeFileSync(pepper, randomBytes(32).toString('base64'));
+    const app = compose.services.app!;
+    // Compose's environment, but the database and port of this machine, the pepper file here.
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      ...app.environment,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: new URL(`/${database}`, server).toString(),
+      PEPPER_FILE: pepper,
+    };
+    delete env.DATABASE_PASSWORD_FILE;
+    // The image's command, from the image's working folder.
+    const child = spawn('node', ['dist/server/main.js'], { cwd: tree, env, stdio: 'pipe' });
+    let log = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+    });
+    try {
+      let health = 0;
+      for (let i = 0; i < 120 && health !== 200 && child.exitCode === null; i += 1) {
+        health = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (response) => response.status,
+          () => 0,
+        );
+        if (health !== 200) await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(health, log).toBe(200);
+      // The client build is served, and the startup found the font and the breach corpus.
+      const page = await fetch(`http://127.0.0.1:${port}/signup`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<script type="module"[^>]+src="\/assets\//);
+      expect(log).toMatch(/"msg":"migrations applied"/);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) =>
+        child.exitCode === null ? child.once('exit', resolve) : resolve(null),
+      );
+      const admin = await mysql.createConnection({ uri: server.toString() });
+      await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
+      await admin.end();
+    }
   });
 });
