@@ -82,6 +82,11 @@ describe('sign-up and sign-in in Chromium with a virtual security key', () => {
     await page.goto(`${app.url}/signup`);
     await page.locator('img.captcha-image').waitFor();
     await page.locator('#new-password').fill('x');
+    // Show-password toggle: the field switches to plain text and back.
+    await page.getByRole('button', { name: 'Show' }).click();
+    expect(await page.locator('#new-password').getAttribute('type')).toBe('text');
+    await page.getByRole('button', { name: 'Hide' }).click();
+    expect(await page.locator('#new-password').getAttribute('type')).toBe('password');
     await page.locator('.strength-label').getByText('Strength:').waitFor();
     await page.screenshot({ path: '.tmp/signup-page.png', fullPage: true });
     await signUp(user, 'alice');
