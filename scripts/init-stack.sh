@@ -13,6 +13,7 @@
 #   APP_SECRETS_DIR   the app's pepper, and a copy of the database password when DB_SECRETS_DIR is set
 #   DB_SECRETS_DIR    optional: db_password (the app's account) and db_root_password for MySQL
 #   APP_UID           optional: owner of the app's secret files (the app runs as this user)
+#   DB_UID            optional: owner of the database's secret files (MySQL's user in its image)
 set -euo pipefail
 export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
@@ -57,6 +58,11 @@ if [ -n "${DB_SECRETS_DIR:-}" ]; then
   make_secret "$DB_SECRETS_DIR/db_root_password"
   cp "$DB_SECRETS_DIR/db_password" "$APP_SECRETS_DIR/db_password.new"
   mv -f "$APP_SECRETS_DIR/db_password.new" "$APP_SECRETS_DIR/db_password"
+fi
+if [ -n "${DB_SECRETS_DIR:-}" ]; then
+  [ -z "${DB_UID:-}" ] || chown "$DB_UID" "$DB_SECRETS_DIR" "$DB_SECRETS_DIR"/*
+  chmod 0700 "$DB_SECRETS_DIR"
+  chmod 0400 "$DB_SECRETS_DIR"/*
 fi
 if [ -n "${APP_UID:-}" ]; then
   chown "$APP_UID" "$APP_SECRETS_DIR" "$APP_SECRETS_DIR"/*

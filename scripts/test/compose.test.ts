@@ -15,6 +15,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -263,7 +264,10 @@ describe('the compose services’ steps, run without Docker', () => {
   it('init makes the CA, certificate and secrets once; a restart keeps every byte', async () => {
     const root = mkdtempSync(join(work, 'init-'));
     const env = onHost(compose.services.init!, root);
-    if (!asRoot) env.APP_UID = String(process.getuid?.());
+    if (!asRoot) {
+      env.APP_UID = String(process.getuid?.());
+      env.DB_UID = String(process.getuid?.());
+    }
     const first = await run('bash', [join(repoRoot, 'scripts', 'init-stack.sh')], {
       env: hostEnv(env),
     });
@@ -287,6 +291,22 @@ describe('the compose services’ steps, run without Docker', () => {
       /^[A-Za-z0-9_-]{43}$/,
     );
     expect(before['state/app-secrets/db_password']).toBe(before['state/db-secrets/db_password']);
+    // Each secret readable by its one user only: the app (uid 1000), MySQL (uid 999).
+    const owners = {
+      'app-secrets': asRoot ? 1000 : process.getuid?.(),
+      'db-secrets': asRoot ? 999 : process.getuid?.(),
+    };
+    for (const [dir, uid] of Object.entries(owners)) {
+      for (const file of readdirSync(join(root, 'state', dir))) {
+        const stat = statSync(join(root, 'state', dir, file));
+        expect({ file, uid: stat.uid, mode: stat.mode & 0o777 }).toEqual({
+          file,
+          uid,
+          mode: 0o400,
+        });
+      }
+    }
+    expect(statSync(join(root, 'state', 'ca', 'ca.key')).mode & 0o777).toBe(0o600);
     // The host gets the CA certificate, never its key.
     expect(readdirSync(join(root, 'host-ca'))).toEqual(['ca.crt']);
     expect(before['host-ca/ca.crt']).toBe(before['state/ca/ca.crt']);
@@ -315,7 +335,10 @@ describe('the compose services’ steps, run without Docker', () => {
     copyFileSync(operator.cert, join(root, 'host-ca', 'ca.crt'));
     copyFileSync(operator.key, join(root, 'host-ca', 'ca.key'));
     const env = onHost(compose.services.init!, root);
-    if (!asRoot) env.APP_UID = String(process.getuid?.());
+    if (!asRoot) {
+      env.APP_UID = String(process.getuid?.());
+      env.DB_UID = String(process.getuid?.());
+    }
     const ran = await run('bash', [join(repoRoot, 'scripts', 'init-stack.sh')], {
       env: hostEnv(env),
     });
