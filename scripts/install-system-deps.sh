@@ -12,6 +12,7 @@ declare -A needed=(
   [certutil]=libnss3-tools
   [docker-compose]=docker-compose
   [envsubst]=gettext-base
+  [shellcheck]=shellcheck
 )
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
