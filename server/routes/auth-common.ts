@@ -23,12 +23,26 @@ import {
 import { deleteSessionsOlderThan } from '../db/session-store.js';
 import { HttpError } from '../http/errors.js';
 import { writeSessionCookie } from '../http/session-cookie.js';
+import { readJsonBody } from '../http/validation.js';
 
 export const attemptTokenSchema = z.string().max(64);
 export const passwordSchema = z.string().min(1).max(4096);
 export const usernameSchema = z.string().max(64);
 export const captchaAnswerSchema = z.string().max(32).optional();
 const b64 = z.string().max(16_384);
+
+/** The body of a step that only proves the pending attempt. */
+export const attemptBody = z.object({ attempt: attemptTokenSchema }).strict();
+
+/** The password step of sign-up and sign-in: username, password and, when asked, the CAPTCHA. */
+export const credentialsBody = z
+  .object({
+    attempt: attemptTokenSchema,
+    username: usernameSchema,
+    password: passwordSchema,
+    captcha: captchaAnswerSchema,
+  })
+  .strict();
 
 export const registrationResponseSchema = z
   .object({
@@ -121,6 +135,20 @@ export async function beginAttempt(
     ...fields,
   });
   return { token, expiresAt };
+}
+
+/** POST /api/<flow>/start: an empty body in, a new pending attempt's token out (never cached). */
+export function startAttemptHandler(
+  rt: AuthRuntime,
+  kind: AttemptKind,
+  fields: Partial<AttemptRow>,
+) {
+  return async (c: Context) => {
+    await readJsonBody(c, z.object({}).strict());
+    const { token, expiresAt } = await beginAttempt(rt, c, kind, fields);
+    noStore(c);
+    return c.json({ attempt: token, expiresAt: expiresAt.toISOString() });
+  };
 }
 
 export const ATTEMPT_GONE_MESSAGE =

@@ -39,31 +39,21 @@ import { HttpError } from '../http/errors.js';
 import { readJsonBody } from '../http/validation.js';
 import {
   asAuthenticationResponse,
+  attemptBody,
   attemptTokenSchema,
   authenticationResponseSchema,
-  beginAttempt,
-  captchaAnswerSchema,
   captchaError,
   checkCaptcha,
+  credentialsBody,
   noStore,
-  passwordSchema,
   type RequestInfo,
   requestInfo,
   requireAttempt,
+  startAttemptHandler,
   startSessionResponse,
-  usernameSchema,
 } from './auth-common.js';
 import { useChallenge } from './signup.js';
 
-const passwordBody = z
-  .object({
-    attempt: attemptTokenSchema,
-    username: usernameSchema,
-    password: passwordSchema,
-    captcha: captchaAnswerSchema,
-  })
-  .strict();
-const attemptBody = z.object({ attempt: attemptTokenSchema }).strict();
 const keyBody = z
   .object({ attempt: attemptTokenSchema, response: authenticationResponseSchema })
   .strict();
@@ -77,15 +67,10 @@ export const ACCOUNT_LOCKED_MESSAGE =
 export function signinRoutes(rt: AuthRuntime) {
   const app = new Hono();
 
-  app.post('/api/signin/start', async (c) => {
-    await readJsonBody(c, z.object({}).strict());
-    const { token, expiresAt } = await beginAttempt(rt, c, 'signin', { step: 'password' });
-    noStore(c);
-    return c.json({ attempt: token, expiresAt: expiresAt.toISOString() });
-  });
+  app.post('/api/signin/start', startAttemptHandler(rt, 'signin', { step: 'password' }));
 
   app.post('/api/signin/password', async (c) => {
-    const body = await readJsonBody(c, passwordBody);
+    const body = await readJsonBody(c, credentialsBody);
     const attempt = await requireAttempt(rt, body.attempt, 'signin', ['password']);
     const info = requestInfo(c);
     const key = usernameKey(body.username);

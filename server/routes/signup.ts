@@ -28,30 +28,20 @@ import { readJsonBody } from '../http/validation.js';
 import {
   acceptNewPassword,
   asRegistrationResponse,
+  attemptBody,
   attemptTokenSchema,
-  beginAttempt,
-  captchaAnswerSchema,
   captchaError,
   checkCaptcha,
+  credentialsBody,
   issueRecoveryCodes,
   noStore,
-  passwordSchema,
   registrationResponseSchema,
   requestInfo,
   requireAttempt,
+  startAttemptHandler,
   startSessionResponse,
-  usernameSchema,
 } from './auth-common.js';
 
-const passwordBody = z
-  .object({
-    attempt: attemptTokenSchema,
-    username: usernameSchema,
-    password: passwordSchema,
-    captcha: captchaAnswerSchema,
-  })
-  .strict();
-const attemptBody = z.object({ attempt: attemptTokenSchema }).strict();
 const keyBody = z
   .object({
     attempt: attemptTokenSchema,
@@ -76,15 +66,10 @@ interface PendingSignup {
 export function signupRoutes(rt: AuthRuntime) {
   const app = new Hono();
 
-  app.post('/api/signup/start', async (c) => {
-    await readJsonBody(c, z.object({}).strict());
-    const { token, expiresAt } = await beginAttempt(rt, c, 'signup', { step: 'password' });
-    noStore(c);
-    return c.json({ attempt: token, expiresAt: expiresAt.toISOString() });
-  });
+  app.post('/api/signup/start', startAttemptHandler(rt, 'signup', { step: 'password' }));
 
   app.post('/api/signup/password', async (c) => {
-    const body = await readJsonBody(c, passwordBody);
+    const body = await readJsonBody(c, credentialsBody);
     const attempt = await requireAttempt(rt, body.attempt, 'signup', ['password']);
     const name = checkUsername(body.username);
     if (!name.ok) throw new HttpError(400, 'invalid_username', name.message);

@@ -24,10 +24,9 @@ import {
   asAuthenticationResponse,
   attemptTokenSchema,
   authenticationResponseSchema,
-  beginAttempt,
-  noStore,
   requestInfo,
   requireAttempt,
+  startAttemptHandler,
   usernameSchema,
 } from './auth-common.js';
 import { useRecoveryCode, verifyKey } from './signin.js';
@@ -48,12 +47,7 @@ const UNLOCK_FAILED =
 export function unlockRoutes(rt: AuthRuntime) {
   const app = new Hono();
 
-  app.post('/api/unlock/start', async (c) => {
-    await readJsonBody(c, z.object({}).strict());
-    const { token, expiresAt } = await beginAttempt(rt, c, 'unlock', { step: 'username' });
-    noStore(c);
-    return c.json({ attempt: token, expiresAt: expiresAt.toISOString() });
-  });
+  app.post('/api/unlock/start', startAttemptHandler(rt, 'unlock', { step: 'username' }));
 
   app.post('/api/unlock/options', async (c) => {
     const body = await readJsonBody(c, optionsBody);
