@@ -3,16 +3,12 @@
  * production command, nginx), that the caller's environment reaches the app, that it refuses to
  * collide with a running stack, and that `down` stops exactly what `up` started.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runStack, stackEnvironment } from '../../nginx/test/support/stack.js';
-
-const run = promisify(execFile);
 
 /** Processes whose process group is `pgid`, with their command lines and environments. */
 function processGroup(pgid: number) {
@@ -29,6 +25,26 @@ function processGroup(pgid: number) {
         cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim(),
         environ: readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0'),
       });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
+}
+
+/**
+ * Command lines of every process started by the stack in `dir`: they all inherit STACK_DIR from
+ * stack.sh (npm, node, nginx's master, mariadbd).
+ */
+function processesOfStack(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (environ.includes(`STACK_DIR=${dir}`)) {
+        found.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' '));
+      }
     } catch {
       // the process ended while we looked
     }
@@ -94,8 +110,10 @@ describe('scripts/stack.sh', () => {
     });
     expect(running(nginxPid)).toBe(true);
 
+    expect(processesOfStack(dir).length).toBeGreaterThanOrEqual(4); // npm, node, nginx, mariadbd
     const down = await runStack(['down', '--purge'], env);
     expect(down.stderr).toMatch(/stopping nginx/);
+    expect(processesOfStack(dir)).toEqual([]);
     for (const pid of [nginxPid, mariadbPid, ...group.map((p) => p.pid)]) {
       expect(running(pid), `pid ${pid}`).toBe(false);
     }
@@ -152,10 +170,7 @@ describe('scripts/stack.sh', () => {
     expect(failed?.stderr).toMatch(/LOG_LEVEL/);
     expect(failed?.stderr).toMatch(/start failed; stopping what was started/);
     expect(existsSync(join(dir, 'app.pid'))).toBe(false);
-    const leftover = await run('pgrep', ['-f', dir]).then(
-      (result) => result.stdout.trim(),
-      () => '',
-    );
-    expect(leftover).toBe('');
+    // No process of that stack is left.
+    expect(processesOfStack(dir)).toEqual([]);
   });
 });
