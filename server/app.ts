@@ -4,6 +4,7 @@ import { requestId } from 'hono/request-id';
 import type { AuthDeps } from './auth/auth-deps.js';
 import { createAuthRuntime } from './auth/auth-runtime.js';
 import { lookUpSession, lookUpSessionByHash } from './auth/sessions.js';
+import { createChatRelay } from './chat/relay.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
@@ -16,6 +17,7 @@ import { readSessionCookie } from './http/session-cookie.js';
 import type { Logger } from './logger.js';
 import type { RandomSource } from './random.js';
 import { authRoutes } from './routes/auth-routes.js';
+import { chatRoutes } from './routes/chat.js';
 import { cspReportRoutes } from './routes/csp-reports.js';
 import { healthRoutes } from './routes/health.js';
 import { liveChannelRoutes, type UpgradeWebSocket } from './routes/live-channel.js';
@@ -77,17 +79,31 @@ export function createApp(deps: AppDeps) {
   app.route('/', cspReportRoutes(logger));
   const auth = createAuthRuntime({ ...deps, db: deps.database.db });
   app.route('/', authRoutes(auth));
+  app.route('/', chatRoutes(auth));
   if (deps.upgradeWebSocket) {
     app.route(
       '/',
       liveChannelRoutes({
         upgradeWebSocket: deps.upgradeWebSocket,
         logger,
+        relay: createChatRelay({
+          db: deps.database.db,
+          clock,
+          logger,
+          // Sending is user-initiated: it counts as activity (§4.2.3); pings never do.
+          touchSession: async (idHash) => {
+            const found = await lookUpSessionByHash(auth, idHash, { activity: true });
+            if (!found.ok) auth.liveSockets.closeSessions([idHash], 'session ended');
+            return found.ok && found.session.kind === 'full';
+          },
+        }),
         auth: {
           // Opening the socket is not activity, and only a full (AAL2) session may.
           authenticate: async (c) => {
             const found = await lookUpSession(auth, readSessionCookie(c), { activity: false });
-            return found.ok && found.session.kind === 'full' ? found.session.idHash : undefined;
+            return found.ok && found.session.kind === 'full'
+              ? { sessionIdHash: found.session.idHash, userId: found.session.userId }
+              : undefined;
           },
           stillAlive: async (idHash) =>
             (await lookUpSessionByHash(auth, idHash, { activity: false })).ok,

@@ -166,3 +166,34 @@ export const securityEvents = mysqlTable(
   },
   (table) => [index('security_events_user_created_idx').on(table.userId, table.createdAt)],
 );
+
+/**
+ * Chat messages as the relay stored them: the protocol's JSON wire text (kx-offer, kx-reply,
+ * msg or change), which is ciphertext or public key-exchange data, never a plaintext. The id
+ * is assigned by the server and is the order of a conversation. `pair_key` names the
+ * conversation ("<lower id>:<higher id>") so one index serves its history in id order.
+ */
+export const messages = mysqlTable(
+  'messages',
+  {
+    id: bigint('id', { mode: 'number', unsigned: true }).autoincrement().primaryKey(),
+    senderId: bigint('sender_id', { mode: 'number', unsigned: true })
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    recipientId: bigint('recipient_id', { mode: 'number', unsigned: true })
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    pairKey: varchar('pair_key', { length: 41 }).notNull(),
+    /** The sender's id for this message, so a resend after a lost ack is stored only once. */
+    clientMessageId: varchar('client_message_id', { length: 64 }).notNull(),
+    /** The protocol message, JSON text of at most 32 768 ASCII characters (validated first). */
+    payload: text('payload').notNull(),
+    createdAt: datetime('created_at', { mode: 'date', fsp: 3 }).notNull(),
+  },
+  (table) => [
+    index('messages_pair_id_idx').on(table.pairKey, table.id),
+    index('messages_sender_id_idx').on(table.senderId, table.id),
+    index('messages_recipient_id_idx').on(table.recipientId, table.id),
+    uniqueIndex('messages_sender_client_id_unique').on(table.senderId, table.clientMessageId),
+  ],
+);

@@ -2,6 +2,7 @@ import { type Context, Hono } from 'hono';
 import type { UpgradeWebSocket as HonoUpgradeWebSocket, WSContext } from 'hono/ws';
 import { z } from 'zod';
 import type { ClosableSocket, LiveSocketRegistry } from '../auth/live-sockets.js';
+import type { ChatRelay, RelayConnection, RelayFrame } from '../chat/relay.js';
 import { errorResponse } from '../http/errors.js';
 import type { Logger } from '../logger.js';
 
@@ -11,16 +12,26 @@ export type UpgradeWebSocket = HonoUpgradeWebSocket<any, any>;
 /** Largest frame the live channel accepts; the ws server enforces it too (maxPayload). */
 export const MAX_FRAME_BYTES = 64 * 1024;
 
-/** Frames a client may send. The chat relay adds its frame types here. */
+/** Frames a client may send: pings, and protocol messages for the chat relay. */
 export const clientFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ping'), id: z.string().max(64).optional() }).strict(),
+  z
+    .object({
+      type: z.literal('send'),
+      clientMessageId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+      to: z.string().regex(/^[1-9][0-9]{0,15}$/),
+      // Bounded by the frame limit here; the relay enforces the protocol's 32 768 characters.
+      payload: z.string().max(MAX_FRAME_BYTES),
+    })
+    .strict(),
 ]);
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 export type ServerFrame =
   | { type: 'hello'; protocol: 1 }
   | { type: 'pong'; id?: string }
-  | { type: 'error'; code: 'invalid_frame' | 'frame_too_large'; message: string };
+  | { type: 'error'; code: 'invalid_frame' | 'frame_too_large'; message: string }
+  | RelayFrame;
 
 /** Parses one text frame; every malformed frame gets the same clear answer and changes nothing. */
 export function parseClientFrame(data: unknown): ClientFrame | ServerFrame {
@@ -58,8 +69,8 @@ function send(ws: WSContext, frame: ServerFrame) {
  * closes it at once through the registry.
  */
 export interface LiveChannelAuth {
-  /** The id hash of the full session the upgrade request names, or undefined. */
-  authenticate(c: Context): Promise<string | undefined>;
+  /** The full session the upgrade request names (its id hash and user), or undefined. */
+  authenticate(c: Context): Promise<{ sessionIdHash: string; userId: number } | undefined>;
   /** True while the session is alive (without extending it). */
   stillAlive(sessionIdHash: string): Promise<boolean>;
   sockets: LiveSocketRegistry;
@@ -67,33 +78,39 @@ export interface LiveChannelAuth {
   publicOrigin: string;
 }
 
-/** GET /api/ws: the live channel the chat relay will use. For now it greets and answers pings. */
+/** GET /api/ws: the live channel. It greets, answers pings and hands sends to the chat relay. */
 export function liveChannelRoutes(deps: {
   upgradeWebSocket: UpgradeWebSocket;
   logger: Logger;
   auth: LiveChannelAuth;
+  relay: ChatRelay;
 }) {
-  const { auth } = deps;
-  return new Hono<{ Variables: { liveSession: string } }>().get(
+  const { auth, relay } = deps;
+  return new Hono<{
+    Variables: { liveSession: { sessionIdHash: string; userId: number } };
+  }>().get(
     '/api/ws',
     async (c, next) => {
       // Browsers always send Origin on a WebSocket upgrade: refuse other sites' pages.
       if (c.req.header('origin') !== auth.publicOrigin) {
         return errorResponse(c, 403, 'cross_origin', 'This request must come from Parley itself.');
       }
-      const sessionIdHash = await auth.authenticate(c);
-      if (!sessionIdHash) return errorResponse(c, 401, 'not_signed_in', 'Sign in to continue.');
-      c.set('liveSession', sessionIdHash);
+      const live = await auth.authenticate(c);
+      if (!live) return errorResponse(c, 401, 'not_signed_in', 'Sign in to continue.');
+      c.set('liveSession', live);
       return next();
     },
     deps.upgradeWebSocket((c) => {
-      const sessionIdHash = c.get('liveSession') as string;
+      const { sessionIdHash, userId } = c.get('liveSession');
       let socket: ClosableSocket | undefined;
+      let connection: RelayConnection | undefined;
       let timer: ReturnType<typeof setInterval> | undefined;
       return {
         onOpen(_event, ws) {
           socket = { close: (code, reason) => ws.close(code, reason) };
           auth.sockets.add(sessionIdHash, socket);
+          connection = { userId, sessionIdHash, send: (frame) => send(ws, frame) };
+          relay.connect(connection);
           timer = setInterval(async () => {
             if (!(await auth.stillAlive(sessionIdHash).catch(() => true))) {
               auth.sockets.closeSessions([sessionIdHash], 'session ended');
@@ -105,11 +122,13 @@ export function liveChannelRoutes(deps: {
         onClose() {
           if (timer) clearInterval(timer);
           if (socket) auth.sockets.remove(sessionIdHash, socket);
+          if (connection) relay.disconnect(connection);
         },
         onMessage(event, ws) {
           const frame = parseClientFrame(event.data);
           if (frame.type === 'ping')
             send(ws, { type: 'pong', ...(frame.id ? { id: frame.id } : {}) });
+          else if (frame.type === 'send' && connection) void relay.submit(connection, frame);
           else if (frame.type === 'error') send(ws, frame);
         },
         onError(error) {

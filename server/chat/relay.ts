@@ -1,0 +1,173 @@
+/**
+ * The chat relay: takes a protocol message one signed-in user sends to another over the live
+ * channel, checks it, stores it, and only then acknowledges it to the sending socket and
+ * delivers it to every other open socket of both users (the recipient's tabs and the sender's
+ * other tabs). Messages of one conversation are handled one at a time, in arrival order, so
+ * delivery order is the order of the stored ids.
+ */
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/client.js';
+import { insertMessage, type MessageRow, pairKeyOf } from '../db/message-store.js';
+import { findUserById } from '../db/user-store.js';
+import type { Logger } from '../logger.js';
+import { checkEnvelope } from './envelope.js';
+
+/** A client's request to relay one protocol message (the live channel validated its shape). */
+export interface SendFrame {
+  type: 'send';
+  clientMessageId: string;
+  /** The recipient's user id, decimal. */
+  to: string;
+  /** The protocol message's JSON text. */
+  payload: string;
+}
+
+export type RelayErrorCode =
+  | 'invalid_payload'
+  | 'payload_too_large'
+  | 'wrong_sender'
+  | 'wrong_recipient'
+  | 'unknown_recipient'
+  | 'session_ended'
+  | 'relay_failed';
+
+export type RelayFrame =
+  /** Stored: `id` is the message's place in the conversation, `at` when it was stored. */
+  | { type: 'ack'; clientMessageId: string; id: number; at: string }
+  | { type: 'message'; id: number; from: string; to: string; payload: string; at: string }
+  | { type: 'error'; code: RelayErrorCode; message: string; clientMessageId: string };
+
+/** One open live-channel socket of a signed-in user. */
+export interface RelayConnection {
+  userId: number;
+  sessionIdHash: string;
+  send(frame: RelayFrame): void;
+}
+
+export interface ChatRelayDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  /**
+   * Records a send as user activity of the session (NIST SP 800-63B §4.2.3: it is
+   * user-initiated, unlike pings) and says whether the session is still alive.
+   */
+  touchSession(sessionIdHash: string): Promise<boolean>;
+}
+
+export interface ChatRelay {
+  connect(connection: RelayConnection): void;
+  disconnect(connection: RelayConnection): void;
+  /** Handles one send; resolves once it is acknowledged (or refused) and delivered. */
+  submit(connection: RelayConnection, frame: SendFrame): Promise<void>;
+  connectionCount(userId: number): number;
+}
+
+const MESSAGES: Record<RelayErrorCode, string> = {
+  invalid_payload: 'The message is not a valid Parley protocol message.',
+  payload_too_large: 'The message is too large.',
+  wrong_sender: 'The message must name you as its sender.',
+  wrong_recipient: 'The message must name the user it is sent to.',
+  unknown_recipient: 'There is no such user.',
+  session_ended: 'Your session ended. Sign in again to continue.',
+  relay_failed: 'The message could not be stored. Send it again.',
+};
+
+export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
+  const byUser = new Map<number, Set<RelayConnection>>();
+  const queues = new Map<string, Promise<void>>();
+
+  const refuse = (connection: RelayConnection, frame: SendFrame, code: RelayErrorCode) =>
+    safeSend(connection, {
+      type: 'error',
+      code,
+      message: MESSAGES[code],
+      clientMessageId: frame.clientMessageId,
+    });
+
+  const deliver = (sender: RelayConnection, row: MessageRow) => {
+    const frame: RelayFrame = {
+      type: 'message',
+      id: row.id,
+      from: String(row.senderId),
+      to: String(row.recipientId),
+      payload: row.payload,
+      at: row.createdAt.toISOString(),
+    };
+    for (const userId of [row.recipientId, row.senderId]) {
+      for (const connection of byUser.get(userId) ?? []) {
+        if (connection !== sender) safeSend(connection, frame);
+      }
+    }
+  };
+
+  const handle = async (connection: RelayConnection, frame: SendFrame): Promise<void> => {
+    const recipientId = Number(frame.to);
+    if (recipientId === connection.userId) return refuse(connection, frame, 'wrong_recipient');
+    const verdict = checkEnvelope(frame.payload, connection.userId, recipientId);
+    if (!verdict.ok) {
+      const code = verdict.reason === 'too_large' ? 'payload_too_large' : verdict.reason;
+      return refuse(connection, frame, code === 'malformed' ? 'invalid_payload' : code);
+    }
+    if (!(await deps.touchSession(connection.sessionIdHash))) {
+      return refuse(connection, frame, 'session_ended');
+    }
+    if (!(await findUserById(deps.db, recipientId))) {
+      return refuse(connection, frame, 'unknown_recipient');
+    }
+    const result = await insertMessage(deps.db, {
+      senderId: connection.userId,
+      recipientId,
+      clientMessageId: frame.clientMessageId,
+      payload: frame.payload,
+      now: deps.clock.now(),
+    });
+    safeSend(connection, {
+      type: 'ack',
+      clientMessageId: frame.clientMessageId,
+      id: result.row.id,
+      at: result.row.createdAt.toISOString(),
+    });
+    // A resend of a stored message is acknowledged again but not delivered twice.
+    if (result.stored) deliver(connection, result.row);
+  };
+
+  return {
+    connect(connection) {
+      const set = byUser.get(connection.userId) ?? new Set();
+      set.add(connection);
+      byUser.set(connection.userId, set);
+    },
+    disconnect(connection) {
+      const set = byUser.get(connection.userId);
+      set?.delete(connection);
+      if (set?.size === 0) byUser.delete(connection.userId);
+    },
+    submit(connection, frame) {
+      const key = /^[1-9][0-9]{0,15}$/.test(frame.to)
+        ? pairKeyOf(connection.userId, Number(frame.to))
+        : `invalid:${connection.userId}`;
+      const previous = queues.get(key) ?? Promise.resolve();
+      const next = previous
+        .then(() => handle(connection, frame))
+        .catch((error: unknown) => {
+          deps.logger.error('relay failed', { error });
+          refuse(connection, frame, 'relay_failed');
+        });
+      queues.set(key, next);
+      void next.then(() => {
+        if (queues.get(key) === next) queues.delete(key);
+      });
+      return next;
+    },
+    connectionCount: (userId) => byUser.get(userId)?.size ?? 0,
+  };
+}
+
+function safeSend(connection: RelayConnection, frame: RelayFrame): void {
+  try {
+    connection.send(frame);
+  } catch {
+    // The socket closed meanwhile: the message is stored, history will show it.
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The chat's read side (the relay on the live channel is the write side). Every route needs a
+ * full (AAL2) session; all are GETs and change nothing (a user-initiated GET still counts as
+ * session activity, a request marked X-Parley-Background does not).
+ *
+ *   GET /api/users/me                                   → { id, username } of the signed-in user
+ *   GET /api/users?username=<name>                      → { users: [{ id, username }] } (0 or 1)
+ *   GET /api/conversations                              → { conversations: [...] } latest first
+ *   GET /api/conversations/:peerId/messages?before=&limit=
+ *                                                       → { messages: [...], hasMore } in id order
+ *
+ * Finding a contact is an exact, case-insensitive username look-up, never a prefix search or a
+ * listing: it tells nothing that sign-up ("this username is taken") does not already tell, and
+ * it does not let anyone enumerate the users.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { AuthRuntime } from '../auth/auth-runtime.js';
+import { checkUsername } from '../auth/username.js';
+import { conversationPage, type MessageRow, recentConversations } from '../db/message-store.js';
+import { findUserById, findUserByKey } from '../db/user-store.js';
+import { HttpError } from '../http/errors.js';
+import { requireSession, type SessionEnv } from '../http/require-session.js';
+import { noStore } from './auth-common.js';
+
+export const HISTORY_PAGE_DEFAULT = 50;
+export const HISTORY_PAGE_MAX = 100;
+export const CONVERSATIONS_MAX = 50;
+
+const userIdParam = z
+  .string()
+  .regex(/^[1-9][0-9]{0,15}$/)
+  .transform(Number);
+
+const historyQuery = z
+  .object({
+    before: userIdParam.optional(),
+    limit: z
+      .string()
+      .regex(/^[0-9]{1,3}$/)
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(HISTORY_PAGE_MAX))
+      .optional(),
+  })
+  .strict();
+
+const searchQuery = z.object({ username: z.string().min(1).max(64) }).strict();
+
+function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new HttpError(400, 'invalid_query', `The ${what} is not valid.`);
+  return parsed.data;
+}
+
+export function messageView(row: MessageRow) {
+  return {
+    id: row.id,
+    from: String(row.senderId),
+    to: String(row.recipientId),
+    payload: row.payload,
+    at: row.createdAt.toISOString(),
+  };
+}
+
+export function chatRoutes(rt: AuthRuntime) {
+  const app = new Hono<SessionEnv>();
+  const full = requireSession(rt, ['full']);
+  for (const path of ['/api/users', '/api/users/*', '/api/conversations', '/api/conversations/*']) {
+    app.use(path, full);
+  }
+
+  app.get('/api/users/me', async (c) => {
+    const user = await findUserById(rt.db, c.get('session').userId);
+    if (!user) throw new HttpError(401, 'not_signed_in', 'Sign in to continue.');
+    noStore(c);
+    return c.json({ id: String(user.id), username: user.username });
+  });
+
+  app.get('/api/users', async (c) => {
+    const { username } = parse(searchQuery, c.req.query(), 'search');
+    const verdict = checkUsername(username);
+    const user = verdict.ok ? await findUserByKey(rt.db, verdict.key) : undefined;
+    noStore(c);
+    const users =
+      user && user.id !== c.get('session').userId
+        ? [{ id: String(user.id), username: user.username }]
+        : [];
+    return c.json({ users });
+  });
+
+  app.get('/api/conversations', async (c) => {
+    const rows = await recentConversations(rt.db, c.get('session').userId, CONVERSATIONS_MAX);
+    noStore(c);
+    return c.json({
+      conversations: rows.map((row) => ({
+        peer: { id: String(row.peerId), username: row.peerUsername },
+        lastMessageId: row.lastMessageId,
+        lastAt: row.lastAt.toISOString(),
+      })),
+    });
+  });
+
+  app.get('/api/conversations/:peerId/messages', async (c) => {
+    const peerId = parse(userIdParam, c.req.param('peerId'), 'user id');
+    const query = parse(historyQuery, c.req.query(), 'page');
+    const userId = c.get('session').userId;
+    if (peerId === userId || !(await findUserById(rt.db, peerId))) {
+      throw new HttpError(404, 'unknown_user', 'There is no such user.');
+    }
+    const page = await conversationPage(rt.db, {
+      userId,
+      peerId,
+      limit: query.limit ?? HISTORY_PAGE_DEFAULT,
+      ...(query.before === undefined ? {} : { beforeId: query.before }),
+    });
+    noStore(c);
+    return c.json({ messages: page.rows.map(messageView), hasMore: page.hasMore });
+  });
+
+  return app;
+}
