@@ -154,16 +154,22 @@ describe('§5.2.2 rate limiting per account', () => {
     // Re-hash the known account's password at the heavier cost this test uses.
     const record = await env.deps.auth.passwordHasher.hash(PASSWORD);
     await env.rows('UPDATE users SET password_hash = ? WHERE username_key = ?', [record, env.name]);
+    let sample = 0;
     const time = async (username: string) => {
       const client = env.client();
-      client.ip = `198.18.0.${Math.floor(Math.random() * 200)}`;
+      sample += 1;
+      client.ip = `198.18.0.${sample}`;
       const started = performance.now();
       const { response } = await signInPassword(client, env.captcha, username, 'wrong guess');
       return { ms: performance.now() - started, body: response.body, status: response.status };
     };
+    // Samples alternate between the two, so a change in machine load hits both alike, and each
+    // starts from a clean failure count, so neither side meets a CAPTCHA or a growing delay.
+    // The bounds are wide on purpose: an unknown name that skipped the hash would be ~10x faster.
     const known: number[] = [];
     const unknown: number[] = [];
-    for (let i = 0; i < 2; i += 1) {
+    for (let i = 0; i < 7; i += 1) {
+      await env.rows('UPDATE users SET failed_attempts = 0 WHERE username_key = ?', [env.name]);
       const a = await time(env.name);
       const b = await time(`nobody${i}x`);
       expect(a.status).toBe(b.status);
@@ -173,8 +179,8 @@ describe('§5.2.2 rate limiting per account', () => {
     }
     const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
     const ratio = median(unknown) / median(known);
-    expect(ratio).toBeGreaterThan(0.6);
-    expect(ratio).toBeLessThan(1.6);
+    expect(ratio).toBeGreaterThan(0.5);
+    expect(ratio).toBeLessThan(2);
   });
 });
 
