@@ -1,0 +1,50 @@
+/** The chat's HTTP reads: who am I, find a contact, my conversations, a conversation's history. */
+import { getJson } from './api.js';
+
+export interface ChatUser {
+  /** The server's immutable user id, decimal: the protocol's user id. */
+  id: string;
+  username: string;
+}
+
+export interface ConversationSummary {
+  peer: ChatUser;
+  lastMessageId: number;
+  lastAt: string;
+}
+
+export interface StoredMessage {
+  id: number;
+  from: string;
+  to: string;
+  payload: string;
+  at: string;
+}
+
+export const HISTORY_PAGE = 100;
+
+export function whoAmI(): Promise<ChatUser> {
+  return getJson<ChatUser>('/api/users/me');
+}
+
+/** The user with exactly this username (any case), or undefined. */
+export async function findUser(username: string): Promise<ChatUser | undefined> {
+  const { users } = await getJson<{ users: ChatUser[] }>(
+    `/api/users?${new URLSearchParams({ username })}`,
+  );
+  return users[0];
+}
+
+export async function listConversations(): Promise<ConversationSummary[]> {
+  return (await getJson<{ conversations: ConversationSummary[] }>('/api/conversations'))
+    .conversations;
+}
+
+export function historyPage(
+  peerId: string,
+  before?: number,
+): Promise<{ messages: StoredMessage[]; hasMore: boolean }> {
+  const query = new URLSearchParams({ limit: String(HISTORY_PAGE) });
+  if (before !== undefined) query.set('before', String(before));
+  return getJson(`/api/conversations/${encodeURIComponent(peerId)}/messages?${query}`);
+}

@@ -1,0 +1,159 @@
+/**
+ * The browser's chat service and relay client, run in Node against the real app and database:
+ * real protocol and keystore (memory storage and locks stand in for localStorage and Web
+ * Locks), real WebSockets (the `ws` client in place of the browser's). Alice and Bob agree on
+ * keys through the relay, talk, refresh keys, lose a connection, and lose their storage.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import {
+  createKeystore,
+  createMemoryLocks,
+  createMemoryStorage,
+} from '../../client/src/keystore/index.js';
+import { createCryptoLog } from '../../client/src/protocol/index.js';
+import { type ChatEntry, createChatService } from '../../client/src/services/chat.js';
+import type { StoredMessage } from '../../client/src/services/chat-api.js';
+import { createRelayClient, type WebSocketLike } from '../../client/src/services/chat-relay.js';
+import { type RunningApp, startAppServer } from '../../client/test/support/app-server.js';
+import { SESSION_COOKIE } from '../http/session-cookie.js';
+import { ApiClient, signUp } from './support/api-client.js';
+
+let server: RunningApp;
+const PASSWORD = 'juniper trombone glacier';
+let n = 0;
+
+beforeAll(async () => {
+  server = await startAppServer();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function user(storage = createMemoryStorage()) {
+  n += 1;
+  const api = new ApiClient(server.app, server.url);
+  const name = `svc${n}`;
+  await signUp(api, server.captcha, name, PASSWORD);
+  const self = (await api.get('/api/users/me')).body as { id: string; username: string };
+  const sockets: WebSocket[] = [];
+  const lines: string[] = [];
+  const start = (store = storage) => {
+    const relay = createRelayClient({
+      url: `${server.url.replace('http', 'ws')}/api/ws`,
+      openSocket: (url) => {
+        const socket = new WebSocket(url, {
+          headers: { origin: server.url, cookie: `${SESSION_COOKIE}=${api.cookie}` },
+        });
+        sockets.push(socket);
+        return socket as unknown as WebSocketLike;
+      },
+      backoffMs: { initial: 50, max: 200 },
+    });
+    const chat = createChatService({
+      self,
+      relay,
+      keystore: createKeystore({ storage: store, locks: createMemoryLocks(), userId: self.id }),
+      history: async (peerId, before) => {
+        const query = `limit=100${before === undefined ? '' : `&before=${before}`}`;
+        const page = await api.get(`/api/conversations/${peerId}/messages?${query}`);
+        return page.body as { messages: StoredMessage[]; hasMore: boolean };
+      },
+      now: Date.now,
+      log: createCryptoLog({ enabled: true, sink: (line) => lines.push(line) }),
+    });
+    return { relay, chat };
+  };
+  return { api, self, storage, sockets, lines, start };
+}
+
+const texts = (entries: readonly ChatEntry[]) =>
+  entries.map((e) =>
+    e.kind === 'text'
+      ? `${e.mine ? '>' : '<'} ${e.text} [${e.state}]`
+      : `${e.kind}${'mine' in e && e.mine ? ' (mine)' : ''}`,
+  );
+
+describe('the chat service over the real relay', () => {
+  it('agrees keys, talks, refreshes, survives a lost connection and a cleared storage', async () => {
+    const alice = await user();
+    const bob = await user();
+    const a = alice.start();
+    const b = bob.start();
+    await expect.poll(() => [a.relay.status(), b.relay.status()]).toEqual(['open', 'open']);
+    const aliceView = a.chat.open(bob.self.id);
+    const bobView = b.chat.open(alice.self.id);
+    await expect.poll(() => aliceView.loaded() && bobView.loaded()).toBe(true);
+
+    // No keys yet: the text waits, the exchange runs through the relay, then it goes.
+    aliceView.send('Hello Bob! ✓ ünïcødé');
+    await expect.poll(() => texts(bobView.entries())).toEqual(['< Hello Bob! ✓ ünïcødé [sent]']);
+    await expect.poll(() => texts(aliceView.entries())).toEqual(['> Hello Bob! ✓ ünïcødé [sent]']);
+    bobView.send('Hi Alice');
+    await expect.poll(() => texts(aliceView.entries()).at(-1)).toBe('< Hi Alice [sent]');
+
+    // Refresh: both show "Keys changed", and messages still flow under the new keys.
+    expect(await aliceView.refresh()).toBe('changed');
+    await expect.poll(() => texts(bobView.entries()).at(-1)).toBe('keys-changed');
+    expect(texts(aliceView.entries()).at(-1)).toBe('keys-changed (mine)');
+    aliceView.send('after the refresh');
+    await expect.poll(() => texts(bobView.entries()).at(-1)).toBe('< after the refresh [sent]');
+    expect(alice.lines.some((l) => l.includes('epoch-current') && l.includes('.2'))).toBe(true);
+
+    // The server stores no plaintext.
+    const [rows] = await server.testDb.database.pool.query('SELECT payload FROM messages');
+    const stored = (rows as { payload: string }[]).map((r) => r.payload).join('\n');
+    for (const secret of ['Hello Bob', 'ünïcødé', 'Hi Alice', 'after the refresh']) {
+      expect(stored).not.toContain(secret);
+    }
+
+    // Alice's connection drops; what she types meanwhile goes out after the reconnect, and what
+    // Bob sent meanwhile is read from history.
+    const statuses: string[] = [];
+    a.relay.onStatus((status) => statuses.push(status));
+    for (const socket of alice.sockets) socket.terminate();
+    aliceView.send('typed while offline');
+    await expect
+      .poll(() => texts(bobView.entries()).at(-1), { timeout: 5_000 })
+      .toBe('< typed while offline [sent]');
+    await expect.poll(() => a.relay.status()).toBe('open');
+    expect(statuses.slice(0, 3)).toEqual(['offline', 'connecting', 'open']);
+
+    // A reload (new service, same storage) reads the whole history again.
+    a.chat.close();
+    a.relay.close();
+    const reloaded = alice.start();
+    const again = reloaded.chat.open(bob.self.id);
+    await expect.poll(() => again.loaded()).toBe(true);
+    expect(texts(again.entries())).toEqual([
+      '> Hello Bob! ✓ ünïcødé [sent]',
+      '< Hi Alice [sent]',
+      'keys-changed (mine)',
+      '> after the refresh [sent]',
+      '> typed while offline [sent]',
+    ]);
+    reloaded.chat.close();
+    reloaded.relay.close();
+
+    // Cleared storage: old messages are undecryptable; a new exchange makes new ones readable.
+    const cleared = alice.start(createMemoryStorage());
+    const fresh = cleared.chat.open(bob.self.id);
+    await expect.poll(() => fresh.loaded()).toBe(true);
+    expect(texts(fresh.entries())).toEqual([
+      'undecryptable (mine)',
+      'undecryptable',
+      'undecryptable (mine)',
+      'undecryptable (mine)',
+      'undecryptable (mine)',
+    ]);
+    await expect.poll(() => cleared.relay.status()).toBe('open');
+    fresh.send('new keys, new message');
+    await expect.poll(() => texts(bobView.entries()).at(-1)).toBe('< new keys, new message [sent]');
+    bobView.send('readable again');
+    await expect.poll(() => texts(fresh.entries()).at(-1)).toBe('< readable again [sent]');
+    cleared.chat.close();
+    cleared.relay.close();
+    b.chat.close();
+    b.relay.close();
+  });
+});
