@@ -3,6 +3,7 @@ import { isInAppLink, matchRoute, type Route } from './router.js';
 import './pages/landing-page.js';
 import './pages/not-found-page.js';
 import './pages/account-page.js';
+import './pages/chat-page.js';
 import './pages/home-page.js';
 import './pages/recover-page.js';
 import './pages/signin-page.js';
@@ -84,6 +85,8 @@ export class ParleyApp extends LitElement {
         return html`<parley-account-page></parley-account-page>`;
       case 'home':
         return html`<parley-home-page></parley-home-page>`;
+      case 'chat':
+        return html`<parley-chat-page></parley-chat-page>`;
       default:
         return html`<parley-not-found-page .path=${this.route.path}></parley-not-found-page>`;
     }

@@ -10,6 +10,10 @@ describe('matchRoute', () => {
     expect(matchRoute('//')).toEqual({ page: 'landing', path: '/' });
   });
 
+  it('maps /chat to the chat page', () => {
+    expect(matchRoute('/chat/')).toEqual({ page: 'chat', path: '/chat' });
+  });
+
   it('renders not-found for unknown paths', () => {
     expect(matchRoute('/nope').page).toBe('not-found');
   });

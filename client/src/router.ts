@@ -10,7 +10,8 @@ export type PageName =
   | 'recover'
   | 'unlock'
   | 'account'
-  | 'home';
+  | 'home'
+  | 'chat';
 
 export interface Route {
   page: PageName;
@@ -25,6 +26,7 @@ const pages: Record<string, PageName> = {
   '/unlock': 'unlock',
   '/account': 'account',
   '/home': 'home',
+  '/chat': 'chat',
 };
 
 export function matchRoute(path: string): Route {

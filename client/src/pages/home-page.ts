@@ -3,8 +3,8 @@ import { currentSession, type SessionInfo, signOut } from '../services/auth.js';
 import { navigate } from '../services/navigation.js';
 
 /**
- * <parley-home-page>: where a signed-in user lands. The chat itself comes in a later issue;
- * for now it says who is signed in and links to the account.
+ * <parley-home-page>: where a signed-in user lands: who is signed in, the way to the chat and
+ * to the account.
  */
 export class HomePage extends LitElement {
   static override properties = { session: { state: true } };
@@ -32,8 +32,8 @@ export class HomePage extends LitElement {
     return html`<main class="auth-page">
       <h1>Welcome, ${this.session.username}</h1>
       <p class="notice-box" role="status">You are signed in with your password and security key.</p>
-      <p>Your conversations will appear here.</p>
       <div class="actions">
+        <a class="button primary" href="/chat">Open your chats</a>
         <a class="button secondary" href="/account">Account and security keys</a>
         <button type="button" class="secondary" @click=${async () => {
           await signOut();

@@ -1,0 +1,80 @@
+import { html, LitElement, nothing } from 'lit';
+import type { ChatEntry } from '../services/chat.js';
+
+/** The warning the brief asks for when earlier messages cannot be decrypted here. */
+export const UNDECRYPTABLE_WARNING =
+  'This browser does not hold the keys for earlier messages — local storage was cleared or this is another browser.';
+
+const time = (at: string) =>
+  new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
+/**
+ * <parley-chat-entries>: one conversation's history, oldest first. It only renders: every text
+ * goes through Lit's escaping (never innerHTML), so a message is shown as text, whatever it holds.
+ */
+export class ChatEntries extends LitElement {
+  static override properties = {
+    entries: { attribute: false },
+    peerName: { attribute: false },
+  };
+  declare entries: readonly ChatEntry[];
+  declare peerName: string;
+
+  constructor() {
+    super();
+    this.entries = [];
+    this.peerName = '';
+  }
+
+  protected override createRenderRoot() {
+    return this;
+  }
+
+  private entry(entry: ChatEntry) {
+    switch (entry.kind) {
+      case 'text':
+        return html`<li class="chat-bubble ${entry.mine ? 'mine' : 'theirs'}" data-state=${entry.state}>
+          <span class="chat-text">${entry.text}</span>
+          <span class="chat-meta">${time(entry.at)}${this.stateLabel(entry)}</span>
+        </li>`;
+      case 'keys-changed':
+        return html`<li class="chat-system keys-changed">Keys changed
+          <span class="chat-meta">by ${entry.mine ? 'you' : this.peerName} · ${time(entry.at)}</span></li>`;
+      case 'undecryptable':
+        return html`<li class="chat-bubble undecryptable ${entry.mine ? 'mine' : 'theirs'}">
+          <span class="chat-text">Encrypted message: its keys are not in this browser</span>
+          <span class="chat-meta">${time(entry.at)}</span>
+        </li>`;
+      case 'flagged':
+        return html`<li class="chat-system flagged" role="note">
+          ${
+            entry.reason === 'replay'
+              ? 'Rejected: a replayed or out-of-order message'
+              : 'Rejected: a message that failed its integrity check'
+          }
+          <span class="chat-meta">${time(entry.at)}</span></li>`;
+    }
+  }
+
+  private stateLabel(entry: Extract<ChatEntry, { kind: 'text' }>) {
+    if (!entry.mine) return nothing;
+    if (entry.state === 'queued') return ' · waiting for keys…';
+    if (entry.state === 'sending') return ' · sending…';
+    if (entry.state === 'failed') return ` · not sent: ${entry.error ?? ''}`;
+    return ' · sent';
+  }
+
+  /** Keeps the newest message in view. */
+  protected override updated() {
+    const scroller = this.closest('.chat-scroll');
+    if (scroller) scroller.scrollTop = scroller.scrollHeight;
+  }
+
+  override render() {
+    return this.entries.length === 0
+      ? html`<p class="chat-empty">No messages yet. Say hello: keys are agreed when you send the first one.</p>`
+      : html`<ol class="chat-log" aria-label="Messages">${this.entries.map((e) => this.entry(e))}</ol>`;
+  }
+}
+
+customElements.define('parley-chat-entries', ChatEntries);

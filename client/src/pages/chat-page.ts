@@ -1,0 +1,274 @@
+import { html, LitElement, nothing } from 'lit';
+import { UNDECRYPTABLE_WARNING } from '../components/chat-entries.js';
+import { createKeystore, webLocks } from '../keystore/index.js';
+import { ApiError } from '../services/api.js';
+import { currentSession, signOut } from '../services/auth.js';
+import { type ChatService, type ConversationView, createChatService } from '../services/chat.js';
+import {
+  type ChatUser,
+  findUser,
+  historyPage,
+  listConversations,
+  whoAmI,
+} from '../services/chat-api.js';
+import {
+  createRelayClient,
+  liveChannelUrl,
+  type RelayClient,
+  type RelayStatus,
+} from '../services/chat-relay.js';
+import { type CryptoLogSwitch, createCryptoLogSwitch } from '../services/crypto-log-switch.js';
+import { navigate } from '../services/navigation.js';
+import '../styles/chat.css';
+
+const STATUS_LABELS: Record<RelayStatus, string> = {
+  connecting: 'Connecting…',
+  open: 'Connected',
+  offline: 'Offline: reconnecting…',
+  'signed-out': 'Your session ended. Sign in again to continue.',
+};
+
+/**
+ * <parley-chat-page>: contacts on the left (find one by username), the open conversation on the
+ * right with its history, a composer, the Refresh (new keys) button and the crypto log switch.
+ * It wires the services together and renders; the crypto lives in the protocol module.
+ */
+export class ChatPage extends LitElement {
+  static override properties = {
+    me: { state: true },
+    contacts: { state: true },
+    peer: { state: true },
+    status: { state: true },
+    searchMessage: { state: true },
+    notice: { state: true },
+    logOn: { state: true },
+    revision: { state: true },
+  };
+  declare me: ChatUser | undefined;
+  declare contacts: ChatUser[];
+  declare peer: ChatUser | undefined;
+  declare status: RelayStatus;
+  declare searchMessage: string;
+  declare notice: string;
+  declare logOn: boolean;
+  declare revision: number;
+
+  private relay: RelayClient | undefined;
+  private chat: ChatService | undefined;
+  private view: ConversationView | undefined;
+  private stopView: (() => void) | undefined;
+  private logSwitch: CryptoLogSwitch = createCryptoLogSwitch(localStorage);
+  private unread = new Set<string>();
+
+  constructor() {
+    super();
+    this.me = undefined;
+    this.contacts = [];
+    this.peer = undefined;
+    this.status = 'connecting';
+    this.searchMessage = '';
+    this.notice = '';
+    this.logOn = this.logSwitch.enabled();
+    this.revision = 0;
+  }
+
+  protected override createRenderRoot() {
+    return this;
+  }
+
+  override async connectedCallback() {
+    super.connectedCallback();
+    const session = await currentSession().catch(() => undefined);
+    if (!session) return navigate('/signin');
+    if (session.kind !== 'full') return navigate('/home');
+    const me = await whoAmI();
+    this.relay = createRelayClient({ url: liveChannelUrl(window.location) });
+    this.relay.onStatus((status) => {
+      this.status = status;
+    });
+    this.chat = createChatService({
+      self: me,
+      relay: this.relay,
+      keystore: createKeystore({
+        storage: localStorage,
+        locks: webLocks(navigator.locks),
+        userId: me.id,
+      }),
+      history: historyPage,
+      now: Date.now,
+      log: this.logSwitch.log,
+    });
+    this.chat.onActivity((peerId) => this.onActivity(peerId));
+    this.me = me;
+    await this.loadContacts();
+  }
+
+  override disconnectedCallback() {
+    this.stopView?.();
+    this.chat?.close();
+    this.relay?.close();
+    super.disconnectedCallback();
+  }
+
+  private async loadContacts() {
+    const summaries = await listConversations().catch(() => []);
+    const known = new Map(this.contacts.map((c) => [c.id, c]));
+    for (const summary of summaries) known.set(summary.peer.id, summary.peer);
+    // Most recent first, then contacts found by search that have no messages yet.
+    const recent = summaries.map((s) => s.peer.id);
+    this.contacts = [
+      ...recent.map((id) => known.get(id) as ChatUser),
+      ...[...known.values()].filter((c) => !recent.includes(c.id)),
+    ];
+  }
+
+  private onActivity(peerId: string) {
+    if (peerId !== this.peer?.id) this.unread.add(peerId);
+    if (!this.contacts.some((c) => c.id === peerId)) void this.loadContacts();
+    else this.requestUpdate();
+  }
+
+  private openConversation(peer: ChatUser) {
+    if (!this.chat) return;
+    this.stopView?.();
+    this.peer = peer;
+    this.notice = '';
+    this.unread.delete(peer.id);
+    this.view = this.chat.open(peer.id);
+    this.stopView = this.view.subscribe(() => {
+      this.revision += 1;
+    });
+    this.revision += 1;
+  }
+
+  private async onSearch(event: SubmitEvent) {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const input = form.elements.namedItem('username') as HTMLInputElement;
+    const username = input.value.trim();
+    if (!username) return;
+    this.searchMessage = '';
+    try {
+      const found = await findUser(username);
+      if (!found) {
+        this.searchMessage = `No one else is called “${username}”.`;
+        return;
+      }
+      if (!this.contacts.some((c) => c.id === found.id)) this.contacts = [found, ...this.contacts];
+      input.value = '';
+      this.openConversation(found);
+    } catch (error) {
+      this.searchMessage = error instanceof ApiError ? error.message : 'The search failed.';
+    }
+  }
+
+  private onSend(event: SubmitEvent) {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const input = form.elements.namedItem('message') as HTMLInputElement;
+    const text = input.value;
+    if (!this.view || text.trim() === '') return;
+    this.view.send(text);
+    input.value = '';
+    if (!this.contacts.some((c) => c.id === this.peer?.id) && this.peer) {
+      this.contacts = [this.peer, ...this.contacts];
+    }
+  }
+
+  private async onRefresh() {
+    if (!this.view) return;
+    const outcome = await this.view.refresh();
+    this.notice =
+      outcome === 'no-keys'
+        ? 'There are no keys to refresh yet: send a message first to agree on keys.'
+        : '';
+  }
+
+  private onLogSwitch(event: Event) {
+    this.logOn = (event.target as HTMLInputElement).checked;
+    this.logSwitch.set(this.logOn);
+  }
+
+  private conversation() {
+    const peer = this.peer;
+    const view = this.view;
+    if (!peer || !view) {
+      return html`<section class="chat-main chat-placeholder">
+        <p>Choose a contact, or find one by username, to start an end-to-end encrypted chat.</p>
+      </section>`;
+    }
+    return html`<section class="chat-main" aria-label=${`Conversation with ${peer.username}`}>
+      <header class="chat-header">
+        <h2>${peer.username}</h2>
+        <button type="button" class="secondary" @click=${() => this.onRefresh()}
+          title="Derive new keys from the shared secret and tell ${peer.username}">Refresh</button>
+      </header>
+      ${this.notice ? html`<p class="notice-box" role="status">${this.notice}</p>` : nothing}
+      ${
+        view.entries().some((entry) => entry.kind === 'undecryptable')
+          ? html`<p class="notice-box chat-warning" role="alert">${UNDECRYPTABLE_WARNING}</p>`
+          : nothing
+      }
+      <div class="chat-scroll">
+        ${
+          view.loaded()
+            ? html`<parley-chat-entries .entries=${[...view.entries()]} .peerName=${peer.username}
+                data-revision=${this.revision}></parley-chat-entries>`
+            : html`<p role="status">Decrypting the history…</p>`
+        }
+        ${view.truncated() ? html`<p class="help">Older messages are not shown.</p>` : nothing}
+      </div>
+      <form class="chat-composer" @submit=${(e: SubmitEvent) => this.onSend(e)}>
+        <label for="chat-message" class="visually-hidden">Message</label>
+        <input id="chat-message" name="message" autocomplete="off" maxlength="4000"
+          placeholder=${`Message ${peer.username}`} ?disabled=${this.status === 'signed-out'} />
+        <button type="submit" class="primary" ?disabled=${this.status === 'signed-out'}>Send</button>
+      </form>
+    </section>`;
+  }
+
+  override render() {
+    if (!this.me) return html`<main class="auth-page"><p role="status">Loading…</p></main>`;
+    return html`<main class="chat-page">
+      <aside class="chat-side">
+        <header class="chat-me">
+          <h1>Parley</h1>
+          <p>Signed in as <strong>${this.me.username}</strong></p>
+          <p class="chat-status" role="status" data-status=${this.status}>${STATUS_LABELS[this.status]}</p>
+        </header>
+        <form class="chat-search" @submit=${(e: SubmitEvent) => this.onSearch(e)}>
+          <label for="chat-find">Find a contact by username</label>
+          <div class="chat-search-row">
+            <input id="chat-find" name="username" autocomplete="off" maxlength="32" />
+            <button type="submit" class="secondary">Find</button>
+          </div>
+          ${this.searchMessage ? html`<p class="field-error" role="alert">${this.searchMessage}</p>` : nothing}
+        </form>
+        <nav aria-label="Contacts">
+          <ul class="chat-contacts">
+            ${this.contacts.map(
+              (contact) => html`<li>
+                <button type="button" class="contact" aria-current=${contact.id === this.peer?.id ? 'true' : 'false'}
+                  @click=${() => this.openConversation(contact)}>${contact.username}${
+                    this.unread.has(contact.id) ? html` <span class="unread">new</span>` : nothing
+                  }</button>
+              </li>`,
+            )}
+          </ul>
+        </nav>
+        <div class="chat-settings">
+          <label class="check"><input type="checkbox" id="crypto-log" .checked=${this.logOn}
+            @change=${(e: Event) => this.onLogSwitch(e)} /> Log crypto operations to the console</label>
+          <a href="/account">Account and security keys</a>
+          <button type="button" class="link" @click=${async () => {
+            await signOut().catch(() => undefined);
+            navigate('/signin');
+          }}>Sign out</button>
+        </div>
+      </aside>
+      ${this.conversation()}
+    </main>`;
+  }
+}
+
+customElements.define('parley-chat-page', ChatPage);

@@ -1,0 +1,177 @@
+/**
+ * The chat in Chromium, as two people use it: Alice and Bob (two browser contexts, each with a
+ * CDP virtual security key) sign up, find each other, talk live, refresh keys, reload, and
+ * Alice loses her local storage. Against the real app, relay and database.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningApp, startAppServer } from './support/app-server.js';
+import { launchChromium, type PageProblems, watchProblems } from './support/browser.js';
+import { signUpInPage } from './support/sign-up.js';
+import { attachVirtualKey } from './support/virtual-authenticator.js';
+
+let app: RunningApp;
+let browser: Browser;
+
+beforeAll(async () => {
+  [app, browser] = await Promise.all([startAppServer(), launchChromium()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+interface Person {
+  name: string;
+  context: BrowserContext;
+  page: Page;
+  problems: PageProblems;
+  console: string[];
+}
+
+const PASSWORD = 'copper lantern meadow';
+
+async function person(name: string): Promise<Person> {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 640 } });
+  const page = await context.newPage();
+  const problems = await watchProblems(context, page);
+  await attachVirtualKey(context, page);
+  const lines: string[] = [];
+  page.on('console', (message) => lines.push(message.text()));
+  await signUpInPage(app, page, name, PASSWORD);
+  await page.getByRole('link', { name: 'Open your chats' }).click();
+  await page.getByText(`Signed in as ${name}`).waitFor();
+  return { name, context, page, problems, console: lines };
+}
+
+async function openChatWith(user: Person, other: string) {
+  await user.page.getByLabel('Find a contact by username').fill(other);
+  await user.page.getByRole('button', { name: 'Find' }).click();
+  await user.page.getByRole('heading', { name: other, level: 2 }).waitFor();
+}
+
+async function send(user: Person, text: string) {
+  await user.page.getByLabel('Message', { exact: true }).fill(text);
+  await user.page.getByRole('button', { name: 'Send' }).click();
+}
+
+/** What the conversation shows, one line per entry, as a reader sees it. */
+async function shown(user: Person): Promise<string[]> {
+  const items = user.page.locator('.chat-log > li');
+  const texts = await items.evaluateAll((nodes) =>
+    nodes.map((node) => {
+      const el = node as HTMLElement;
+      const text = el.querySelector('.chat-text')?.textContent ?? el.firstChild?.textContent ?? '';
+      const who = el.classList.contains('mine')
+        ? '> '
+        : el.classList.contains('theirs')
+          ? '< '
+          : '';
+      return `${who}${text.trim()}`;
+    }),
+  );
+  return texts;
+}
+
+const lastShown = async (user: Person) => (await shown(user)).at(-1);
+
+async function expectClean(user: Person) {
+  expect(user.problems.pageErrors).toEqual([]);
+  expect(await user.problems.cspViolations()).toEqual([]);
+}
+
+describe('the chat in Chromium', () => {
+  it('Alice and Bob talk end to end: live, refresh, reload, lost storage, log switch', async () => {
+    const [alice, bob] = [await person('alice'), await person('bob')];
+
+    // Bob opens the conversation first and reads Alice's first message live.
+    await openChatWith(bob, 'alice');
+    await openChatWith(alice, 'BOB');
+    const hello = 'Hello Bob! ✓ ünïcødé <img src=x onerror=alert(1)>';
+    await send(alice, hello);
+    await expect.poll(() => lastShown(bob), { timeout: 15_000 }).toBe(`< ${hello}`);
+    await expect.poll(() => lastShown(alice)).toBe(`> ${hello}`);
+    // Shown as text: the markup in the message made no element.
+    expect(await bob.page.locator('.chat-log img').count()).toBe(0);
+    await send(bob, 'Hi Alice');
+    await expect.poll(() => lastShown(alice)).toBe('< Hi Alice');
+
+    // Refresh: both show "Keys changed" and messages still flow.
+    await alice.page.getByRole('button', { name: 'Refresh' }).click();
+    await expect.poll(() => lastShown(alice)).toBe('Keys changed');
+    await expect.poll(() => lastShown(bob)).toBe('Keys changed');
+    await send(alice, 'after the refresh');
+    await expect.poll(() => lastShown(bob)).toBe('< after the refresh');
+    await send(bob, 'still readable');
+    await expect.poll(() => lastShown(alice)).toBe('< still readable');
+    const conversation = [
+      `> ${hello}`,
+      '< Hi Alice',
+      'Keys changed',
+      '> after the refresh',
+      '< still readable',
+    ];
+    await expect.poll(() => shown(alice)).toEqual(conversation);
+    await alice.page.screenshot({ path: '.tmp/chat-alice.png' });
+    await bob.page.screenshot({ path: '.tmp/chat-bob.png' });
+
+    // The console shows the crypto operations: keys, IVs, plaintexts.
+    const crypto = (user: Person) => user.console.filter((l) => l.startsWith('[parley-crypto]'));
+    expect(crypto(alice).some((l) => l.includes('ecdh-keygen'))).toBe(true);
+    expect(crypto(alice).some((l) => l.includes('encrypt') && l.includes('iv='))).toBe(true);
+    expect(crypto(bob).some((l) => l.includes('decrypt'))).toBe(true);
+
+    // A reload decrypts the history with the keys kept in localStorage.
+    await alice.page.reload();
+    await alice.page.getByRole('button', { name: 'bob' }).click();
+    await expect.poll(() => shown(alice)).toEqual(conversation);
+
+    // The switch silences the log, and stays off after a reload.
+    await alice.page.getByLabel('Log crypto operations to the console').uncheck();
+    const before = crypto(alice).length;
+    await send(alice, 'quietly');
+    await expect.poll(() => lastShown(bob)).toBe('< quietly');
+    await alice.page.reload();
+    await alice.page.getByRole('button', { name: 'bob' }).click();
+    await expect.poll(() => lastShown(alice)).toBe('> quietly');
+    expect(crypto(alice).length).toBe(before);
+    expect(await alice.page.getByLabel('Log crypto operations to the console').isChecked()).toBe(
+      false,
+    );
+    await alice.page.getByLabel('Log crypto operations to the console').check();
+
+    // Alice loses her local storage: the old messages cannot be read, with the warning; a new
+    // exchange makes new messages readable on both sides.
+    await alice.page.evaluate(() => localStorage.clear());
+    await alice.page.reload();
+    await alice.page.getByRole('button', { name: 'bob' }).click();
+    await alice.page
+      .getByText(
+        'This browser does not hold the keys for earlier messages — local storage was cleared or this is another browser.',
+      )
+      .waitFor();
+    const lost = await shown(alice);
+    expect(lost.filter((l) => l.includes('its keys are not in this browser'))).toHaveLength(6);
+    expect(lost.join('\n')).not.toContain('Hi Alice');
+    await send(alice, 'new keys, new message');
+    await expect.poll(() => lastShown(bob), { timeout: 15_000 }).toBe('< new keys, new message');
+    await send(bob, 'welcome back');
+    await expect.poll(() => lastShown(alice)).toBe('< welcome back');
+    await alice.page.screenshot({ path: '.tmp/chat-alice-lost-storage.png' });
+
+    // The server stored no plaintext.
+    const [rows] = await app.testDb.database.pool.query('SELECT payload FROM messages');
+    const stored = (rows as { payload: string }[]).map((r) => r.payload);
+    expect(stored.length).toBeGreaterThan(8);
+    for (const text of [hello, 'ünïcødé', 'Hi Alice', 'after the refresh', 'quietly', 'welcome']) {
+      expect(stored.join('\n')).not.toContain(text);
+    }
+    expect(stored.every((p) => /"type":"(kx-offer|kx-reply|msg|change)"/.test(p))).toBe(true);
+
+    await expectClean(alice);
+    await expectClean(bob);
+    await alice.context.close();
+    await bob.context.close();
+  });
+});
