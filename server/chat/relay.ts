@@ -29,6 +29,7 @@ export type RelayErrorCode =
   | 'wrong_recipient'
   | 'unknown_recipient'
   | 'session_ended'
+  | 'too_many_pending'
   | 'relay_failed';
 
 export type RelayFrame =
@@ -63,6 +64,9 @@ export interface ChatRelay {
   connectionCount(userId: number): number;
 }
 
+/** Sends one socket may have waiting to be stored: a flood is refused, not queued without bound. */
+export const MAX_PENDING_PER_SOCKET = 64;
+
 const MESSAGES: Record<RelayErrorCode, string> = {
   invalid_payload: 'The message is not a valid Parley protocol message.',
   payload_too_large: 'The message is too large.',
@@ -70,12 +74,14 @@ const MESSAGES: Record<RelayErrorCode, string> = {
   wrong_recipient: 'The message must name the user it is sent to.',
   unknown_recipient: 'There is no such user.',
   session_ended: 'Your session ended. Sign in again to continue.',
+  too_many_pending: 'Too many messages at once. Wait for the acknowledgements, then send again.',
   relay_failed: 'The message could not be stored. Send it again.',
 };
 
 export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
   const byUser = new Map<number, Set<RelayConnection>>();
   const queues = new Map<string, Promise<void>>();
+  const pending = new WeakMap<RelayConnection, number>();
 
   const refuse = (connection: RelayConnection, frame: SendFrame, code: RelayErrorCode) =>
     safeSend(connection, {
@@ -144,6 +150,12 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
       if (set?.size === 0) byUser.delete(connection.userId);
     },
     submit(connection, frame) {
+      const waiting = pending.get(connection) ?? 0;
+      if (waiting >= MAX_PENDING_PER_SOCKET) {
+        refuse(connection, frame, 'too_many_pending');
+        return Promise.resolve();
+      }
+      pending.set(connection, waiting + 1);
       const key = /^[1-9][0-9]{0,15}$/.test(frame.to)
         ? pairKeyOf(connection.userId, Number(frame.to))
         : `invalid:${connection.userId}`;
@@ -156,6 +168,7 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
         });
       queues.set(key, next);
       void next.then(() => {
+        pending.set(connection, (pending.get(connection) ?? 1) - 1);
         if (queues.get(key) === next) queues.delete(key);
       });
       return next;

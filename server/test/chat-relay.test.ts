@@ -296,6 +296,31 @@ describe('the relay on the live channel', () => {
     b.socket.close();
   });
 
+  it('refuses a flood beyond the pending bound instead of queueing it, and stores what it acks', async () => {
+    const alice = await person();
+    const bob = await person();
+    const a = connect(alice);
+    await a.opened;
+    const before = await rowCount();
+    const total = 300;
+    for (let i = 0; i < total; i += 1) {
+      a.send({
+        type: 'send',
+        clientMessageId: `f-${i}`,
+        to: bob.id,
+        payload: msgPayload(alice.id, bob.id, i + 1),
+      });
+    }
+    await expect
+      .poll(() => a.of('ack').length + a.of('error').length, { timeout: 20_000 })
+      .toBe(total);
+    const refused = a.of('error');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(new Set(refused.map((f: Frame) => f.code))).toEqual(new Set(['too_many_pending']));
+    expect(await rowCount()).toBe(before + a.of('ack').length);
+    a.socket.close();
+  });
+
   it('counts a send as session activity, and a signed-out socket cannot send', async () => {
     const alice = await person();
     const bob = await person();

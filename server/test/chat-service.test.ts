@@ -156,4 +156,25 @@ describe('the chat service over the real relay', () => {
     b.chat.close();
     b.relay.close();
   });
+
+  it('sends a burst in order through the send window, none refused', async () => {
+    const alice = await user();
+    const bob = await user();
+    const a = alice.start();
+    const b = bob.start();
+    const aliceView = a.chat.open(bob.self.id);
+    const bobView = b.chat.open(alice.self.id);
+    await expect.poll(() => aliceView.loaded() && bobView.loaded()).toBe(true);
+    const burst = Array.from({ length: 120 }, (_, i) => `burst ${i}`);
+    for (const text of burst) aliceView.send(text);
+    await expect.poll(() => bobView.entries().length, { timeout: 20_000 }).toBe(burst.length);
+    expect(texts(bobView.entries())).toEqual(burst.map((t) => `< ${t} [sent]`));
+    await expect
+      .poll(() => texts(aliceView.entries()).filter((t) => t.endsWith('[sent]')).length)
+      .toBe(burst.length);
+    for (const service of [a, b]) {
+      service.chat.close();
+      service.relay.close();
+    }
+  });
 });

@@ -43,7 +43,9 @@ export class ChatPage extends LitElement {
     notice: { state: true },
     logOn: { state: true },
     revision: { state: true },
+    loadError: { state: true },
   };
+  declare loadError: string;
   declare me: ChatUser | undefined;
   declare contacts: ChatUser[];
   declare peer: ChatUser | undefined;
@@ -70,6 +72,7 @@ export class ChatPage extends LitElement {
     this.notice = '';
     this.logOn = this.logSwitch.enabled();
     this.revision = 0;
+    this.loadError = '';
   }
 
   protected override createRenderRoot() {
@@ -81,7 +84,13 @@ export class ChatPage extends LitElement {
     const session = await currentSession().catch(() => undefined);
     if (!session) return navigate('/signin');
     if (session.kind !== 'full') return navigate('/home');
-    const me = await whoAmI();
+    let me: ChatUser;
+    try {
+      me = await whoAmI();
+    } catch (error) {
+      this.loadError = error instanceof ApiError ? error.message : 'Parley cannot be reached.';
+      return;
+    }
     this.relay = createRelayClient({ url: liveChannelUrl(window.location) });
     this.relay.onStatus((status) => {
       this.status = status;
@@ -228,6 +237,9 @@ export class ChatPage extends LitElement {
   }
 
   override render() {
+    if (this.loadError) {
+      return html`<main class="auth-page"><p class="form-error" role="alert">${this.loadError}</p></main>`;
+    }
     if (!this.me) return html`<main class="auth-page"><p role="status">Loading…</p></main>`;
     return html`<main class="chat-page">
       <aside class="chat-side">

@@ -70,8 +70,13 @@ export interface RelayClient {
 const SESSION_ENDED = 4401;
 const OPEN = 1;
 
+/** At most this many sends are out unacknowledged (the server refuses more than 64). */
+export const SEND_WINDOW = 32;
+
 interface Pending {
   frame: string;
+  /** Sent on the current connection. */
+  sent: boolean;
   resolve(ack: RelayAck): void;
   reject(error: Error): void;
 }
@@ -100,9 +105,18 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     for (const listener of statusListeners) listener(status);
   };
 
+  /** Sends what waits, in order, keeping at most SEND_WINDOW unacknowledged on the wire. */
   const flush = () => {
-    if (socket?.readyState !== OPEN) return;
-    for (const item of pending.values()) socket.send(item.frame);
+    if (socket?.readyState !== OPEN || current !== 'open') return;
+    let inFlight = 0;
+    for (const item of pending.values()) {
+      if (inFlight >= SEND_WINDOW) break;
+      if (!item.sent) {
+        socket.send(item.frame);
+        item.sent = true;
+      }
+      inFlight += 1;
+    }
   };
 
   const onFrame = (data: unknown) => {
@@ -121,6 +135,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       const item = pending.get(frame.clientMessageId);
       pending.delete(frame.clientMessageId);
       item?.resolve(frame as unknown as RelayAck);
+      flush();
     } else if (frame.type === 'message' && typeof frame.payload === 'string') {
       for (const listener of messageListeners) listener(frame as unknown as RelayMessage);
     } else if (frame.type === 'error' && typeof frame.clientMessageId === 'string') {
@@ -128,6 +143,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       pending.delete(frame.clientMessageId);
       // A send refused because the session ended: the socket closes with 4401 next.
       item?.reject(new RelayRefusedError(String(frame.code), String(frame.message)));
+      flush();
     }
   };
 
@@ -141,6 +157,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     ws.onclose = (event) => {
       if (socket !== ws) return;
       socket = undefined;
+      for (const item of pending.values()) item.sent = false;
       if (closed) return;
       if (event.code === SESSION_ENDED) {
         setStatus('signed-out');
@@ -170,8 +187,8 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
       const clientMessageId = newId();
       const frame = JSON.stringify({ type: 'send', clientMessageId, to, payload });
       return new Promise<RelayAck>((resolve, reject) => {
-        pending.set(clientMessageId, { frame, resolve, reject });
-        if (socket?.readyState === OPEN && current === 'open') socket.send(frame);
+        pending.set(clientMessageId, { frame, sent: false, resolve, reject });
+        flush();
       });
     },
     onMessage(listener) {
