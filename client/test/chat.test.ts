@@ -62,7 +62,12 @@ async function shown(user: Person): Promise<string[]> {
   const texts = await items.evaluateAll((nodes) =>
     nodes.map((node) => {
       const el = node as HTMLElement;
-      const text = el.querySelector('.chat-text')?.textContent ?? el.firstChild?.textContent ?? '';
+      const text =
+        el.querySelector('.chat-text')?.textContent ??
+        [...el.childNodes]
+          .filter((child) => child.nodeType === Node.TEXT_NODE)
+          .map((child) => child.textContent)
+          .join('');
       const who = el.classList.contains('mine')
         ? '> '
         : el.classList.contains('theirs')
@@ -173,5 +178,54 @@ describe('the chat in Chromium', () => {
     await expectClean(bob);
     await alice.context.close();
     await bob.context.close();
+  });
+
+  it('a message to someone whose chat is open elsewhere appears as a new contact; replayed and forged messages are flagged', async () => {
+    const [carol, dave] = [await person('carol'), await person('dave')];
+    await openChatWith(carol, 'dave');
+    await send(carol, 'are you there?');
+    // Dave's page answered the key exchange in the background; Carol's message then went out.
+    await expect.poll(() => lastShown(carol), { timeout: 15_000 }).toBe('> are you there?');
+    await expect
+      .poll(async () => await carol.page.locator('.chat-log > li').getAttribute('data-state'))
+      .toBe('sent');
+    const contact = dave.page.getByRole('button', { name: /carol/ });
+    await expect.poll(() => contact.textContent()).toContain('new');
+    await contact.click();
+    await expect.poll(() => shown(dave)).toEqual(['< are you there?']);
+    expect(await contact.textContent()).not.toContain('new');
+    // A misbehaving server replays Carol's message and forges another: Dave's page flags both.
+    const [rows] = await app.testDb.database.pool.query(
+      `SELECT m.sender_id, m.recipient_id, m.pair_key, m.payload FROM messages m JOIN users u ON u.id = m.sender_id
+       WHERE u.username_key = 'carol' AND m.payload LIKE '%"type":"msg"%'`,
+    );
+    const original = (
+      rows as { sender_id: number; recipient_id: number; pair_key: string; payload: string }[]
+    )[0];
+    if (!original) throw new Error('no stored message');
+    const forged = JSON.stringify({ ...JSON.parse(original.payload), mac: 'A'.repeat(43) });
+    for (const [id, payload] of [
+      ['replay', original.payload],
+      ['forged', forged],
+    ] as const) {
+      await app.testDb.database.pool.query(
+        'INSERT INTO messages (sender_id, recipient_id, pair_key, client_message_id, payload, created_at) VALUES (?, ?, ?, ?, ?, NOW(3))',
+        [original.sender_id, original.recipient_id, original.pair_key, id, payload],
+      );
+    }
+    await dave.page.reload();
+    await dave.page.getByRole('button', { name: /carol/ }).click();
+    await expect
+      .poll(() => shown(dave))
+      .toEqual([
+        '< are you there?',
+        'Rejected: a replayed or out-of-order message',
+        'Rejected: a message that failed its integrity check',
+      ]);
+    await dave.page.screenshot({ path: '.tmp/chat-flagged.png' });
+    await expectClean(carol);
+    await expectClean(dave);
+    await carol.context.close();
+    await dave.context.close();
   });
 });
