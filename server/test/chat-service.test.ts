@@ -54,9 +54,12 @@ async function user(storage = createMemoryStorage()) {
       self,
       relay,
       keystore: createKeystore({ storage: store, locks: createMemoryLocks(), userId: self.id }),
-      history: async (peerId, before) => {
+      history: async (peerId, before, background) => {
         const query = `limit=100${before === undefined ? '' : `&before=${before}`}`;
-        const page = await api.get(`/api/conversations/${peerId}/messages?${query}`);
+        const page = await api.get(
+          `/api/conversations/${peerId}/messages?${query}`,
+          background ? { 'x-parley-background': '1' } : {},
+        );
         return page.body as { messages: StoredMessage[]; hasMore: boolean };
       },
       now: Date.now,

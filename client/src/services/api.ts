@@ -22,8 +22,13 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method: string, path: string, body?: unknown): Promise<Response> {
-  const headers: Record<string, string> = {};
+async function request(
+  method: string,
+  path: string,
+  body?: unknown,
+  extraHeaders: Record<string, string> = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { ...extraHeaders };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   let response: Response;
@@ -61,8 +66,13 @@ async function request(method: string, path: string, body?: unknown): Promise<Re
   return response;
 }
 
-export async function getJson<T>(path: string): Promise<T> {
-  return (await (await request('GET', path)).json()) as T;
+/**
+ * A GET; `background` marks a request the user did not initiate (a re-read after a reconnect),
+ * which the server does not count as session activity.
+ */
+export async function getJson<T>(path: string, options: { background?: boolean } = {}): Promise<T> {
+  const headers: Record<string, string> = options.background ? { 'x-parley-background': '1' } : {};
+  return (await (await request('GET', path, undefined, headers)).json()) as T;
 }
 
 export async function postJson<T>(path: string, body: unknown = {}): Promise<T> {

@@ -43,8 +43,11 @@ export async function listConversations(): Promise<ConversationSummary[]> {
 export function historyPage(
   peerId: string,
   before?: number,
+  background = false,
 ): Promise<{ messages: StoredMessage[]; hasMore: boolean }> {
   const query = new URLSearchParams({ limit: String(HISTORY_PAGE) });
   if (before !== undefined) query.set('before', String(before));
-  return getJson(`/api/conversations/${encodeURIComponent(peerId)}/messages?${query}`);
+  return getJson(`/api/conversations/${encodeURIComponent(peerId)}/messages?${query}`, {
+    background,
+  });
 }

@@ -38,10 +38,14 @@ export interface ChatServiceOptions {
   self: ChatUser;
   relay: RelayClient;
   keystore: Keystore;
-  /** One page of stored history (latest first when `before` is absent), in id order. */
+  /**
+   * One page of stored history (the latest when `before` is absent), in id order. `background`
+   * marks a re-read the user did not ask for (after a reconnect): not session activity.
+   */
   history(
     peerId: string,
-    before?: number,
+    before: number | undefined,
+    background: boolean,
   ): Promise<{ messages: StoredMessage[]; hasMore: boolean }>;
   now: () => number;
   log: CryptoLog;
@@ -191,14 +195,16 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     });
   };
 
-  const load = (state: PeerState) => {
+  const load = (state: PeerState, background = false) => {
     state.loading = 'loading';
     state.incoming = state.incoming.then(async () => {
       const stored: StoredMessage[] = [];
       let before: number | undefined;
       let hasMore = true;
       for (let page = 0; page < maxPages && hasMore; page += 1) {
-        const result = await options.history(state.peerId, before).catch(() => undefined);
+        const result = await options
+          .history(state.peerId, before, background)
+          .catch(() => undefined);
         if (!result) break;
         stored.unshift(...result.messages);
         hasMore = result.hasMore;
@@ -283,7 +289,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     if (status === 'offline') wasOffline = true;
     if (status === 'open' && wasOffline) {
       wasOffline = false;
-      for (const state of peers.values()) if (state.loading === 'done') load(state);
+      for (const state of peers.values()) if (state.loading === 'done') load(state, true);
     }
   });
 
