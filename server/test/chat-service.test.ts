@@ -38,6 +38,8 @@ async function user(storage = createMemoryStorage()) {
   const self = (await api.get('/api/users/me')).body as { id: string; username: string };
   const sockets: WebSocket[] = [];
   const lines: string[] = [];
+  // One browser profile: its tabs share localStorage and the Web Locks.
+  const locks = createMemoryLocks();
   const start = (store = storage) => {
     const relay = createRelayClient({
       url: `${server.url.replace('http', 'ws')}/api/ws`,
@@ -53,7 +55,7 @@ async function user(storage = createMemoryStorage()) {
     const chat = createChatService({
       self,
       relay,
-      keystore: createKeystore({ storage: store, locks: createMemoryLocks(), userId: self.id }),
+      keystore: createKeystore({ storage: store, locks, userId: self.id }),
       history: async (peerId, before, background) => {
         const query = `limit=100${before === undefined ? '' : `&before=${before}`}`;
         const page = await api.get(
@@ -176,6 +178,32 @@ describe('the chat service over the real relay', () => {
       .poll(() => texts(aliceView.entries()).filter((t) => t.endsWith('[sent]')).length)
       .toBe(burst.length);
     for (const service of [a, b]) {
+      service.chat.close();
+      service.relay.close();
+    }
+  });
+
+  it('two tabs of one user: each shows what the other sent once, and Bob reads both', async () => {
+    const alice = await user();
+    const bob = await user();
+    const tab1 = alice.start();
+    const tab2 = alice.start();
+    const b = bob.start();
+    const one = tab1.chat.open(bob.self.id);
+    const two = tab2.chat.open(bob.self.id);
+    const bobView = b.chat.open(alice.self.id);
+    const views = [one, two, bobView];
+    await expect.poll(() => views.every((v) => v.loaded())).toBe(true);
+    one.send('from tab one');
+    await expect.poll(() => texts(bobView.entries())).toEqual(['< from tab one [sent]']);
+    await expect.poll(() => texts(two.entries())).toEqual(['> from tab one [sent]']);
+    two.send('from tab two');
+    await expect.poll(() => texts(bobView.entries()).at(-1)).toBe('< from tab two [sent]');
+    await expect
+      .poll(() => texts(one.entries()))
+      .toEqual(['> from tab one [sent]', '> from tab two [sent]']);
+    expect(texts(two.entries())).toEqual(texts(one.entries()));
+    for (const service of [tab1, tab2, b]) {
       service.chat.close();
       service.relay.close();
     }
