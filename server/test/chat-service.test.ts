@@ -40,7 +40,7 @@ async function user(storage = createMemoryStorage()) {
   const lines: string[] = [];
   // One browser profile: its tabs share localStorage and the Web Locks.
   const locks = createMemoryLocks();
-  const start = (store = storage) => {
+  const start = (store = storage, maxHistoryPages = 5) => {
     const relay = createRelayClient({
       url: `${server.url.replace('http', 'ws')}/api/ws`,
       openSocket: (url) => {
@@ -66,6 +66,7 @@ async function user(storage = createMemoryStorage()) {
       },
       now: Date.now,
       log: createCryptoLog({ enabled: true, sink: (line) => lines.push(line) }),
+      maxHistoryPages,
     });
     return { relay, chat };
   };
@@ -162,7 +163,7 @@ describe('the chat service over the real relay', () => {
     b.relay.close();
   });
 
-  it('sends a burst in order through the send window, none refused', async () => {
+  it('sends a burst in order through the send window, none refused; history pages load on request', async () => {
     const alice = await user();
     const bob = await user();
     const a = alice.start();
@@ -177,6 +178,17 @@ describe('the chat service over the real relay', () => {
     await expect
       .poll(() => texts(aliceView.entries()).filter((t) => t.endsWith('[sent]')).length)
       .toBe(burst.length);
+    // A page of history at a time: the latest 100 first, then the earlier ones on request.
+    const paged = bob.start(bob.storage, 1);
+    const pagedView = paged.chat.open(alice.self.id);
+    await expect.poll(() => pagedView.loaded()).toBe(true);
+    expect(pagedView.truncated()).toBe(true);
+    expect(texts(pagedView.entries())).toEqual(burst.slice(20).map((t) => `< ${t} [sent]`));
+    await pagedView.loadEarlier();
+    expect(pagedView.truncated()).toBe(false);
+    expect(texts(pagedView.entries())).toEqual(burst.map((t) => `< ${t} [sent]`));
+    paged.chat.close();
+    paged.relay.close();
     for (const service of [a, b]) {
       service.chat.close();
       service.relay.close();

@@ -220,12 +220,19 @@ export class ChatPage extends LitElement {
       }
       <div class="chat-scroll">
         ${
+          view.loaded() && view.truncated()
+            ? html`<button type="button" class="link chat-earlier" @click=${() =>
+                view.loadEarlier().catch(() => {
+                  this.notice = 'Earlier messages could not be loaded. Try again.';
+                })}>Load earlier messages</button>`
+            : nothing
+        }
+        ${
           view.loaded()
             ? html`<parley-chat-entries .entries=${[...view.entries()]} .peerName=${peer.username}
                 data-revision=${this.revision}></parley-chat-entries>`
             : html`<p role="status">Decrypting the history…</p>`
         }
-        ${view.truncated() ? html`<p class="help">Older messages are not shown.</p>` : nothing}
       </div>
       <form class="chat-composer" @submit=${(e: SubmitEvent) => this.onSend(e)}>
         <label for="chat-message" class="visually-hidden">Message</label>

@@ -59,6 +59,8 @@ export interface ConversationView {
   loaded(): boolean;
   /** Older stored messages exist beyond what was read. */
   truncated(): boolean;
+  /** Reads one more page of older history (when `truncated`). */
+  loadEarlier(): Promise<void>;
   send(text: string): void;
   /** The Refresh button: new keys from the same secret, announced with a change message. */
   refresh(): Promise<'changed' | 'no-keys'>;
@@ -80,6 +82,8 @@ interface PeerState {
   seen: Set<number>;
   loading: 'no' | 'loading' | 'done';
   truncated: boolean;
+  /** The oldest stored message read so far. */
+  oldestId?: number;
   /** Live frames that arrived while the history was loading. */
   buffered: RelayMessage[];
   /** Text entries waiting for keys, in order. */
@@ -145,12 +149,17 @@ export function createChatService(options: ChatServiceOptions): ChatService {
   };
 
   /** Turns one outcome into what the history shows, and does what it asks (send a reply). */
-  const apply = (state: PeerState, outcome: ReceiveOutcome, message: StoredMessage) => {
+  const apply = (
+    state: PeerState,
+    outcome: ReceiveOutcome,
+    message: StoredMessage,
+    into: ChatEntry[] = state.entries,
+  ) => {
     const key = `m${message.id}`;
     const base = { key, id: message.id, at: message.at };
     switch (outcome.kind) {
       case 'plaintext':
-        state.entries.push({
+        into.push({
           ...base,
           kind: 'text',
           mine: outcome.from === self.id,
@@ -159,16 +168,16 @@ export function createChatService(options: ChatServiceOptions): ChatService {
         });
         break;
       case 'keys-changed':
-        state.entries.push({ ...base, kind: 'keys-changed', mine: outcome.by === self.id });
+        into.push({ ...base, kind: 'keys-changed', mine: outcome.by === self.id });
         break;
       case 'undecryptable':
-        state.entries.push({ ...base, kind: 'undecryptable', mine: outcome.from === self.id });
+        into.push({ ...base, kind: 'undecryptable', mine: outcome.from === self.id });
         break;
       case 'rejected-replay':
-        state.entries.push({ ...base, kind: 'flagged', reason: 'replay' });
+        into.push({ ...base, kind: 'flagged', reason: 'replay' });
         break;
       case 'invalid':
-        state.entries.push({ ...base, kind: 'flagged', reason: 'invalid' });
+        into.push({ ...base, kind: 'flagged', reason: 'invalid' });
         break;
       case 'exchange-reply':
         sendProtocol(state, outcome.reply);
@@ -212,6 +221,9 @@ export function createChatService(options: ChatServiceOptions): ChatService {
         if (before === undefined) break;
       }
       state.truncated = hasMore;
+      const oldest = stored[0]?.id;
+      if (oldest === undefined) delete state.oldestId;
+      else state.oldestId = oldest;
       const outcomes = await state.conversation.decryptHistory(stored.map((m) => m.payload));
       const local = state.entries.filter((entry) => entry.id === undefined);
       state.entries = [];
@@ -230,6 +242,29 @@ export function createChatService(options: ChatServiceOptions): ChatService {
       }
       notify(state);
     });
+  };
+
+  /** Reads and decrypts the page of history before the oldest message shown. */
+  const loadEarlier = (state: PeerState): Promise<void> => {
+    const done = state.incoming.then(async () => {
+      if (!state.truncated || state.loading !== 'done') return;
+      const result = await options.history(state.peerId, state.oldestId, false);
+      const fresh = result.messages.filter((m) => !state.seen.has(m.id));
+      const outcomes = await state.conversation.decryptHistory(fresh.map((m) => m.payload));
+      const earlier: ChatEntry[] = [];
+      fresh.forEach((message, i) => {
+        const outcome = outcomes[i];
+        state.seen.add(message.id);
+        if (outcome) apply(state, outcome, message, earlier);
+      });
+      state.entries = [...earlier, ...state.entries];
+      state.truncated = result.hasMore;
+      const oldest = result.messages[0]?.id;
+      if (oldest !== undefined) state.oldestId = oldest;
+      notify(state);
+    });
+    state.incoming = done.catch(() => undefined);
+    return done;
   };
 
   /** Sends queued text in order; when there are no keys, starts (or waits for) an exchange. */
@@ -299,6 +334,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
       entries: () => state.entries,
       loaded: () => state.loading === 'done',
       truncated: () => state.truncated,
+      loadEarlier: () => loadEarlier(state),
       send(text) {
         localCounter += 1;
         const entry: Extract<ChatEntry, { kind: 'text' }> = {
