@@ -9,6 +9,9 @@ export default defineConfig({
     // The machine has 2 cores; browser and database tests are heavy.
     maxWorkers: 2,
     testTimeout: 30_000,
+    // Waits for something another party does (a relay delivery, a page render) poll for up to
+    // 10 s: the default second is too short on a loaded 2-core machine.
+    expect: { poll: { timeout: 10_000, interval: 50 } },
     hookTimeout: 120_000,
     projects: [
       {
