@@ -20,8 +20,8 @@ import {
   signOut,
 } from '../services/auth.js';
 import { navigate } from '../services/navigation.js';
-import { createKeyCredential, SecurityKeyError } from '../services/security-key.js';
-import { messageOf } from './signup-page.js';
+import { createKeyCredential } from '../services/security-key.js';
+import { messageOf } from './message-of.js';
 
 const EVENT_LABELS: Record<string, string> = {
   account_created: 'Account created',
@@ -116,7 +116,7 @@ export class AccountPage extends LitElement {
       ) {
         return navigate('/signin');
       }
-      this.error = error instanceof SecurityKeyError ? error.message : messageOf(error);
+      this.error = messageOf(error);
     } finally {
       this.waitingForKey = false;
     }

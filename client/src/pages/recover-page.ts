@@ -3,8 +3,8 @@ import '../components/key-prompt.js';
 import '../components/recovery-code-sheet.js';
 import { bindKey, currentSession, newKeyOptions, type RecoveryCode } from '../services/auth.js';
 import { navigate } from '../services/navigation.js';
-import { createKeyCredential, SecurityKeyError } from '../services/security-key.js';
-import { messageOf } from './signup-page.js';
+import { createKeyCredential } from '../services/security-key.js';
+import { messageOf } from './message-of.js';
 
 type Step = 'intro' | 'key' | 'codes';
 
@@ -61,7 +61,7 @@ export class RecoverPage extends LitElement {
       this.step = 'codes';
     } catch (error) {
       this.step = 'intro';
-      this.error = error instanceof SecurityKeyError ? error.message : messageOf(error);
+      this.error = messageOf(error);
     }
   }
 

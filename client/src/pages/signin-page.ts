@@ -16,7 +16,7 @@ import {
 } from '../services/auth.js';
 import { navigate } from '../services/navigation.js';
 import { cancelKeyRequest, SecurityKeyError, useKeyCredential } from '../services/security-key.js';
-import { messageOf } from './signup-page.js';
+import { messageOf } from './message-of.js';
 
 type Step = 'password' | 'key' | 'code';
 

@@ -17,7 +17,8 @@ import {
   startAttempt,
 } from '../services/auth.js';
 import { navigate } from '../services/navigation.js';
-import { createKeyCredential, SecurityKeyError } from '../services/security-key.js';
+import { createKeyCredential } from '../services/security-key.js';
+import { messageOf } from './message-of.js';
 
 type Step = 'form' | 'key' | 'codes';
 type FieldErrors = Partial<Record<'username' | 'password' | 'captcha' | 'form', string>>;
@@ -144,7 +145,7 @@ export class SignupPage extends LitElement {
         await this.newAttempt();
         return;
       }
-      this.keyError = error instanceof SecurityKeyError ? error.message : messageOf(error);
+      this.keyError = messageOf(error);
     }
   }
 
@@ -228,10 +229,6 @@ export class SignupPage extends LitElement {
       </section>
     `;
   }
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : 'Something went wrong. Try again.';
 }
 
 customElements.define('parley-signup-page', SignupPage);

@@ -1,8 +1,8 @@
 import { html, LitElement } from 'lit';
 import '../components/key-prompt.js';
 import { startAttempt, unlockFinish, unlockOptions } from '../services/auth.js';
-import { SecurityKeyError, useKeyCredential } from '../services/security-key.js';
-import { messageOf } from './signup-page.js';
+import { useKeyCredential } from '../services/security-key.js';
+import { messageOf } from './message-of.js';
 
 type Step = 'username' | 'proof' | 'key' | 'done';
 
@@ -63,7 +63,7 @@ export class UnlockPage extends LitElement {
       await unlockFinish(this.attempt, response, code);
       this.step = 'done';
     } catch (error) {
-      this.error = error instanceof SecurityKeyError ? error.message : messageOf(error);
+      this.error = messageOf(error);
       this.step = 'username';
     }
   }
