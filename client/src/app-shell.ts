@@ -1,5 +1,6 @@
 import { html, LitElement } from 'lit';
 import { isInAppLink, matchRoute, type Route } from './router.js';
+import { navigate } from './services/navigation.js';
 import './pages/landing-page.js';
 import './pages/not-found-page.js';
 import './pages/account-page.js';
@@ -41,11 +42,6 @@ export class ParleyApp extends LitElement {
     super.disconnectedCallback();
   }
 
-  navigate(path: string): void {
-    window.history.pushState({}, '', path);
-    this.route = matchRoute(path);
-  }
-
   private onPopState = () => {
     this.route = matchRoute(window.location.pathname);
   };
@@ -66,7 +62,7 @@ export class ParleyApp extends LitElement {
     const url = new URL(anchor.href);
     if (!isInAppLink(url, window.location.origin)) return;
     event.preventDefault();
-    this.navigate(url.pathname + url.search);
+    navigate(url.pathname + url.search);
   };
 
   override render() {
