@@ -11,8 +11,6 @@ export interface LiveSocketRegistry {
   remove(sessionIdHash: string, socket: ClosableSocket): void;
   /** Closes every socket of these sessions. */
   closeSessions(sessionIdHashes: readonly string[], reason: string): void;
-  sessionIdHashes(): string[];
-  size(): number;
 }
 
 /** Close code for "the session ended": 4401, in the application range, like HTTP 401. */
@@ -39,7 +37,5 @@ export function createLiveSocketRegistry(): LiveSocketRegistry {
         for (const socket of set) socket.close(SESSION_ENDED_CLOSE_CODE, reason);
       }
     },
-    sessionIdHashes: () => [...bySession.keys()],
-    size: () => [...bySession.values()].reduce((sum, set) => sum + set.size, 0),
   };
 }

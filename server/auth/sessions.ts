@@ -129,16 +129,7 @@ export async function endUserSessions(
   rt: AuthRuntime,
   userId: number,
   reason: string,
-  except?: string,
 ): Promise<void> {
-  const ended = await deleteUserSessions(rt.db, userId, except);
+  const ended = await deleteUserSessions(rt.db, userId);
   rt.liveSockets.closeSessions(ended, reason);
-}
-
-/** Closes sockets whose session has ended meanwhile (idle or absolute limit), without touching. */
-export async function sweepLiveSessions(rt: AuthRuntime): Promise<void> {
-  for (const idHash of rt.liveSockets.sessionIdHashes()) {
-    const found = await lookUpSessionByHash(rt, idHash, { activity: false });
-    if (!found.ok) rt.liveSockets.closeSessions([idHash], 'session ended');
-  }
 }

@@ -61,7 +61,6 @@ export interface ChatRelay {
   disconnect(connection: RelayConnection): void;
   /** Handles one send; resolves once it is acknowledged (or refused) and delivered. */
   submit(connection: RelayConnection, frame: SendFrame): Promise<void>;
-  connectionCount(userId: number): number;
 }
 
 /** Sends one socket may have waiting to be stored: a flood is refused, not queued without bound. */
@@ -173,7 +172,6 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
       });
       return next;
     },
-    connectionCount: (userId) => byUser.get(userId)?.size ?? 0,
   };
 }
 

@@ -1,5 +1,5 @@
 /** Sessions: rows keyed by the SHA-256 of the session token. */
-import { and, eq, lt, ne } from 'drizzle-orm';
+import { eq, lt } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { sessions } from './schema.js';
 
@@ -30,15 +30,9 @@ export async function deleteSession(db: Db, idHash: string): Promise<void> {
   await db.delete(sessions).where(eq(sessions.idHash, idHash));
 }
 
-/** Every session of the user; with `except`, all but that one. Returns the deleted id hashes. */
-export async function deleteUserSessions(
-  db: Db,
-  userId: number,
-  except?: string,
-): Promise<string[]> {
-  const where = except
-    ? and(eq(sessions.userId, userId), ne(sessions.idHash, except))
-    : eq(sessions.userId, userId);
+/** Every session of the user. Returns the deleted id hashes. */
+export async function deleteUserSessions(db: Db, userId: number): Promise<string[]> {
+  const where = eq(sessions.userId, userId);
   const rows = await db.select({ idHash: sessions.idHash }).from(sessions).where(where);
   if (rows.length > 0) await db.delete(sessions).where(where);
   return rows.map((row) => row.idHash);
