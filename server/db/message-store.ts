@@ -1,6 +1,7 @@
 /** Chat messages: plain functions taking the database first. Payloads are opaque here. */
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
+import { isDuplicateEntry } from './errors.js';
 import { messages, users } from './schema.js';
 
 export type MessageRow = typeof messages.$inferSelect;
@@ -14,8 +15,6 @@ export type InsertMessageResult =
   | { stored: true; row: MessageRow }
   /** The sender already stored a message with this client id (a resend after a lost ack). */
   | { stored: false; row: MessageRow };
-
-const DUPLICATE_ENTRY = 'ER_DUP_ENTRY';
 
 export async function insertMessage(
   db: Db,
@@ -54,13 +53,6 @@ export async function insertMessage(
     if (!row) throw error;
     return { stored: false, row };
   }
-}
-
-function isDuplicateEntry(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if ((e as { code?: string }).code === DUPLICATE_ENTRY) return true;
-  }
-  return false;
 }
 
 /**

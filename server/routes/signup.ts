@@ -20,6 +20,7 @@ import {
   updateAttempt,
 } from '../db/attempt-store.js';
 import { credentialExists, insertCredential } from '../db/credential-store.js';
+import { isDuplicateEntry } from '../db/errors.js';
 import { replaceRecoveryCodes } from '../db/recovery-code-store.js';
 import { logSecurityEvent } from '../db/security-event-store.js';
 import { findUserByKey, insertUser } from '../db/user-store.js';
@@ -175,7 +176,7 @@ export function signupRoutes(rt: AuthRuntime) {
         return id;
       });
     } catch (error) {
-      if (isDuplicateKey(error)) {
+      if (isDuplicateEntry(error)) {
         throw new HttpError(
           409,
           'username_taken',
@@ -237,11 +238,4 @@ export async function useChallenge(rt: AuthRuntime, attempt: AttemptRow): Promis
     throw new HttpError(400, 'challenge_expired', 'The security key took too long. Try again.');
   }
   return challenge;
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: string }).code === 'ER_DUP_ENTRY') return true;
-  }
-  return false;
 }
