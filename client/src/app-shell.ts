@@ -1,21 +1,31 @@
 import { html, LitElement } from 'lit';
-import { isInAppLink, matchRoute, type Route } from './router.js';
+import { isInAppLink, matchRoute, type PageName, type Route } from './router.js';
 import { navigate } from './services/navigation.js';
 import './pages/landing-page.js';
 import './pages/not-found-page.js';
-import './pages/account-page.js';
-import './pages/chat-page.js';
-import './pages/home-page.js';
-import './pages/recover-page.js';
-import './pages/signin-page.js';
-import './pages/signup-page.js';
-import './pages/unlock-page.js';
 import './styles/auth.css';
+
+/**
+ * Every page but the landing and not-found pages is its own chunk, loaded when its route is
+ * first shown: a first visit carries only the landing page. The shell renders the page's tag at
+ * once; the element upgrades when its module has defined it.
+ */
+const pageModules: Partial<Record<PageName, () => Promise<unknown>>> = {
+  signup: () => import('./pages/signup-page.js'),
+  signin: () => import('./pages/signin-page.js'),
+  recover: () => import('./pages/recover-page.js'),
+  unlock: () => import('./pages/unlock-page.js'),
+  account: () => import('./pages/account-page.js'),
+  home: () => import('./pages/home-page.js'),
+  chat: () => import('./pages/chat-page.js'),
+};
 
 /** <parley-app>: the application shell. It owns the URL and renders the page it names. */
 export class ParleyApp extends LitElement {
-  static override properties = { route: { state: true } };
+  static override properties = { route: { state: true }, failedPage: { state: true } };
   declare route: Route;
+  /** A page whose module could not be loaded (offline, or a deployment replaced it). */
+  declare failedPage: PageName | undefined;
 
   /**
    * Light DOM: the auth pages render real <form>s that password managers must see, and they
@@ -28,6 +38,7 @@ export class ParleyApp extends LitElement {
   constructor() {
     super();
     this.route = matchRoute(window.location.pathname);
+    this.failedPage = undefined;
   }
 
   override connectedCallback(): void {
@@ -65,7 +76,20 @@ export class ParleyApp extends LitElement {
     navigate(url.pathname + url.search);
   };
 
+  protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    if (!changed.has('route')) return;
+    const page = this.route.page;
+    this.failedPage = undefined;
+    pageModules[page]?.().catch(() => {
+      if (this.route.page === page) this.failedPage = page;
+    });
+  }
+
   override render() {
+    if (this.failedPage) {
+      return html`<main class="auth-page"><p class="form-error" role="alert">This page could not be
+        loaded. Check your connection and reload.</p></main>`;
+    }
     switch (this.route.page) {
       case 'landing':
         return html`<parley-landing-page></parley-landing-page>`;
