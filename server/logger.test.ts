@@ -1,3 +1,4 @@
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { describe, expect, it } from 'vitest';
 import { createMemoryLogger, REDACTED, redact } from './logger.js';
 
@@ -13,6 +14,23 @@ describe('logger', () => {
   it('redacts secret-looking fields at any depth', () => {
     const out = redact({ password: 'hunter22', nested: { sessionToken: 'abc', ok: 1 } });
     expect(out).toEqual({ password: REDACTED, nested: { sessionToken: REDACTED, ok: 1 } });
+  });
+
+  it("keeps an error's cause but not a failed query's bound values", () => {
+    const driver = Object.assign(new Error('Connection lost'), {
+      code: 'PROTOCOL_CONNECTION_LOST',
+    });
+    const error = new DrizzleQueryError(
+      'insert into `sessions` values (?, ?)',
+      ['h4sh', 'csrf-Secret'],
+      driver,
+    );
+    const logger = createMemoryLogger();
+    logger.error('unhandled error', { error });
+    const line = logger.lines[0] ?? '';
+    expect(line).not.toContain('csrf-Secret');
+    expect(line).toContain('insert into `sessions`');
+    expect(JSON.parse(line).error.cause).toMatchObject({ message: 'Connection lost' });
   });
 
   it('drops lines below the configured level', () => {

@@ -27,18 +27,35 @@ const secretFieldPattern =
 
 export const REDACTED = '[redacted]';
 
-/** Replaces the value of every secret-looking field, at any depth, with a marker. */
+/**
+ * Replaces the value of every secret-looking field, at any depth, with a marker. An error keeps
+ * its name, message, stack and cause; a failed query's bound values (drizzle writes them into
+ * the message and stack: a session's CSRF token, a password hash, a CAPTCHA hash) are dropped.
+ */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) {
-    return { name: value.name, message: value.message, stack: value.stack };
-  }
+  if (value instanceof Error) return redactError(value, depth);
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     out[key] = secretFieldPattern.test(key) ? REDACTED : redact(item, depth + 1);
   }
   return out;
+}
+
+function redactError(error: Error, depth: number): Record<string, unknown> {
+  let { message, stack } = error;
+  const failed = error as Error & { query?: unknown; params?: unknown };
+  if (typeof failed.query === 'string' && Array.isArray(failed.params)) {
+    message = `Failed query: ${failed.query}\nparams: ${REDACTED}`;
+    stack = stack?.replace(error.message, message);
+  }
+  return {
+    name: error.name,
+    message,
+    stack,
+    ...(error.cause === undefined ? {} : { cause: redact(error.cause, depth + 1) }),
+  };
 }
 
 export function createLogger(options: LoggerOptions): Logger {
