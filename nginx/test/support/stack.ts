@@ -37,8 +37,10 @@ export interface TestStack {
 export async function stackEnvironment(extra: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'parley-stack-'));
   const [httpsPort, httpPort] = [await freePort(), await freePort()];
+  // The stack uses the tests' database server, whatever the caller's shell forces.
+  const { STACK_PRIVATE_DB: _forced, STACK_DATABASE_URL: _given, ...inherited } = process.env;
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...inherited,
     DATABASE_URL: inject('databaseServerUrl'),
     STACK_DIR: dir,
     STACK_DATABASE_NAME: `parley_stack_${randomBytes(5).toString('hex')}`,
