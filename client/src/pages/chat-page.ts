@@ -186,11 +186,13 @@ export class ChatPage extends LitElement {
 
   private async onRefresh() {
     if (!this.view) return;
-    const outcome = await this.view.refresh();
+    const outcome = await this.view.refresh().catch(() => 'failed' as const);
     this.notice =
       outcome === 'no-keys'
         ? 'There are no keys to refresh yet: send a message first to agree on keys.'
-        : '';
+        : outcome === 'failed'
+          ? 'The keys could not be refreshed. Try again.'
+          : '';
   }
 
   private onLogSwitch(event: Event) {

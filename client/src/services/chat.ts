@@ -105,6 +105,12 @@ export function createChatService(options: ChatServiceOptions): ChatService {
   let localCounter = 0;
 
   const nowIso = () => new Date(now()).toISOString();
+  /**
+   * The next step of a conversation's incoming or outgoing queue. A step that throws (storage
+   * full, a corrupt record) ends only itself: the queue stays usable for the steps after it.
+   */
+  const after = (queue: Promise<void>, step: () => Promise<void>): Promise<void> =>
+    queue.then(step).catch(() => undefined);
   const notify = (state: PeerState) => {
     for (const listener of state.listeners) listener();
   };
@@ -192,7 +198,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
   };
 
   const receiveLive = (state: PeerState, message: RelayMessage) => {
-    state.incoming = state.incoming.then(async () => {
+    state.incoming = after(state.incoming, async () => {
       if (state.seen.has(message.id)) return;
       if (state.loading === 'loading') {
         state.buffered.push(message);
@@ -206,42 +212,52 @@ export function createChatService(options: ChatServiceOptions): ChatService {
 
   const load = (state: PeerState, background = false) => {
     state.loading = 'loading';
-    state.incoming = state.incoming.then(async () => {
-      const stored: StoredMessage[] = [];
-      let before: number | undefined;
-      let hasMore = true;
-      for (let page = 0; page < maxPages && hasMore; page += 1) {
-        const result = await options
-          .history(state.peerId, before, background)
-          .catch(() => undefined);
-        if (!result) break;
-        stored.unshift(...result.messages);
-        hasMore = result.hasMore;
-        before = result.messages[0]?.id;
-        if (before === undefined) break;
+    state.incoming = after(state.incoming, async () => {
+      try {
+        await readHistory(state, background);
+      } catch (error) {
+        // Opening the conversation again retries; live messages are no longer held back.
+        state.loading = 'no';
+        state.buffered = [];
+        throw error;
       }
-      state.truncated = hasMore;
-      const oldest = stored[0]?.id;
-      if (oldest === undefined) delete state.oldestId;
-      else state.oldestId = oldest;
-      const outcomes = await state.conversation.decryptHistory(stored.map((m) => m.payload));
-      const local = state.entries.filter((entry) => entry.id === undefined);
-      state.entries = [];
-      state.seen = new Set(stored.map((m) => m.id));
-      stored.forEach((message, i) => {
-        const outcome = outcomes[i];
-        if (outcome) apply(state, outcome, message);
-      });
-      state.entries.push(...local);
-      state.loading = 'done';
-      const buffered = state.buffered.splice(0);
-      for (const message of buffered) {
-        if (state.seen.has(message.id)) continue;
-        state.seen.add(message.id);
-        apply(state, await state.conversation.receive(message.payload), message);
-      }
-      notify(state);
     });
+  };
+
+  /** Reads up to maxPages of history, decrypts it, and replaces the entries with it. */
+  const readHistory = async (state: PeerState, background: boolean) => {
+    const stored: StoredMessage[] = [];
+    let before: number | undefined;
+    let hasMore = true;
+    for (let page = 0; page < maxPages && hasMore; page += 1) {
+      const result = await options.history(state.peerId, before, background).catch(() => undefined);
+      if (!result) break;
+      stored.unshift(...result.messages);
+      hasMore = result.hasMore;
+      before = result.messages[0]?.id;
+      if (before === undefined) break;
+    }
+    state.truncated = hasMore;
+    const oldest = stored[0]?.id;
+    if (oldest === undefined) delete state.oldestId;
+    else state.oldestId = oldest;
+    const outcomes = await state.conversation.decryptHistory(stored.map((m) => m.payload));
+    const local = state.entries.filter((entry) => entry.id === undefined);
+    state.entries = [];
+    state.seen = new Set(stored.map((m) => m.id));
+    stored.forEach((message, i) => {
+      const outcome = outcomes[i];
+      if (outcome) apply(state, outcome, message);
+    });
+    state.entries.push(...local);
+    state.loading = 'done';
+    const buffered = state.buffered.splice(0);
+    for (const message of buffered) {
+      if (state.seen.has(message.id)) continue;
+      state.seen.add(message.id);
+      apply(state, await state.conversation.receive(message.payload), message);
+    }
+    notify(state);
   };
 
   /** Reads and decrypts the page of history before the oldest message shown. */
@@ -269,7 +285,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
 
   /** Sends queued text in order; when there are no keys, starts (or waits for) an exchange. */
   const pump = (state: PeerState) => {
-    state.outgoing = state.outgoing.then(async () => {
+    state.outgoing = after(state.outgoing, async () => {
       while (state.queue.length > 0) {
         const entry = state.queue[0] as Extract<ChatEntry, { kind: 'text' }>;
         const out = await state.conversation.encrypt(entry.text);
@@ -368,7 +384,10 @@ export function createChatService(options: ChatServiceOptions): ChatService {
           });
           return 'changed' as const;
         });
-        state.outgoing = done.then(() => undefined);
+        state.outgoing = done.then(
+          () => undefined,
+          () => undefined,
+        );
         return done;
       },
       subscribe(listener) {
