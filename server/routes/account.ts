@@ -15,9 +15,7 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { recordFailure } from '../auth/account-failures.js';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
-import { normalizePassword } from '../auth/password-policy.js';
 import { recentlyAuthenticated } from '../auth/session-policy.js';
 import { type ActiveSession, endSessions, endUserSessions } from '../auth/sessions.js';
 import { newChallenge, registrationOptions, verifyRegistration } from '../auth/webauthn.js';
@@ -40,6 +38,7 @@ import {
   asRegistrationResponse,
   attemptTokenSchema,
   beginAttempt,
+  checkCurrentPassword,
   issueRecoveryCodes,
   noStore,
   passwordSchema,
@@ -241,14 +240,10 @@ export function accountRoutes(rt: AuthRuntime) {
     const session = c.get('session');
     const user = await loadUser(session);
     const info = requestInfo(c);
-    const current = await rt.passwordHasher.verify(
-      normalizePassword(body.currentPassword),
-      user.passwordHash,
-    );
-    if (!current.ok) {
-      await recordFailure(rt, { user, usernameKey: user.usernameKey }, info, 'password (change)');
-      throw new HttpError(401, 'reauth_failed', 'Your current password is not right.');
-    }
+    await checkCurrentPassword(rt, user, body.currentPassword, info, {
+      factor: 'password (change)',
+      message: 'Your current password is not right.',
+    });
     const normalized = await acceptNewPassword(rt, body.newPassword, user.username);
     const now = rt.clock.now();
     await setPasswordHash(rt.db, user.id, await rt.passwordHasher.hash(normalized), {

@@ -5,8 +5,9 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { accountStanding, recordFailure } from '../auth/account-failures.js';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
-import { checkPassword } from '../auth/password-policy.js';
+import { checkPassword, normalizePassword } from '../auth/password-policy.js';
 import { generateRecoveryCodes, type IssuedRecoveryCode } from '../auth/recovery-codes.js';
 import { hashToken, isWellFormedToken, newSecretToken } from '../auth/secret-token.js';
 import type { SessionKind } from '../auth/session-policy.js';
@@ -21,6 +22,7 @@ import {
   takeCaptcha,
 } from '../db/attempt-store.js';
 import { deleteSessionsOlderThan } from '../db/session-store.js';
+import type { UserRow } from '../db/user-store.js';
 import { HttpError } from '../http/errors.js';
 import { writeSessionCookie } from '../http/session-cookie.js';
 import { readJsonBody } from '../http/validation.js';
@@ -287,4 +289,29 @@ export async function acceptNewPassword(
     );
   }
   return verdict.normalized;
+}
+
+export const ACCOUNT_LOCKED_MESSAGE =
+  'This account is locked after too many failed attempts. Unlock it with your security key and a recovery code.';
+
+/**
+ * A signed-in user's password, weighed as at sign-in (§5.2.2): after the account's growing
+ * delay, refused while the account is locked, and a wrong one counted as a failed factor.
+ * For the reauthentication and the password change, so neither is a cheaper guessing route.
+ */
+export async function checkCurrentPassword(
+  rt: AuthRuntime,
+  user: UserRow,
+  password: string,
+  info: RequestInfo,
+  failure: { factor: string; message: string },
+): Promise<void> {
+  const standing = accountStanding(rt, user, user.usernameKey, info.ip);
+  await rt.sleep(standing.delayMs);
+  const verdict = await rt.passwordHasher.verify(normalizePassword(password), user.passwordHash);
+  if (standing.locked) throw new HttpError(423, 'account_locked', ACCOUNT_LOCKED_MESSAGE);
+  if (!verdict.ok) {
+    await recordFailure(rt, { user, usernameKey: user.usernameKey }, info, failure.factor);
+    throw new HttpError(401, 'reauth_failed', failure.message);
+  }
 }

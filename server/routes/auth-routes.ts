@@ -22,7 +22,10 @@ export function authRoutes(rt: AuthRuntime) {
   for (const prefix of [...AUTH_PREFIXES, '/api/session/*', '/api/session', '/api/account/*']) {
     app.use(prefix, sameOrigin);
   }
-  for (const prefix of [...AUTH_PREFIXES, '/api/session/reauth']) app.use(prefix, limit);
+  // The reauthentication and the password change weigh the current password too.
+  for (const prefix of [...AUTH_PREFIXES, '/api/session/reauth', '/api/account/password']) {
+    app.use(prefix, limit);
+  }
   app.route('/', captchaRoutes(rt));
   app.route('/', signupRoutes(rt));
   app.route('/', signinRoutes(rt));

@@ -8,9 +8,7 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { accountStanding, recordFailure } from '../auth/account-failures.js';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
-import { normalizePassword } from '../auth/password-policy.js';
 import { endSessions, endUserSessions, extendSession } from '../auth/sessions.js';
 import { logSecurityEvent } from '../db/security-event-store.js';
 import { findUserById } from '../db/user-store.js';
@@ -18,8 +16,13 @@ import { HttpError } from '../http/errors.js';
 import { requireSession, type SessionEnv } from '../http/require-session.js';
 import { clearSessionCookie } from '../http/session-cookie.js';
 import { readJsonBody } from '../http/validation.js';
-import { noStore, passwordSchema, requestInfo, sessionBody } from './auth-common.js';
-import { ACCOUNT_LOCKED_MESSAGE } from './signin.js';
+import {
+  checkCurrentPassword,
+  noStore,
+  passwordSchema,
+  requestInfo,
+  sessionBody,
+} from './auth-common.js';
 
 const ALL_KINDS = ['full', 'rebind', 'password_change'] as const;
 
@@ -40,19 +43,10 @@ export function sessionRoutes(rt: AuthRuntime) {
     const info = requestInfo(c);
     const user = await findUserById(rt.db, session.userId);
     if (!user) throw new HttpError(401, 'not_signed_in', 'Sign in to continue.');
-    const standing = accountStanding(rt, user, user.usernameKey, info.ip);
-    await rt.sleep(standing.delayMs);
-    const verdict = await rt.passwordHasher.verify(normalizePassword(password), user.passwordHash);
-    if (standing.locked) throw new HttpError(423, 'account_locked', ACCOUNT_LOCKED_MESSAGE);
-    if (!verdict.ok) {
-      await recordFailure(
-        rt,
-        { user, usernameKey: user.usernameKey },
-        info,
-        'password (reauthentication)',
-      );
-      throw new HttpError(401, 'reauth_failed', 'That password is not right.');
-    }
+    await checkCurrentPassword(rt, user, password, info, {
+      factor: 'password (reauthentication)',
+      message: 'That password is not right.',
+    });
     const endsAt = await extendSession(rt, session);
     await logSecurityEvent(rt.db, {
       userId: user.id,

@@ -38,6 +38,7 @@ import {
 import { HttpError } from '../http/errors.js';
 import { readJsonBody } from '../http/validation.js';
 import {
+  ACCOUNT_LOCKED_MESSAGE,
   asAuthenticationResponse,
   attemptBody,
   attemptTokenSchema,
@@ -61,8 +62,6 @@ const codeBody = z.object({ attempt: attemptTokenSchema, code: z.string().max(64
 
 export const SIGN_IN_FAILED_MESSAGE =
   'Sign-in failed: the username, password, security key or recovery code was not right. Try again.';
-export const ACCOUNT_LOCKED_MESSAGE =
-  'This account is locked after too many failed attempts. Unlock it with your security key and a recovery code.';
 
 export function signinRoutes(rt: AuthRuntime) {
   const app = new Hono();
