@@ -17,6 +17,10 @@ export default defineConfig({
     sourcemap: true,
   },
   server: {
+    // The server's PUBLIC_ORIGIN in `npm run dev` is this exact origin.
+    host: 'localhost',
+    port: 5173,
+    strictPort: true,
     proxy: {
       '/api': { target: apiTarget, ws: true },
       '/healthz': apiTarget,
