@@ -2,23 +2,14 @@
  * Sign-up, sign-out, sign-in, wrong password, wrong key, lost key and a locked account, in
  * Chromium with CDP virtual security keys, against the real app and database.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningApp, startAppServer } from './support/app-server.js';
-import { launchChromium, type PageProblems, watchProblems } from './support/browser.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useAppAndChromium } from './support/app-and-chromium.js';
+import { type PageProblems, watchProblems } from './support/browser.js';
+import { readRecoveryCodes, signUpInPage } from './support/sign-up.js';
 import { attachVirtualKey, type VirtualKey } from './support/virtual-authenticator.js';
 
-let app: RunningApp;
-let browser: Browser;
-
-beforeAll(async () => {
-  [app, browser] = await Promise.all([startAppServer(), launchChromium()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+const running = useAppAndChromium();
 
 interface User {
   context: BrowserContext;
@@ -31,40 +22,19 @@ interface User {
 const PASSWORD = 'copper lantern meadow';
 
 async function newUser(): Promise<User> {
-  const context = await browser.newContext();
+  const context = await running.browser.newContext();
   const page = await context.newPage();
   const problems = await watchProblems(context, page);
   const key = await attachVirtualKey(context, page);
   return { context, page, key, problems, codes: new Map() };
 }
 
-async function readCodes(page: Page): Promise<Map<number, string>> {
-  await page.locator('.recovery-sheet code').first().waitFor();
-  const items = await page.locator('.recovery-sheet li').allTextContents();
-  return new Map(
-    items.map((text) => {
-      const match = /#(\d+)\s+(\S+)/.exec(text.trim());
-      return [Number(match?.[1]), match?.[2] ?? ''];
-    }),
-  );
-}
-
 async function signUp(user: User, username: string, password = PASSWORD) {
-  const { page } = user;
-  await page.goto(`${app.url}/signup`);
-  await page.locator('img.captcha-image').waitFor();
-  await page.getByLabel('Username').fill(username);
-  await page.locator('#new-password').fill(password);
-  await page.getByLabel('Characters in the picture').fill(app.captcha.lastAnswer());
-  await page.getByRole('button', { name: 'Continue' }).click();
-  user.codes = await readCodes(page);
-  await page.getByLabel('I saved my recovery codes somewhere safe').check();
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByRole('heading', { name: `Welcome, ${username}` }).waitFor();
+  user.codes = await signUpInPage(running.app, user.page, username, password);
 }
 
 async function fillSignIn(page: Page, username: string, password: string) {
-  await page.goto(`${app.url}/signin`);
+  await page.goto(`${running.app.url}/signin`);
   await page.getByLabel('Username').fill(username);
   await page.locator('#current-password').fill(password);
   await page.getByRole('button', { name: 'Continue' }).click();
@@ -79,7 +49,7 @@ describe('sign-up and sign-in in Chromium with a virtual security key', () => {
   it('signs up: password, CAPTCHA, key, recovery codes; then signs out and back in', async () => {
     const user = await newUser();
     const { page } = user;
-    await page.goto(`${app.url}/signup`);
+    await page.goto(`${running.app.url}/signup`);
     await page.locator('img.captcha-image').waitFor();
     await page.locator('#new-password').fill('x');
     // Show-password toggle: the field switches to plain text and back.
@@ -148,7 +118,7 @@ describe('sign-up and sign-in in Chromium with a virtual security key', () => {
     await user.page.getByRole('heading', { name: 'Register a new security key' }).waitFor();
     await user.page.getByLabel('Name for the new key (optional)').fill('Spare key');
     await user.page.getByRole('button', { name: 'Register the new key' }).click();
-    const newCodes = await readCodes(user.page);
+    const newCodes = await readRecoveryCodes(user.page);
     expect([...newCodes.values()]).not.toEqual([...oldCodes.values()]);
     expect(await spare.credentialCount()).toBe(1);
     await user.page.getByLabel('I saved my recovery codes somewhere safe').check();
@@ -172,14 +142,14 @@ describe('sign-up and sign-in in Chromium with a virtual security key', () => {
     await user.page.getByRole('button', { name: 'Sign out' }).click();
     await user.page.getByRole('heading', { name: 'Sign in to Parley' }).waitFor();
     // The 100 failures themselves are driven through the API in server/test (§5.2.2).
-    await app.testDb.database.pool.query(
+    await running.app.testDb.database.pool.query(
       'UPDATE users SET failed_attempts = 100, locked_at = UTC_TIMESTAMP(3) WHERE username_key = ?',
       ['dave'],
     );
     await fillSignIn(user.page, 'dave', PASSWORD);
     // 100 failures on the account: a CAPTCHA first, then the lock is told.
     await user.page.locator('img.captcha-image').waitFor();
-    await user.page.getByLabel('Characters in the picture').fill(app.captcha.lastAnswer());
+    await user.page.getByLabel('Characters in the picture').fill(running.app.captcha.lastAnswer());
     await user.page.getByRole('button', { name: 'Continue' }).click();
     await user.page
       .locator('.form-error')

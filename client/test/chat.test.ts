@@ -3,24 +3,14 @@
  * CDP virtual security key) sign up, find each other, talk live, refresh keys, reload, and
  * Alice loses her local storage. Against the real app, relay and database.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningApp, startAppServer } from './support/app-server.js';
-import { launchChromium, type PageProblems, watchProblems } from './support/browser.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useAppAndChromium } from './support/app-and-chromium.js';
+import { type PageProblems, watchProblems } from './support/browser.js';
 import { signUpInPage } from './support/sign-up.js';
 import { attachVirtualKey } from './support/virtual-authenticator.js';
 
-let app: RunningApp;
-let browser: Browser;
-
-beforeAll(async () => {
-  [app, browser] = await Promise.all([startAppServer(), launchChromium()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+const running = useAppAndChromium();
 
 interface Person {
   name: string;
@@ -33,13 +23,13 @@ interface Person {
 const PASSWORD = 'copper lantern meadow';
 
 async function person(name: string): Promise<Person> {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 640 } });
+  const context = await running.browser.newContext({ viewport: { width: 1000, height: 640 } });
   const page = await context.newPage();
   const problems = await watchProblems(context, page);
   await attachVirtualKey(context, page);
   const lines: string[] = [];
   page.on('console', (message) => lines.push(message.text()));
-  await signUpInPage(app, page, name, PASSWORD);
+  await signUpInPage(running.app, page, name, PASSWORD);
   await page.getByRole('link', { name: 'Open your chats' }).click();
   await page.getByText(`Signed in as ${name}`).waitFor();
   return { name, context, page, problems, console: lines };
@@ -166,7 +156,7 @@ describe('the chat in Chromium', () => {
     await alice.page.screenshot({ path: '.tmp/chat-alice-lost-storage.png' });
 
     // The server stored no plaintext.
-    const [rows] = await app.testDb.database.pool.query('SELECT payload FROM messages');
+    const [rows] = await running.app.testDb.database.pool.query('SELECT payload FROM messages');
     const stored = (rows as { payload: string }[]).map((r) => r.payload);
     expect(stored.length).toBeGreaterThan(8);
     for (const text of [hello, 'ünïcødé', 'Hi Alice', 'after the refresh', 'quietly', 'welcome']) {
@@ -195,7 +185,7 @@ describe('the chat in Chromium', () => {
     await expect.poll(() => shown(dave)).toEqual(['< are you there?']);
     expect(await contact.textContent()).not.toContain('new');
     // A misbehaving server replays Carol's message and forges another: Dave's page flags both.
-    const [rows] = await app.testDb.database.pool.query(
+    const [rows] = await running.app.testDb.database.pool.query(
       `SELECT m.sender_id, m.recipient_id, m.pair_key, m.payload FROM messages m JOIN users u ON u.id = m.sender_id
        WHERE u.username_key = 'carol' AND m.payload LIKE '%"type":"msg"%'`,
     );
@@ -208,7 +198,7 @@ describe('the chat in Chromium', () => {
       ['replay', original.payload],
       ['forged', forged],
     ] as const) {
-      await app.testDb.database.pool.query(
+      await running.app.testDb.database.pool.query(
         'INSERT INTO messages (sender_id, recipient_id, pair_key, client_message_id, payload, created_at) VALUES (?, ?, ?, ?, ?, NOW(3))',
         [original.sender_id, original.recipient_id, original.pair_key, id, payload],
       );

@@ -1,26 +1,15 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningApp, startAppServer } from './support/app-server.js';
-import { launchChromium, watchProblems } from './support/browser.js';
+import { describe, expect, it } from 'vitest';
+import { useAppAndChromium } from './support/app-and-chromium.js';
+import { watchProblems } from './support/browser.js';
 
-let app: RunningApp;
-let browser: Browser;
-
-beforeAll(async () => {
-  [app, browser] = await Promise.all([startAppServer(), launchChromium()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+const running = useAppAndChromium();
 
 describe('landing page in Chromium', () => {
   it('renders with no console error and no CSP violation', async () => {
-    const context = await browser.newContext();
+    const context = await running.browser.newContext();
     const page = await context.newPage();
     const problems = await watchProblems(context, page);
-    const response = await page.goto(app.url);
+    const response = await page.goto(running.app.url);
     expect(response?.status()).toBe(200);
     expect(response?.headers()['content-security-policy']).toContain("default-src 'self'");
     await expect.poll(() => page.locator('parley-landing-page h1').textContent()).toBe('Parley');
@@ -35,9 +24,9 @@ describe('landing page in Chromium', () => {
   });
 
   it('routes an unknown page to the not-found page, and links back', async () => {
-    const context = await browser.newContext();
+    const context = await running.browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${app.url}/no-such-page`);
+    await page.goto(`${running.app.url}/no-such-page`);
     await expect
       .poll(() => page.locator('parley-not-found-page h1').textContent())
       .toBe('Page not found');
@@ -48,9 +37,9 @@ describe('landing page in Chromium', () => {
   });
 
   it('refuses the live channel WebSocket without a signed-in session', async () => {
-    const context = await browser.newContext();
+    const context = await running.browser.newContext();
     const page = await context.newPage();
-    await page.goto(app.url);
+    await page.goto(running.app.url);
     const outcome = await page.evaluate(
       () =>
         new Promise<string>((resolve) => {
