@@ -41,6 +41,11 @@ export async function insertCredential(db: Db, row: NewCredentialRow): Promise<n
   return result.insertId;
 }
 
+/** The transports a key reported at registration (stored comma-separated). */
+export function transportsOf(row: Pick<CredentialRow, 'transports'>): string[] {
+  return row.transports ? row.transports.split(',') : [];
+}
+
 export async function activeCredentials(db: Db, userId: number): Promise<CredentialRow[]> {
   return db
     .select()

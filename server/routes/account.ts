@@ -26,6 +26,7 @@ import {
   credentialExists,
   insertCredential,
   revokeCredential,
+  transportsOf,
 } from '../db/credential-store.js';
 import { replaceRecoveryCodes, unusedCodeNumbers } from '../db/recovery-code-store.js';
 import { logSecurityEvent, recentSecurityEvents } from '../db/security-event-store.js';
@@ -122,7 +123,7 @@ export function accountRoutes(rt: AuthRuntime) {
       timeoutMs: rt.settings.challengeTtlMs,
       exclude: existing.map((key) => ({
         credentialId: key.credentialId,
-        transports: key.transports ? key.transports.split(',') : [],
+        transports: transportsOf(key),
       })),
     });
     const { token } = await beginAttempt(rt, c, 'bind', {

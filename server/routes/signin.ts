@@ -19,11 +19,17 @@ import { normalizePassword } from '../auth/password-policy.js';
 import { normalizeRecoveryCode, pickCodeNumber } from '../auth/recovery-codes.js';
 import { usernameKey } from '../auth/username.js';
 import { authenticationOptions, newChallenge, verifyAuthentication } from '../auth/webauthn.js';
-import { type AttemptRow, deleteAttempt, updateAttempt } from '../db/attempt-store.js';
+import {
+  type AttemptRow,
+  type AttemptUpdate,
+  deleteAttempt,
+  updateAttempt,
+} from '../db/attempt-store.js';
 import {
   activeCredentials,
   credentialIdHash,
   recordCredentialUse,
+  transportsOf,
 } from '../db/credential-store.js';
 import { consumeCode, findUnusedCode, unusedCodeNumbers } from '../db/recovery-code-store.js';
 import { logSecurityEvent } from '../db/security-event-store.js';
@@ -184,18 +190,25 @@ async function secondStepUser(rt: AuthRuntime, attempt: AttemptRow): Promise<Use
   return user;
 }
 
-async function newAssertionOptions(rt: AuthRuntime, idHash: string, userId: number) {
+/**
+ * WebAuthn options for an assertion by one of the user's active keys; the new challenge is kept
+ * on the attempt (with any other fields of the step) for one verification.
+ */
+export async function newAssertionOptions(
+  rt: AuthRuntime,
+  idHash: string,
+  userId: number,
+  fields: AttemptUpdate = {},
+) {
   const keys = await activeCredentials(rt.db, userId);
   const options = await authenticationOptions({
     rp: rt.rp,
     challenge: newChallenge(rt.random),
     timeoutMs: rt.settings.challengeTtlMs,
-    allow: keys.map((key) => ({
-      credentialId: key.credentialId,
-      transports: key.transports ? key.transports.split(',') : [],
-    })),
+    allow: keys.map((key) => ({ credentialId: key.credentialId, transports: transportsOf(key) })),
   });
   await updateAttempt(rt.db, idHash, {
+    ...fields,
     challenge: options.challenge,
     challengeExpiresAt: new Date(rt.clock.now().getTime() + rt.settings.challengeTtlMs),
   });
@@ -216,7 +229,7 @@ export async function verifyKey(
     credentialId: key.credentialId,
     publicKey: new Uint8Array(Buffer.from(key.publicKey, 'base64url')),
     signCount: key.signCount,
-    transports: key.transports ? key.transports.split(',') : [],
+    transports: transportsOf(key),
   };
   const result = await verifyAuthentication({
     rp: rt.rp,

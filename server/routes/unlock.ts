@@ -12,9 +12,7 @@ import { z } from 'zod';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
 import { pickCodeNumber } from '../auth/recovery-codes.js';
 import { usernameKey } from '../auth/username.js';
-import { authenticationOptions, newChallenge } from '../auth/webauthn.js';
-import { deleteAttempt, updateAttempt } from '../db/attempt-store.js';
-import { activeCredentials } from '../db/credential-store.js';
+import { deleteAttempt } from '../db/attempt-store.js';
 import { unusedCodeNumbers } from '../db/recovery-code-store.js';
 import { logSecurityEvent } from '../db/security-event-store.js';
 import { findUserById, findUserByKey, unlockUser } from '../db/user-store.js';
@@ -29,7 +27,7 @@ import {
   startAttemptHandler,
   usernameSchema,
 } from './auth-common.js';
-import { useRecoveryCode, verifyKey } from './signin.js';
+import { newAssertionOptions, useRecoveryCode, verifyKey } from './signin.js';
 import { useChallenge } from './signup.js';
 
 const optionsBody = z.object({ attempt: attemptTokenSchema, username: usernameSchema }).strict();
@@ -59,22 +57,10 @@ export function unlockRoutes(rt: AuthRuntime) {
     }
     const numbers = await unusedCodeNumbers(rt.db, user.id);
     const recoveryCodeNumber = pickCodeNumber(numbers, rt.random) ?? null;
-    const keys = await activeCredentials(rt.db, user.id);
-    const options = await authenticationOptions({
-      rp: rt.rp,
-      challenge: newChallenge(rt.random),
-      timeoutMs: rt.settings.challengeTtlMs,
-      allow: keys.map((key) => ({
-        credentialId: key.credentialId,
-        transports: key.transports ? key.transports.split(',') : [],
-      })),
-    });
-    await updateAttempt(rt.db, attempt.idHash, {
+    const options = await newAssertionOptions(rt, attempt.idHash, user.id, {
       step: 'proof',
       userId: user.id,
       recoveryCodeNumber,
-      challenge: options.challenge,
-      challengeExpiresAt: new Date(rt.clock.now().getTime() + rt.settings.challengeTtlMs),
     });
     return c.json({ options, recoveryCodeNumber });
   });
