@@ -8,7 +8,6 @@
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { insertMessage, type MessageRow, pairKeyOf } from '../db/message-store.js';
-import { findUserById } from '../db/user-store.js';
 import type { Logger } from '../logger.js';
 import { checkEnvelope } from './envelope.js';
 
@@ -106,8 +105,11 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
     }
   };
 
-  const handle = async (connection: RelayConnection, frame: SendFrame): Promise<void> => {
-    const recipientId = Number(frame.to);
+  const handle = async (
+    connection: RelayConnection,
+    frame: SendFrame,
+    recipientId: number,
+  ): Promise<void> => {
     if (recipientId === connection.userId) return refuse(connection, frame, 'wrong_recipient');
     const verdict = checkEnvelope(frame.payload, connection.userId, recipientId);
     if (!verdict.ok) {
@@ -117,9 +119,7 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
     if (!(await deps.touchSession(connection.sessionIdHash))) {
       return refuse(connection, frame, 'session_ended');
     }
-    if (!(await findUserById(deps.db, recipientId))) {
-      return refuse(connection, frame, 'unknown_recipient');
-    }
+    // The messages table's foreign key tells an unknown recipient: no look-up per send.
     const result = await insertMessage(deps.db, {
       senderId: connection.userId,
       recipientId,
@@ -127,6 +127,9 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
       payload: frame.payload,
       now: deps.clock.now(),
     });
+    if (result.outcome === 'unknown_recipient') {
+      return refuse(connection, frame, 'unknown_recipient');
+    }
     safeSend(connection, {
       type: 'ack',
       clientMessageId: frame.clientMessageId,
@@ -134,7 +137,7 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
       at: result.row.createdAt.toISOString(),
     });
     // A resend of a stored message is acknowledged again but not delivered twice.
-    if (result.stored) deliver(connection, result.row);
+    if (result.outcome === 'stored') deliver(connection, result.row);
   };
 
   return {
@@ -155,12 +158,12 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
         return Promise.resolve();
       }
       pending.set(connection, waiting + 1);
-      const key = /^[1-9][0-9]{0,15}$/.test(frame.to)
-        ? pairKeyOf(connection.userId, Number(frame.to))
-        : `invalid:${connection.userId}`;
+      // The live channel's frame schema made `to` a decimal id.
+      const recipientId = Number(frame.to);
+      const key = pairKeyOf(connection.userId, recipientId);
       const previous = queues.get(key) ?? Promise.resolve();
       const next = previous
-        .then(() => handle(connection, frame))
+        .then(() => handle(connection, frame, recipientId))
         .catch((error: unknown) => {
           deps.logger.error('relay failed', { error });
           refuse(connection, frame, 'relay_failed');

@@ -1,7 +1,7 @@
 /** Chat messages: plain functions taking the database first. Payloads are opaque here. */
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { isDuplicateEntry } from './errors.js';
+import { isDuplicateEntry, isMissingReference } from './errors.js';
 import { messages, users } from './schema.js';
 
 export type MessageRow = typeof messages.$inferSelect;
@@ -12,9 +12,11 @@ export function pairKeyOf(a: number, b: number): string {
 }
 
 export type InsertMessageResult =
-  | { stored: true; row: MessageRow }
+  | { outcome: 'stored'; row: MessageRow }
   /** The sender already stored a message with this client id (a resend after a lost ack). */
-  | { stored: false; row: MessageRow };
+  | { outcome: 'resent'; row: MessageRow }
+  /** No user has the recipient's id (the foreign key refused the row): nothing stored. */
+  | { outcome: 'unknown_recipient' };
 
 export async function insertMessage(
   db: Db,
@@ -36,8 +38,9 @@ export async function insertMessage(
   };
   try {
     const [result] = await db.insert(messages).values(values);
-    return { stored: true, row: { id: result.insertId, ...values } };
+    return { outcome: 'stored', row: { id: result.insertId, ...values } };
   } catch (error) {
+    if (isMissingReference(error)) return { outcome: 'unknown_recipient' };
     if (!isDuplicateEntry(error)) throw error;
     const rows = await db
       .select()
@@ -51,7 +54,7 @@ export async function insertMessage(
       .limit(1);
     const row = rows[0];
     if (!row) throw error;
-    return { stored: false, row };
+    return { outcome: 'resent', row };
   }
 }
 
