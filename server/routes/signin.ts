@@ -45,6 +45,7 @@ import { HttpError } from '../http/errors.js';
 import { readJsonBody } from '../http/validation.js';
 import {
   ACCOUNT_LOCKED_MESSAGE,
+  ATTEMPT_GONE_MESSAGE,
   asAuthenticationResponse,
   attemptBody,
   attemptTokenSchema,
@@ -138,14 +139,15 @@ export function signinRoutes(rt: AuthRuntime) {
     const info = requestInfo(c);
     const user = await secondStepUser(rt, attempt);
     const expectedChallenge = await useChallenge(rt, attempt);
+    await takeSecondFactorTry(rt, attempt);
     const verified = await verifyKey(
       rt,
       user.id,
       asAuthenticationResponse(body.response),
       expectedChallenge,
     );
-    if (!verified) return failSecondFactor(rt, attempt, user, info, 'security key');
-    await succeed(rt, attempt, user, info, 'security key');
+    if (!verified) return failSecondFactor(rt, user, info, 'security key');
+    await succeed(rt, user, info, 'security key');
     const kind =
       user.passwordCompromisedAt !== null || (await compromisedNow(rt, user.id))
         ? 'password_change'
@@ -160,9 +162,10 @@ export function signinRoutes(rt: AuthRuntime) {
     const attempt = await requireAttempt(rt, body.attempt, 'signin', ['second']);
     const info = requestInfo(c);
     const user = await secondStepUser(rt, attempt);
+    await takeSecondFactorTry(rt, attempt);
     const number = attempt.recoveryCodeNumber;
     const ok = number !== null && (await useRecoveryCode(rt, user.id, number, body.code));
-    if (!ok) return failSecondFactor(rt, attempt, user, info, `recovery code #${number}`);
+    if (!ok) return failSecondFactor(rt, user, info, `recovery code #${number}`);
     await logSecurityEvent(rt.db, {
       userId: user.id,
       type: 'recovery_code_used',
@@ -170,7 +173,7 @@ export function signinRoutes(rt: AuthRuntime) {
       now: rt.clock.now(),
       ...info,
     });
-    await succeed(rt, attempt, user, info, `recovery code #${number}`);
+    await succeed(rt, user, info, `recovery code #${number}`);
     const { body: session } = await startSessionResponse(rt, c, user, 'rebind');
     noStore(c);
     return c.json(session);
@@ -261,29 +264,33 @@ export async function useRecoveryCode(
   return verdict.ok && (await consumeCode(rt.db, row.id, rt.clock.now()));
 }
 
+/**
+ * One second-factor try per attempt, even under parallel requests: the attempt is used up
+ * before the factor is weighed, so a failure sends the user back to the password and two
+ * requests on one attempt cannot both guess (nor can a loser undo the winner's sign-in).
+ */
+async function takeSecondFactorTry(rt: AuthRuntime, attempt: AttemptRow): Promise<void> {
+  if (!(await deleteAttempt(rt.db, attempt.idHash))) {
+    throw new HttpError(401, 'attempt_expired', ATTEMPT_GONE_MESSAGE);
+  }
+}
+
 async function failSecondFactor(
   rt: AuthRuntime,
-  attempt: AttemptRow,
   user: UserRow,
   info: RequestInfo,
   factor: string,
 ): Promise<never> {
-  // One second-factor try per attempt: a failure sends the user back to the password.
-  await deleteAttempt(rt.db, attempt.idHash);
   await recordFailure(rt, { user, usernameKey: user.usernameKey }, info, factor);
   throw new HttpError(401, 'sign_in_failed', SIGN_IN_FAILED_MESSAGE);
 }
 
 async function succeed(
   rt: AuthRuntime,
-  attempt: AttemptRow,
   user: UserRow,
   info: RequestInfo,
   factor: string,
 ): Promise<void> {
-  if (!(await deleteAttempt(rt.db, attempt.idHash))) {
-    throw new HttpError(401, 'attempt_expired', 'This sign-in was already completed.');
-  }
   await resetUserFailures(rt.db, user.id);
   // §5.2.2: after a success, forget this IP's earlier failures (this IP's only).
   rt.ipFailures.forget(info.ip);

@@ -114,6 +114,32 @@ describe('§5.1.2 recovery codes', () => {
     expect(reuse.status).toBe(401);
   });
 
+  it('5.1.2.2: one attempt allows one second-factor try, even to parallel requests', async () => {
+    const env = await account();
+    const client = env.client();
+    const { attempt, response } = await signInPassword(client, env.captcha, env.name, PASSWORD);
+    const code = env.codes.find((c) => c.number === response.body.recoveryCodeNumber)?.code;
+    const tries = ['0000-0000-0000-0000', '1111-1111-1111-1111', code, '2222-2222-2222-2222'];
+    const results = await Promise.all(
+      tries.map((guess) =>
+        env.client().post('/api/signin/recovery-code', { attempt, code: guess }),
+      ),
+    );
+    // Whichever request took the attempt was weighed; the others were not.
+    const weighed = results.filter((r) => r.body.error?.code !== 'attempt_expired');
+    expect(weighed).toHaveLength(1);
+    const [row] = await env.rows('SELECT failed_attempts FROM users WHERE username_key = ?', [
+      env.name,
+    ]);
+    const [used] = await env.rows(
+      'SELECT COUNT(*) AS n FROM recovery_codes r JOIN users u ON u.id = r.user_id WHERE u.username_key = ? AND used_at IS NOT NULL',
+      [env.name],
+    );
+    const signedIn = weighed[0]?.status === 200;
+    expect(Number(row?.failed_attempts)).toBe(signedIn ? 0 : 1);
+    expect(Number(used?.n)).toBe(signedIn ? 1 : 0);
+  });
+
   it('§6.1.2.3 lost key: password + code → a session that may only bind a key; then new codes, full session, old key revocable', async () => {
     const env = await account();
     const client = env.client();
