@@ -38,12 +38,17 @@ case "$command" in
       --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" --bind-address=127.0.0.1 \
       --port="$port" --skip-name-resolve --innodb-buffer-pool-size=64M \
       --innodb-flush-log-at-trx-commit=2 "${user_args[@]}" >/dev/null 2>&1 &
+    server_pid=$!
     for _ in $(seq 1 150); do
       if "$client" --no-defaults --protocol=tcp -h127.0.0.1 -P"$port" -uroot ping >/dev/null 2>&1; then
         exit 0
       fi
+      # It exited (port taken, bad data folder): say so now rather than after the whole wait.
+      kill -0 "$server_pid" 2>/dev/null || break
       sleep 0.2
     done
+    # Never leave behind a server that did not come up: nobody would stop it.
+    kill "$server_pid" 2>/dev/null || true
     echo "private mariadbd did not answer on port $port; its log:" >&2
     tail -n 30 "$dir/error.log" >&2 || true
     exit 1
