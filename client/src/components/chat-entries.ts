@@ -64,8 +64,17 @@ export class ChatEntries extends LitElement {
     return ' · sent';
   }
 
-  /** Keeps the newest message in view. */
+  /** The newest entry last scrolled into view. */
+  private newestKey: string | undefined;
+
+  /**
+   * Keeps the newest message in view: scrolls down when a newer entry arrives, not when an
+   * entry's state changes or "Load earlier messages" adds older ones above (the reader is there).
+   */
   protected override updated() {
+    const newest = this.entries.at(-1)?.key;
+    if (newest === this.newestKey) return;
+    this.newestKey = newest;
     const scroller = this.closest('.chat-scroll');
     if (scroller) scroller.scrollTop = scroller.scrollHeight;
   }
