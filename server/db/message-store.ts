@@ -84,44 +84,43 @@ export interface ConversationSummary {
   lastAt: Date;
 }
 
-/** The user's conversations, the most recently active first. */
+/** The user's conversations, the most recently active first, in one query. */
 export async function recentConversations(
   db: Db,
   userId: number,
   limit: number,
 ): Promise<ConversationSummary[]> {
   const [rows] = (await db.execute(sql`
-    SELECT t.peer_id AS peerId, u.username AS peerUsername, MAX(t.id) AS lastMessageId
+    SELECT t.peer_id AS peerId, u.username AS peerUsername, m.id AS lastMessageId,
+      m.created_at AS lastAt
     FROM (
-      SELECT ${messages.recipientId} AS peer_id, ${messages.id} AS id FROM ${messages}
-        WHERE ${messages.senderId} = ${userId}
-      UNION ALL
-      SELECT ${messages.senderId} AS peer_id, ${messages.id} AS id FROM ${messages}
-        WHERE ${messages.recipientId} = ${userId}
+      SELECT peer_id, MAX(id) AS last_id FROM (
+        SELECT ${messages.recipientId} AS peer_id, ${messages.id} AS id FROM ${messages}
+          WHERE ${messages.senderId} = ${userId}
+        UNION ALL
+        SELECT ${messages.senderId} AS peer_id, ${messages.id} AS id FROM ${messages}
+          WHERE ${messages.recipientId} = ${userId}
+      ) AS mine
+      GROUP BY peer_id
+      ORDER BY last_id DESC
+      LIMIT ${limit}
     ) AS t
+    JOIN ${messages} AS m ON m.id = t.last_id
     JOIN ${users} AS u ON u.id = t.peer_id
-    GROUP BY t.peer_id, u.username
-    ORDER BY lastMessageId DESC
-    LIMIT ${limit}
+    ORDER BY m.id DESC
   `)) as unknown as [
-    { peerId: number | string; peerUsername: string; lastMessageId: number | string }[],
+    {
+      peerId: number | string;
+      peerUsername: string;
+      lastMessageId: number | string;
+      lastAt: string;
+    }[],
   ];
-  if (rows.length === 0) return [];
-  const lastIds = rows.map((row) => Number(row.lastMessageId));
-  const times = await db
-    .select({ id: messages.id, createdAt: messages.createdAt })
-    .from(messages)
-    .where(
-      sql`${messages.id} IN (${sql.join(
-        lastIds.map((id) => sql`${id}`),
-        sql`, `,
-      )})`,
-    );
-  const timeById = new Map(times.map((t) => [t.id, t.createdAt]));
   return rows.map((row) => ({
     peerId: Number(row.peerId),
     peerUsername: row.peerUsername,
     lastMessageId: Number(row.lastMessageId),
-    lastAt: timeById.get(Number(row.lastMessageId)) ?? new Date(0),
+    // A raw query gets the driver's DATETIME text (UTC); the column maps it as a select would.
+    lastAt: messages.createdAt.mapFromDriverValue(row.lastAt) as Date,
   }));
 }

@@ -181,7 +181,7 @@ describe('the relay on the live channel', () => {
       {
         peer: { id: bob.id, username: bob.name },
         lastMessageId: b2.of('ack')[0].id,
-        lastAt: expect.any(String),
+        lastAt: b2.of('ack')[0].at,
       },
     ]);
     for (const s of [a1, a2, b1, b2]) s.socket.close();
