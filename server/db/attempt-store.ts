@@ -11,20 +11,17 @@ export async function insertAttempt(db: Db, row: AttemptRow): Promise<void> {
   await db.insert(authAttempts).values(row);
 }
 
-/** The attempt, when it exists, is of this kind and has not expired. */
+/** The attempt, when it exists, is of one of these kinds and has not expired. */
 export async function findLiveAttempt(
   db: Db,
   idHash: string,
-  kind: AttemptKind,
+  kinds: readonly AttemptKind[],
   now: Date,
 ): Promise<AttemptRow | undefined> {
-  const rows = await db
-    .select()
-    .from(authAttempts)
-    .where(and(eq(authAttempts.idHash, idHash), eq(authAttempts.kind, kind)))
-    .limit(1);
+  const rows = await db.select().from(authAttempts).where(eq(authAttempts.idHash, idHash)).limit(1);
   const row = rows[0];
-  if (!row || row.expiresAt.getTime() <= now.getTime()) return undefined;
+  if (!row || !kinds.includes(row.kind as AttemptKind)) return undefined;
+  if (row.expiresAt.getTime() <= now.getTime()) return undefined;
   return row;
 }
 

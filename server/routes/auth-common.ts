@@ -164,7 +164,7 @@ export async function requireAttempt(
   steps: readonly string[],
 ): Promise<AttemptRow> {
   const row = isWellFormedToken(token)
-    ? await findLiveAttempt(rt.db, hashToken(token), kind, rt.clock.now())
+    ? await findLiveAttempt(rt.db, hashToken(token), [kind], rt.clock.now())
     : undefined;
   if (!row) throw new HttpError(401, 'attempt_expired', ATTEMPT_GONE_MESSAGE);
   if (!steps.includes(row.step)) {

@@ -20,9 +20,7 @@ export function captchaRoutes(rt: AuthRuntime) {
     const { attempt } = await readJsonBody(c, bodySchema);
     const now = rt.clock.now();
     const idHash = isWellFormedToken(attempt) ? hashToken(attempt) : '';
-    const row =
-      (await findLiveAttempt(rt.db, idHash, 'signup', now)) ??
-      (await findLiveAttempt(rt.db, idHash, 'signin', now));
+    const row = await findLiveAttempt(rt.db, idHash, ['signup', 'signin'], now);
     if (!row) throw new HttpError(401, 'attempt_expired', ATTEMPT_GONE_MESSAGE);
     const challenge = await rt.captcha.create();
     await updateAttempt(rt.db, row.idHash, {
