@@ -21,17 +21,22 @@ out_dir=${1:-}
 here=$(cd "$(dirname "$0")" && pwd)
 
 die() { echo "nginx/render.sh: $*" >&2; exit 1; }
+# Values land inside nginx directives: refuse anything that could end or extend one. Paths are
+# quoted in the template, so they may hold spaces; other values may not.
 need() {
   eval "value=\${$1:-}"
   [ -n "$value" ] || die "$1 is not set"
-  # Values land inside nginx directives: refuse anything that could end or extend one.
   case "$value" in
-    *[[:space:]\;\{\}\$\'\"\#]*) die "$1 has a character not allowed in an nginx directive: $value" ;;
+    *[[:cntrl:]\;\{\}\$\'\"\#\\]*) die "$1 has a character not allowed in an nginx directive: $value" ;;
   esac
 }
-for variable in PARLEY_DOMAIN PARLEY_HTTPS_PORT PARLEY_HTTP_PORT PARLEY_APP_UPSTREAM \
-    PARLEY_TLS_CERT PARLEY_TLS_KEY NGINX_LISTEN_ADDRESS NGINX_RUNTIME_DIR NGINX_LOG_DIR; do
+for variable in PARLEY_TLS_CERT PARLEY_TLS_KEY NGINX_RUNTIME_DIR NGINX_LOG_DIR; do
   need "$variable"
+done
+for variable in PARLEY_DOMAIN PARLEY_HTTPS_PORT PARLEY_HTTP_PORT PARLEY_APP_UPSTREAM \
+    NGINX_LISTEN_ADDRESS; do
+  need "$variable"
+  case "$value" in *[[:space:]]*) die "$variable has a character not allowed in an nginx directive: $value" ;; esac
 done
 case "$PARLEY_HTTPS_PORT$PARLEY_HTTP_PORT" in *[!0-9]*) die "ports must be numbers" ;; esac
 echo "$PARLEY_DOMAIN" | grep -Eq '^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$' \

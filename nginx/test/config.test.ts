@@ -4,7 +4,7 @@
  * (a real nginx in front of a small echo server that reports what it received).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -82,6 +82,26 @@ describe('nginx/render.sh', () => {
     expect(tested.stderr).not.toMatch(/\[warn\]/);
   });
 
+  it('takes paths with spaces, quoted in the directives (nginx -t)', async () => {
+    const dir = mkdtempSync(join(work, 'with space-'));
+    cpSync(join(work, 'tls'), join(dir, 'tls'), { recursive: true });
+    const rendered = await render(dir);
+    expect(rendered.code, rendered.stderr).toBe(0);
+    const tested = await run(NGINX, [
+      '-t',
+      '-p',
+      join(dir, 'conf'),
+      '-c',
+      'nginx.conf',
+      '-e',
+      join(dir, 'logs', 'error.log'),
+    ]);
+    expect(tested.code, tested.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'conf', 'nginx.conf'), 'utf8')).toContain(
+      `ssl_certificate "${join(dir, 'tls', 'server.crt')}";`,
+    );
+  });
+
   it('switches HTTP/2 on in the form each nginx version takes', async () => {
     const old = mkdtempSync(join(work, 'listen-'));
     const fresh = mkdtempSync(join(work, 'directive-'));
@@ -102,6 +122,8 @@ describe('nginx/render.sh', () => {
     ['a missing variable', { PARLEY_TLS_CERT: '' }, /PARLEY_TLS_CERT is not set/],
     ['a directive injection', { PARLEY_APP_UPSTREAM: '127.0.0.1:3000; evil' }, /not allowed/],
     ['a variable injection', { NGINX_RUNTIME_DIR: '/tmp/$host' }, /not allowed/],
+    ['a quote in a path', { NGINX_LOG_DIR: '/tmp/a"b' }, /not allowed/],
+    ['a space outside a path', { PARLEY_APP_UPSTREAM: '127.0.0.1:3000 backup' }, /not allowed/],
     ['a bad domain', { PARLEY_DOMAIN: 'not_a_domain' }, /not a domain name/],
     ['a bad port', { PARLEY_HTTPS_PORT: '84a3' }, /ports must be numbers/],
   ])('refuses %s', async (_what, overrides, message) => {
