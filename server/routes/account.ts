@@ -18,12 +18,11 @@ import { z } from 'zod';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
 import { recentlyAuthenticated } from '../auth/session-policy.js';
 import { type ActiveSession, endSessions, endUserSessions } from '../auth/sessions.js';
-import { newChallenge, registrationOptions, verifyRegistration } from '../auth/webauthn.js';
+import { newChallenge, registrationOptions } from '../auth/webauthn.js';
 import { deleteAttempt } from '../db/attempt-store.js';
 import {
   activeCredentials,
   allCredentials,
-  credentialExists,
   insertCredential,
   revokeCredential,
   transportsOf,
@@ -36,27 +35,20 @@ import { requireSession, type SessionEnv } from '../http/require-session.js';
 import { readJsonBody } from '../http/validation.js';
 import {
   acceptNewPassword,
-  asRegistrationResponse,
-  attemptTokenSchema,
   beginAttempt,
   checkCurrentPassword,
+  DEFAULT_KEY_NAME,
   issueRecoveryCodes,
+  keyRegistrationBody,
   noStore,
   passwordSchema,
-  registrationResponseSchema,
   requestInfo,
   requireAttempt,
   startSessionResponse,
+  verifyNewKey,
 } from './auth-common.js';
 import { useChallenge } from './signup.js';
 
-const bindBody = z
-  .object({
-    attempt: attemptTokenSchema,
-    response: registrationResponseSchema,
-    keyName: z.string().trim().max(64).optional(),
-  })
-  .strict();
 const passwordBody = z
   .object({ currentPassword: passwordSchema, newPassword: passwordSchema })
   .strict();
@@ -136,7 +128,7 @@ export function accountRoutes(rt: AuthRuntime) {
   });
 
   app.post('/api/account/keys', binding, async (c) => {
-    const body = await readJsonBody(c, bindBody);
+    const body = await readJsonBody(c, keyRegistrationBody);
     const session = c.get('session');
     requireRecent(session);
     const attempt = await requireAttempt(rt, body.attempt, 'bind', ['key']);
@@ -145,31 +137,12 @@ export function accountRoutes(rt: AuthRuntime) {
     }
     const expectedChallenge = await useChallenge(rt, attempt);
     await deleteAttempt(rt.db, attempt.idHash);
-    const result = await verifyRegistration({
-      rp: rt.rp,
-      response: asRegistrationResponse(body.response),
-      expectedChallenge,
-    });
-    if (!result.ok) {
-      rt.logger.info('key binding rejected', { reason: result.reason });
-      throw new HttpError(
-        400,
-        'key_rejected',
-        'The security key’s answer could not be verified. Try again.',
-      );
-    }
-    if (await credentialExists(rt.db, result.credential.credentialId)) {
-      throw new HttpError(
-        409,
-        'key_already_registered',
-        'This security key is already registered.',
-      );
-    }
+    const credential = await verifyNewKey(rt, body.response, expectedChallenge);
     const user = await loadUser(session);
     const info = requestInfo(c);
     const now = rt.clock.now();
-    const name = body.keyName || 'Security key';
-    await insertCredential(rt.db, { userId: user.id, ...result.credential, name, now, ...info });
+    const name = body.keyName || DEFAULT_KEY_NAME;
+    await insertCredential(rt.db, { userId: user.id, ...credential, name, now, ...info });
     await logSecurityEvent(rt.db, {
       userId: user.id,
       type: 'key_bound',

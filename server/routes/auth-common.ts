@@ -12,6 +12,7 @@ import { generateRecoveryCodes, type IssuedRecoveryCode } from '../auth/recovery
 import { hashToken, isWellFormedToken, newSecretToken } from '../auth/secret-token.js';
 import type { SessionKind } from '../auth/session-policy.js';
 import { type StartedSession, startSession } from '../auth/sessions.js';
+import { type NewCredential, verifyRegistration } from '../auth/webauthn.js';
 import { captchaAnswersMatch } from '../captcha/index.js';
 import {
   type AttemptKind,
@@ -21,6 +22,7 @@ import {
   insertAttempt,
   takeCaptcha,
 } from '../db/attempt-store.js';
+import { credentialExists } from '../db/credential-store.js';
 import { deleteSessionsOlderThan } from '../db/session-store.js';
 import type { UserRow } from '../db/user-store.js';
 import { HttpError } from '../http/errors.js';
@@ -30,7 +32,7 @@ import { readJsonBody } from '../http/validation.js';
 export const attemptTokenSchema = z.string().max(64);
 export const passwordSchema = z.string().min(1).max(4096);
 export const usernameSchema = z.string().max(64);
-export const captchaAnswerSchema = z.string().max(32).optional();
+const captchaAnswerSchema = z.string().max(32).optional();
 const b64 = z.string().max(16_384);
 
 /** The body of a step that only proves the pending attempt. */
@@ -46,7 +48,7 @@ export const credentialsBody = z
   })
   .strict();
 
-export const registrationResponseSchema = z
+const registrationResponseSchema = z
   .object({
     id: z.string().max(1400),
     rawId: z.string().max(1400),
@@ -81,7 +83,18 @@ export const authenticationResponseSchema = z
   })
   .passthrough();
 
-export const asRegistrationResponse = (value: z.output<typeof registrationResponseSchema>) =>
+/** The step that registers a new security key: the attempt, the key's answer, a name for it. */
+export const keyRegistrationBody = z
+  .object({
+    attempt: attemptTokenSchema,
+    response: registrationResponseSchema,
+    keyName: z.string().trim().max(64).optional(),
+  })
+  .strict();
+
+export const DEFAULT_KEY_NAME = 'Security key';
+
+const asRegistrationResponse = (value: z.output<typeof registrationResponseSchema>) =>
   value as unknown as RegistrationResponseJSON;
 export const asAuthenticationResponse = (value: z.output<typeof authenticationResponseSchema>) =>
   value as unknown as AuthenticationResponseJSON;
@@ -314,4 +327,36 @@ export async function checkCurrentPassword(
     await recordFailure(rt, { user, usernameKey: user.usernameKey }, info, failure.factor);
     throw new HttpError(401, 'reauth_failed', failure.message);
   }
+}
+
+/**
+ * A new security key's registration answer, verified against the attempt's challenge: 400 when
+ * it does not verify, 409 when the key is already bound to an account.
+ */
+export async function verifyNewKey(
+  rt: AuthRuntime,
+  response: z.output<typeof registrationResponseSchema>,
+  expectedChallenge: string,
+): Promise<NewCredential> {
+  const result = await verifyRegistration({
+    rp: rt.rp,
+    response: asRegistrationResponse(response),
+    expectedChallenge,
+  });
+  if (!result.ok) {
+    rt.logger.info('security key rejected', { reason: result.reason });
+    throw new HttpError(
+      400,
+      'key_rejected',
+      'The security key’s answer could not be verified. Try again with your key.',
+    );
+  }
+  if (await credentialExists(rt.db, result.credential.credentialId)) {
+    throw new HttpError(
+      409,
+      'key_already_registered',
+      'This security key is already registered to an account. Use another key.',
+    );
+  }
+  return result.credential;
 }

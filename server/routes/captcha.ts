@@ -4,20 +4,17 @@
  * comparison; the PNG goes to the page, which shows it through a blob: URL.
  */
 import { Hono } from 'hono';
-import { z } from 'zod';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
 import { hashToken, isWellFormedToken } from '../auth/secret-token.js';
 import { hashCaptchaAnswer } from '../captcha/index.js';
 import { findLiveAttempt, updateAttempt } from '../db/attempt-store.js';
 import { HttpError } from '../http/errors.js';
 import { readJsonBody } from '../http/validation.js';
-import { ATTEMPT_GONE_MESSAGE, attemptTokenSchema, noStore } from './auth-common.js';
-
-const bodySchema = z.object({ attempt: attemptTokenSchema }).strict();
+import { ATTEMPT_GONE_MESSAGE, attemptBody, noStore } from './auth-common.js';
 
 export function captchaRoutes(rt: AuthRuntime) {
   return new Hono().post('/api/auth/captcha', async (c) => {
-    const { attempt } = await readJsonBody(c, bodySchema);
+    const { attempt } = await readJsonBody(c, attemptBody);
     const now = rt.clock.now();
     const idHash = isWellFormedToken(attempt) ? hashToken(attempt) : '';
     const row = await findLiveAttempt(rt.db, idHash, ['signup', 'signin'], now);

@@ -12,14 +12,14 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
 import { checkUsername } from '../auth/username.js';
-import { newChallenge, registrationOptions, verifyRegistration } from '../auth/webauthn.js';
+import { newChallenge, registrationOptions } from '../auth/webauthn.js';
 import {
   type AttemptRow,
   deleteAttempt,
   takeChallenge,
   updateAttempt,
 } from '../db/attempt-store.js';
-import { credentialExists, insertCredential } from '../db/credential-store.js';
+import { insertCredential } from '../db/credential-store.js';
 import { isDuplicateEntry } from '../db/errors.js';
 import { replaceRecoveryCodes } from '../db/recovery-code-store.js';
 import { logSecurityEvent } from '../db/security-event-store.js';
@@ -28,28 +28,22 @@ import { HttpError } from '../http/errors.js';
 import { readJsonBody } from '../http/validation.js';
 import {
   acceptNewPassword,
-  asRegistrationResponse,
   attemptBody,
   attemptTokenSchema,
   captchaError,
   checkCaptcha,
   credentialsBody,
+  DEFAULT_KEY_NAME,
   issueRecoveryCodes,
+  keyRegistrationBody,
   noStore,
-  registrationResponseSchema,
   requestInfo,
   requireAttempt,
   startAttemptHandler,
   startSessionResponse,
+  verifyNewKey,
 } from './auth-common.js';
 
-const keyBody = z
-  .object({
-    attempt: attemptTokenSchema,
-    response: registrationResponseSchema,
-    keyName: z.string().trim().max(64).optional(),
-  })
-  .strict();
 const finishBody = z.object({ attempt: attemptTokenSchema, savedCodes: z.literal(true) }).strict();
 
 /** What a pending sign-up holds between the key step and the last step. */
@@ -98,37 +92,18 @@ export function signupRoutes(rt: AuthRuntime) {
   });
 
   app.post('/api/signup/key', async (c) => {
-    const body = await readJsonBody(c, keyBody);
+    const body = await readJsonBody(c, keyRegistrationBody);
     const attempt = await requireAttempt(rt, body.attempt, 'signup', ['key']);
     const expectedChallenge = await useChallenge(rt, attempt);
-    const result = await verifyRegistration({
-      rp: rt.rp,
-      response: asRegistrationResponse(body.response),
-      expectedChallenge,
-    });
-    if (!result.ok) {
-      rt.logger.info('sign-up key rejected', { reason: result.reason });
-      throw new HttpError(
-        400,
-        'key_rejected',
-        'The security key’s answer could not be verified. Try again with your key.',
-      );
-    }
-    if (await credentialExists(rt.db, result.credential.credentialId)) {
-      throw new HttpError(
-        409,
-        'key_already_registered',
-        'This security key is already registered to an account. Use another key.',
-      );
-    }
+    const credential = await verifyNewKey(rt, body.response, expectedChallenge);
     const { codes, records } = await issueRecoveryCodes(rt);
     const pending: PendingSignup = {
       credential: {
-        id: result.credential.credentialId,
-        publicKey: Buffer.from(result.credential.publicKey).toString('base64url'),
-        signCount: result.credential.signCount,
-        transports: result.credential.transports,
-        name: body.keyName || 'Security key',
+        id: credential.credentialId,
+        publicKey: Buffer.from(credential.publicKey).toString('base64url'),
+        signCount: credential.signCount,
+        transports: credential.transports,
+        name: body.keyName || DEFAULT_KEY_NAME,
       },
       codes: records,
     };
