@@ -45,9 +45,9 @@ import {
   requestInfo,
   requireAttempt,
   startSessionResponse,
+  useChallenge,
   verifyNewKey,
 } from './auth-common.js';
-import { useChallenge } from './signup.js';
 
 const passwordBody = z
   .object({ currentPassword: passwordSchema, newPassword: passwordSchema })

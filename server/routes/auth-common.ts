@@ -21,6 +21,7 @@ import {
   findLiveAttempt,
   insertAttempt,
   takeCaptcha,
+  takeChallenge,
 } from '../db/attempt-store.js';
 import { credentialExists } from '../db/credential-store.js';
 import { deleteSessionsOlderThan } from '../db/session-store.js';
@@ -359,4 +360,21 @@ export async function verifyNewKey(
     );
   }
   return result.credential;
+}
+
+/** Takes the attempt's challenge (single use) or fails when there is none or it expired. */
+export async function useChallenge(rt: AuthRuntime, attempt: AttemptRow): Promise<string> {
+  const { challenge, challengeExpiresAt } = attempt;
+  const taken = challenge ? await takeChallenge(rt.db, attempt.idHash, challenge) : false;
+  if (!challenge || !taken || !challengeExpiresAt) {
+    throw new HttpError(
+      400,
+      'challenge_used',
+      'Ask the key again: the previous request was used up.',
+    );
+  }
+  if (challengeExpiresAt.getTime() <= rt.clock.now().getTime()) {
+    throw new HttpError(400, 'challenge_expired', 'The security key took too long. Try again.');
+  }
+  return challenge;
 }

@@ -59,8 +59,8 @@ import {
   requireAttempt,
   startAttemptHandler,
   startSessionResponse,
+  useChallenge,
 } from './auth-common.js';
-import { useChallenge } from './signup.js';
 
 const keyBody = z
   .object({ attempt: attemptTokenSchema, response: authenticationResponseSchema })

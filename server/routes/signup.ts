@@ -13,12 +13,7 @@ import { z } from 'zod';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
 import { checkUsername } from '../auth/username.js';
 import { newChallenge, registrationOptions } from '../auth/webauthn.js';
-import {
-  type AttemptRow,
-  deleteAttempt,
-  takeChallenge,
-  updateAttempt,
-} from '../db/attempt-store.js';
+import { deleteAttempt, updateAttempt } from '../db/attempt-store.js';
 import { insertCredential } from '../db/credential-store.js';
 import { isDuplicateEntry } from '../db/errors.js';
 import { replaceRecoveryCodes } from '../db/recovery-code-store.js';
@@ -41,6 +36,7 @@ import {
   requireAttempt,
   startAttemptHandler,
   startSessionResponse,
+  useChallenge,
   verifyNewKey,
 } from './auth-common.js';
 
@@ -196,21 +192,4 @@ async function newKeyOptions(rt: AuthRuntime, idHash: string, username: string) 
     challengeExpiresAt: new Date(rt.clock.now().getTime() + rt.settings.challengeTtlMs),
   });
   return options;
-}
-
-/** Takes the attempt's challenge (single use) or fails when there is none or it expired. */
-export async function useChallenge(rt: AuthRuntime, attempt: AttemptRow): Promise<string> {
-  const { challenge, challengeExpiresAt } = attempt;
-  const taken = challenge ? await takeChallenge(rt.db, attempt.idHash, challenge) : false;
-  if (!challenge || !taken || !challengeExpiresAt) {
-    throw new HttpError(
-      400,
-      'challenge_used',
-      'Ask the key again: the previous request was used up.',
-    );
-  }
-  if (challengeExpiresAt.getTime() <= rt.clock.now().getTime()) {
-    throw new HttpError(400, 'challenge_expired', 'The security key took too long. Try again.');
-  }
-  return challenge;
 }

@@ -25,10 +25,10 @@ import {
   requestInfo,
   requireAttempt,
   startAttemptHandler,
+  useChallenge,
   usernameSchema,
 } from './auth-common.js';
 import { newAssertionOptions, useRecoveryCode, verifyKey } from './signin.js';
-import { useChallenge } from './signup.js';
 
 const optionsBody = z.object({ attempt: attemptTokenSchema, username: usernameSchema }).strict();
 const finishBody = z
