@@ -42,6 +42,7 @@ import {
   keyRegistrationBody,
   noStore,
   passwordSchema,
+  type RequestInfo,
   requestInfo,
   requireAttempt,
   startSessionResponse,
@@ -69,6 +70,14 @@ export function accountRoutes(rt: AuthRuntime) {
     const user = await findUserById(rt.db, session.userId);
     if (!user) throw new HttpError(401, 'not_signed_in', 'Sign in to continue.');
     return user;
+  };
+
+  /** A new set of ten codes replaces the old one (which stops working at once), logged. */
+  const replaceCodes = async (userId: number, detail: string, info: RequestInfo, now: Date) => {
+    const { codes, records } = await issueRecoveryCodes(rt);
+    await replaceRecoveryCodes(rt.db, userId, records, now);
+    await logSecurityEvent(rt.db, { userId, type: 'recovery_codes_issued', detail, now, ...info });
+    return codes;
   };
 
   app.get('/api/account', anyKind, async (c) => {
@@ -153,15 +162,7 @@ export function accountRoutes(rt: AuthRuntime) {
     rt.logger.info('security key bound', { userId: user.id });
     if (session.kind !== 'rebind') return c.json({ bound: true });
     // The lost-key flow: new codes (the old set had one used), and a full session, new id.
-    const { codes, records } = await issueRecoveryCodes(rt);
-    await replaceRecoveryCodes(rt.db, user.id, records, now);
-    await logSecurityEvent(rt.db, {
-      userId: user.id,
-      type: 'recovery_codes_issued',
-      detail: 'after a lost key',
-      now,
-      ...info,
-    });
+    const codes = await replaceCodes(user.id, 'after a lost key', info, now);
     await endSessions(rt, [session.idHash], 'session upgraded');
     const { body: next } = await startSessionResponse(rt, c, user, 'full', session.authenticatedAt);
     noStore(c);
@@ -195,16 +196,7 @@ export function accountRoutes(rt: AuthRuntime) {
   app.post('/api/account/recovery-codes', full, async (c) => {
     const session = c.get('session');
     requireRecent(session);
-    const { codes, records } = await issueRecoveryCodes(rt);
-    const now = rt.clock.now();
-    await replaceRecoveryCodes(rt.db, session.userId, records, now);
-    await logSecurityEvent(rt.db, {
-      userId: session.userId,
-      type: 'recovery_codes_issued',
-      detail: 'regenerated',
-      now,
-      ...requestInfo(c),
-    });
+    const codes = await replaceCodes(session.userId, 'regenerated', requestInfo(c), rt.clock.now());
     noStore(c);
     return c.json({ recoveryCodes: codes });
   });
