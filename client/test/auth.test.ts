@@ -40,6 +40,18 @@ async function fillSignIn(page: Page, username: string, password: string) {
   await page.getByRole('button', { name: 'Continue' }).click();
 }
 
+async function signOut(page: Page) {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in to Parley' }).waitFor();
+}
+
+/** Types the recovery code whose number the page asks for. */
+async function fillAskedRecoveryCode(page: Page, codes: Map<number, string>) {
+  const label = await page.locator('label[for="recovery-code"]').textContent();
+  const number = Number(/#(\d+)/.exec(label ?? '')?.[1]);
+  await page.getByLabel(`Recovery code #${number}`).fill(codes.get(number) ?? '');
+}
+
 async function expectClean(user: User) {
   expect(user.problems.pageErrors).toEqual([]);
   expect(await user.problems.cspViolations()).toEqual([]);
@@ -63,8 +75,7 @@ describe('sign-up and sign-in in Chromium with a virtual security key', () => {
     expect(user.codes.size).toBe(10);
     expect(await user.key.credentialCount()).toBe(1);
     // Sign out: the server forgets the session and the cookie is erased.
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByRole('heading', { name: 'Sign in to Parley' }).waitFor();
+    await signOut(page);
     const cookies = await user.context.cookies();
     expect(cookies.find((c) => c.name === '__Host-parley-session')).toBeUndefined();
     expect(await page.evaluate(async () => (await fetch('/api/session')).status)).toBe(401);
@@ -83,8 +94,7 @@ describe('sign-up and sign-in in Chromium with a virtual security key', () => {
   it('refuses a wrong password with a clear message, and a wrong security key', async () => {
     const user = await newUser();
     await signUp(user, 'bob');
-    await user.page.getByRole('button', { name: 'Sign out' }).click();
-    await user.page.getByRole('heading', { name: 'Sign in to Parley' }).waitFor();
+    await signOut(user.page);
     await fillSignIn(user.page, 'bob', 'not the password at all');
     await expect
       .poll(() => user.page.locator('.form-error').textContent())
@@ -105,15 +115,12 @@ describe('sign-up and sign-in in Chromium with a virtual security key', () => {
     const user = await newUser();
     await signUp(user, 'carol');
     const oldCodes = user.codes;
-    await user.page.getByRole('button', { name: 'Sign out' }).click();
-    await user.page.getByRole('heading', { name: 'Sign in to Parley' }).waitFor();
+    await signOut(user.page);
     await user.key.remove();
     const spare = await attachVirtualKey(user.context, user.page);
     await fillSignIn(user.page, 'carol', PASSWORD);
     await user.page.getByRole('button', { name: /lost my security key/ }).click();
-    const label = await user.page.locator('label[for="recovery-code"]').textContent();
-    const number = Number(/#(\d+)/.exec(label ?? '')?.[1]);
-    await user.page.getByLabel(`Recovery code #${number}`).fill(oldCodes.get(number) ?? '');
+    await fillAskedRecoveryCode(user.page, oldCodes);
     await user.page.getByRole('button', { name: 'Sign in' }).click();
     await user.page.getByRole('heading', { name: 'Register a new security key' }).waitFor();
     await user.page.getByLabel('Name for the new key (optional)').fill('Spare key');
@@ -139,8 +146,7 @@ describe('sign-up and sign-in in Chromium with a virtual security key', () => {
   it('a locked account says so, and unlocks with the key and a recovery code', async () => {
     const user = await newUser();
     await signUp(user, 'dave');
-    await user.page.getByRole('button', { name: 'Sign out' }).click();
-    await user.page.getByRole('heading', { name: 'Sign in to Parley' }).waitFor();
+    await signOut(user.page);
     // The 100 failures themselves are driven through the API in server/test (§5.2.2).
     await running.app.testDb.database.pool.query(
       'UPDATE users SET failed_attempts = 100, locked_at = UTC_TIMESTAMP(3) WHERE username_key = ?',
@@ -158,9 +164,7 @@ describe('sign-up and sign-in in Chromium with a virtual security key', () => {
     await user.page.getByRole('link', { name: 'Unlock your account' }).click();
     await user.page.getByLabel('Username').fill('dave');
     await user.page.getByRole('button', { name: 'Continue' }).click();
-    const label = await user.page.locator('label[for="recovery-code"]').textContent();
-    const number = Number(/#(\d+)/.exec(label ?? '')?.[1]);
-    await user.page.getByLabel(`Recovery code #${number}`).fill(user.codes.get(number) ?? '');
+    await fillAskedRecoveryCode(user.page, user.codes);
     await user.page.getByRole('button', { name: 'Unlock with my security key' }).click();
     await user.page.getByText('Your account is unlocked').waitFor();
     await fillSignIn(user.page, 'dave', PASSWORD);
