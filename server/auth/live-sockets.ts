@@ -7,7 +7,8 @@ export interface ClosableSocket {
 }
 
 export interface LiveSocketRegistry {
-  add(sessionIdHash: string, socket: ClosableSocket): void;
+  /** Registers a socket; false (not registered) when its session already has the most allowed. */
+  add(sessionIdHash: string, socket: ClosableSocket): boolean;
   remove(sessionIdHash: string, socket: ClosableSocket): void;
   /** Closes every socket of these sessions. */
   closeSessions(sessionIdHashes: readonly string[], reason: string): void;
@@ -16,13 +17,25 @@ export interface LiveSocketRegistry {
 /** Close code for "the session ended": 4401, in the application range, like HTTP 401. */
 export const SESSION_ENDED_CLOSE_CODE = 4401;
 
-export function createLiveSocketRegistry(): LiveSocketRegistry {
+/**
+ * Open sockets one session may hold (one per tab): each costs memory and a session check every
+ * 30 s, so a signed-in client cannot open them without bound.
+ */
+export const MAX_SOCKETS_PER_SESSION = 16;
+/** Close code for "this session has too many sockets open", like HTTP 429. */
+export const TOO_MANY_SOCKETS_CLOSE_CODE = 4429;
+
+export function createLiveSocketRegistry(
+  maxPerSession = MAX_SOCKETS_PER_SESSION,
+): LiveSocketRegistry {
   const bySession = new Map<string, Set<ClosableSocket>>();
   return {
     add(sessionIdHash, socket) {
       const set = bySession.get(sessionIdHash) ?? new Set();
+      if (set.size >= maxPerSession) return false;
       set.add(socket);
       bySession.set(sessionIdHash, set);
+      return true;
     },
     remove(sessionIdHash, socket) {
       const set = bySession.get(sessionIdHash);

@@ -1,7 +1,11 @@
 import { type Context, Hono } from 'hono';
 import type { UpgradeWebSocket as HonoUpgradeWebSocket, WSContext } from 'hono/ws';
 import { z } from 'zod';
-import type { ClosableSocket, LiveSocketRegistry } from '../auth/live-sockets.js';
+import {
+  type ClosableSocket,
+  type LiveSocketRegistry,
+  TOO_MANY_SOCKETS_CLOSE_CODE,
+} from '../auth/live-sockets.js';
 import type { ChatRelay, RelayConnection, RelayFrame } from '../chat/relay.js';
 import { errorResponse } from '../http/errors.js';
 import type { Logger } from '../logger.js';
@@ -107,8 +111,12 @@ export function liveChannelRoutes(deps: {
       let timer: ReturnType<typeof setInterval> | undefined;
       return {
         onOpen(_event, ws) {
-          socket = { close: (code, reason) => ws.close(code, reason) };
-          auth.sockets.add(sessionIdHash, socket);
+          const opened: ClosableSocket = { close: (code, reason) => ws.close(code, reason) };
+          if (!auth.sockets.add(sessionIdHash, opened)) {
+            ws.close(TOO_MANY_SOCKETS_CLOSE_CODE, 'too many open sockets');
+            return;
+          }
+          socket = opened;
           connection = { userId, sessionIdHash, send: (frame) => send(ws, frame) };
           relay.connect(connection);
           timer = setInterval(async () => {

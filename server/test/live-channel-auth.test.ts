@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type RunningApp, startAppServer } from '../../client/test/support/app-server.js';
+import { MAX_SOCKETS_PER_SESSION, TOO_MANY_SOCKETS_CLOSE_CODE } from '../auth/live-sockets.js';
 import { SESSION_COOKIE } from '../http/session-cookie.js';
 import { ApiClient, signIn, signInPassword, signUp } from './support/api-client.js';
 import { FakeClock } from './support/fake-clock.js';
@@ -57,6 +58,25 @@ describe('§4.2.3 the live channel and the session', () => {
       'rebind',
     );
     expect(await connect(other.cookie).opened).toBe(401);
+  });
+
+  it('one session holds at most MAX_SOCKETS_PER_SESSION sockets; more are closed at once', async () => {
+    const { client } = await signedIn();
+    const sockets = Array.from({ length: MAX_SOCKETS_PER_SESSION }, () => connect(client.cookie));
+    expect(await Promise.all(sockets.map((s) => s.opened))).toEqual(sockets.map(() => 101));
+    const extra = connect(client.cookie);
+    expect(await extra.closed).toBe(TOO_MANY_SOCKETS_CLOSE_CODE);
+    // A socket that closes makes room for another (once the server has seen it close).
+    sockets[0]?.socket.close();
+    const reopen = async () => {
+      const next = connect(client.cookie);
+      const greeted = new Promise<string>((resolve) => next.socket.once('message', resolve));
+      const outcome = await Promise.race([next.closed.then(String), greeted.then(() => 'hello')]);
+      next.socket.close();
+      return outcome;
+    };
+    await expect.poll(reopen).toBe('hello');
+    for (const s of sockets) s.socket.close();
   });
 
   it('closes when the session is signed out, everywhere too', async () => {
