@@ -7,8 +7,8 @@ export interface ClosableSocket {
 }
 
 export interface LiveSocketRegistry {
-  /** Registers a socket; false (not registered) when its session already has the most allowed. */
-  add(sessionIdHash: string, socket: ClosableSocket): boolean;
+  /** Registers a socket; past the most one session may hold, its oldest socket is closed. */
+  add(sessionIdHash: string, socket: ClosableSocket): void;
   remove(sessionIdHash: string, socket: ClosableSocket): void;
   /** Closes every socket of these sessions. */
   closeSessions(sessionIdHashes: readonly string[], reason: string): void;
@@ -19,10 +19,11 @@ export const SESSION_ENDED_CLOSE_CODE = 4401;
 
 /**
  * Open sockets one session may hold (one per tab): each costs memory and a session check every
- * 30 s, so a signed-in client cannot open them without bound.
+ * 30 s, so a signed-in client cannot open them without bound. The oldest gives way to a new one:
+ * it is the likeliest to be a dead connection the server has not noticed yet.
  */
 export const MAX_SOCKETS_PER_SESSION = 16;
-/** Close code for "this session has too many sockets open", like HTTP 429. */
+/** Close code for "this session opened too many sockets since", like HTTP 429. */
 export const TOO_MANY_SOCKETS_CLOSE_CODE = 4429;
 
 export function createLiveSocketRegistry(
@@ -32,10 +33,13 @@ export function createLiveSocketRegistry(
   return {
     add(sessionIdHash, socket) {
       const set = bySession.get(sessionIdHash) ?? new Set();
-      if (set.size >= maxPerSession) return false;
+      for (const oldest of set) {
+        if (set.size < maxPerSession) break;
+        set.delete(oldest);
+        oldest.close(TOO_MANY_SOCKETS_CLOSE_CODE, 'too many open sockets');
+      }
       set.add(socket);
       bySession.set(sessionIdHash, set);
-      return true;
     },
     remove(sessionIdHash, socket) {
       const set = bySession.get(sessionIdHash);

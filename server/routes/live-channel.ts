@@ -1,11 +1,7 @@
 import { type Context, Hono } from 'hono';
 import type { UpgradeWebSocket as HonoUpgradeWebSocket, WSContext } from 'hono/ws';
 import { z } from 'zod';
-import {
-  type ClosableSocket,
-  type LiveSocketRegistry,
-  TOO_MANY_SOCKETS_CLOSE_CODE,
-} from '../auth/live-sockets.js';
+import type { ClosableSocket, LiveSocketRegistry } from '../auth/live-sockets.js';
 import type { ChatRelay, RelayConnection, RelayFrame } from '../chat/relay.js';
 import { errorResponse } from '../http/errors.js';
 import type { Logger } from '../logger.js';
@@ -111,12 +107,8 @@ export function liveChannelRoutes(deps: {
       let timer: ReturnType<typeof setInterval> | undefined;
       return {
         onOpen(_event, ws) {
-          const opened: ClosableSocket = { close: (code, reason) => ws.close(code, reason) };
-          if (!auth.sockets.add(sessionIdHash, opened)) {
-            ws.close(TOO_MANY_SOCKETS_CLOSE_CODE, 'too many open sockets');
-            return;
-          }
-          socket = opened;
+          socket = { close: (code, reason) => ws.close(code, reason) };
+          auth.sockets.add(sessionIdHash, socket);
           connection = { userId, sessionIdHash, send: (frame) => send(ws, frame) };
           relay.connect(connection);
           timer = setInterval(async () => {
