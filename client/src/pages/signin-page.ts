@@ -21,7 +21,7 @@ import { messageOf } from './message-of.js';
 type Step = 'password' | 'key' | 'code';
 
 /** Where a new session goes first, by what it may do. */
-export function landingPathFor(session: SessionInfo): string {
+function landingPathFor(session: SessionInfo): string {
   if (session.kind === 'rebind') return '/recover';
   if (session.kind === 'password_change') return '/account';
   return '/home';

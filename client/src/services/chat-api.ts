@@ -21,7 +21,7 @@ export interface StoredMessage {
   at: string;
 }
 
-export const HISTORY_PAGE = 100;
+const HISTORY_PAGE = 100;
 
 export function whoAmI(): Promise<ChatUser> {
   return getJson<ChatUser>('/api/users/me');

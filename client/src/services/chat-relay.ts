@@ -71,7 +71,7 @@ const SESSION_ENDED = 4401;
 const OPEN = 1;
 
 /** At most this many sends are out unacknowledged (the server refuses more than 64). */
-export const SEND_WINDOW = 32;
+const SEND_WINDOW = 32;
 
 interface Pending {
   frame: string;

@@ -23,10 +23,6 @@ export function cancelKeyRequest(): void {
   WebAuthnAbortService.cancelCeremony();
 }
 
-export function securityKeysSupported(): boolean {
-  return browserSupportsWebAuthn();
-}
-
 export async function createKeyCredential(
   optionsJSON: PublicKeyCredentialCreationOptionsJSON,
 ): Promise<RegistrationResponseJSON> {
@@ -48,7 +44,7 @@ export async function useKeyCredential(
 }
 
 /** Plain words for what went wrong with the key. */
-export function explainKeyError(error: unknown, purpose: 'register' | 'sign-in'): string {
+function explainKeyError(error: unknown, purpose: 'register' | 'sign-in'): string {
   if (!browserSupportsWebAuthn()) {
     return 'This browser cannot use security keys. Try a current version of Firefox, Chrome, Edge or Safari.';
   }
