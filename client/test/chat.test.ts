@@ -218,4 +218,33 @@ describe('the chat in Chromium', () => {
     await carol.context.close();
     await dave.context.close();
   });
+
+  it('opens no live channel when the chat page is left before it finished loading', async () => {
+    const context = await running.browser.newContext();
+    const page = await context.newPage();
+    await attachVirtualKey(context, page);
+    await signUpInPage(running.app, page, 'erin', PASSWORD);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route('**/api/users/me', async (route) => {
+      await held;
+      await route.continue();
+    });
+    const sockets: string[] = [];
+    page.on('websocket', (socket) => sockets.push(socket.url()));
+    const asked = page.waitForRequest('**/api/users/me');
+    await page.getByRole('link', { name: 'Open your chats' }).click();
+    await asked;
+    // The person goes back before the chat page has loaded.
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Welcome, erin' }).waitFor();
+    const answered = page.waitForResponse('**/api/users/me');
+    release();
+    await answered;
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 300)));
+    expect(sockets).toEqual([]);
+    await context.close();
+  });
 });

@@ -82,6 +82,9 @@ export class ChatPage extends LitElement {
   override async connectedCallback() {
     super.connectedCallback();
     const session = await currentSession().catch(() => undefined);
+    // Left meanwhile (another link followed): open nothing that disconnectedCallback has
+    // already run for, or the socket and the retry timer would live on unseen.
+    if (!this.isConnected) return;
     if (!session) return navigate('/signin');
     if (session.kind !== 'full') return navigate('/home');
     let me: ChatUser;
@@ -91,6 +94,7 @@ export class ChatPage extends LitElement {
       this.loadError = error instanceof ApiError ? error.message : 'Parley cannot be reached.';
       return;
     }
+    if (!this.isConnected) return;
     this.relay = createRelayClient({ url: liveChannelUrl(window.location) });
     this.relay.onStatus((status) => {
       this.status = status;
