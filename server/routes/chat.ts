@@ -16,12 +16,20 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
+import { createTokenBucketLimiter } from '../auth/rate-limit.js';
 import { checkUsername } from '../auth/username.js';
 import { conversationPage, type MessageRow, recentConversations } from '../db/message-store.js';
 import { findUserById, findUserByKey } from '../db/user-store.js';
 import { HttpError } from '../http/errors.js';
+import { rateLimit } from '../http/ip-rate-limit.js';
 import { requireSession, type SessionEnv } from '../http/require-session.js';
 import { noStore } from './auth-common.js';
+
+/**
+ * Contact look-ups per user: a bucket of 30, refilling one every 2 s, so a signed-in user cannot
+ * test a dictionary of names at full speed (sign-up's "this username is taken" costs a CAPTCHA).
+ */
+export const USER_LOOKUP_BUCKET = { capacity: 30, refillPerSecond: 0.5 };
 
 export const HISTORY_PAGE_DEFAULT = 50;
 export const HISTORY_PAGE_MAX = 100;
@@ -76,7 +84,12 @@ export function chatRoutes(rt: AuthRuntime) {
     return c.json({ id: String(user.id), username: user.username });
   });
 
-  app.get('/api/users', async (c) => {
+  const lookups = rateLimit<SessionEnv>(
+    createTokenBucketLimiter(USER_LOOKUP_BUCKET, rt.clock),
+    (c) => String(c.get('session').userId),
+    'Too many look-ups.',
+  );
+  app.get('/api/users', lookups, async (c) => {
     const { username } = parse(searchQuery, c.req.query(), 'search');
     const verdict = checkUsername(username);
     const user = verdict.ok ? await findUserByKey(rt.db, verdict.key) : undefined;

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type RunningApp, startAppServer } from '../../client/test/support/app-server.js';
 import { SESSION_COOKIE } from '../http/session-cookie.js';
+import { USER_LOOKUP_BUCKET } from '../routes/chat.js';
 import { ApiClient, signUp } from './support/api-client.js';
 
 let server: RunningApp;
@@ -126,6 +127,25 @@ describe('chat read routes', () => {
     expect((await alice.client.get(`/api/conversations/${alice.id}/messages`)).status).toBe(404);
     // GET changes nothing, and POST has no route.
     expect((await alice.client.post(history, {})).status).toBe(404);
+  });
+
+  it('limits contact look-ups per user, so names cannot be tried at full speed', async () => {
+    const alice = await person();
+    const bob = await person();
+    const statuses: number[] = [];
+    let limited: Awaited<ReturnType<typeof alice.client.get>> | undefined;
+    // The bucket refills slowly: a 429 comes soon after its capacity, however loaded the machine.
+    while (!limited && statuses.length < 2 * USER_LOOKUP_BUCKET.capacity) {
+      const response = await alice.client.get(`/api/users?username=guess${statuses.length}`);
+      statuses.push(response.status);
+      if (response.status === 429) limited = response;
+    }
+    expect(statuses.slice(0, USER_LOOKUP_BUCKET.capacity).every((s) => s === 200)).toBe(true);
+    expect(limited?.body.error.code).toBe('rate_limited');
+    expect(Number(limited?.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Another user has a bucket of their own.
+    const found = await bob.client.get(`/api/users?username=${alice.name}`);
+    expect(found.body.users).toEqual([{ id: alice.id, username: alice.name }]);
   });
 });
 
