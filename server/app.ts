@@ -76,7 +76,7 @@ export function createApp(deps: AppDeps) {
   );
 
   app.route('/', healthRoutes(deps.database));
-  app.route('/', cspReportRoutes(logger));
+  app.route('/', cspReportRoutes(logger, clock));
   const auth = createAuthRuntime({ ...deps, db: deps.database.db });
   app.route('/', authRoutes(auth));
   app.route('/', chatRoutes(auth));

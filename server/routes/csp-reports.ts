@@ -1,5 +1,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { createTokenBucketLimiter } from '../auth/rate-limit.js';
+import type { Clock } from '../clock.js';
+import { ipRateLimit } from '../http/ip-rate-limit.js';
 import { readJsonBody } from '../http/validation.js';
 import type { Logger } from '../logger.js';
 
@@ -22,8 +25,15 @@ const cspReportSchema = z.object({
     .passthrough(),
 });
 
-export function cspReportRoutes(logger: Logger) {
-  return new Hono().post('/api/csp-reports', async (c) => {
+/**
+ * Reports per client IP: a bucket of 30 refilling one every 2 s. Anyone may post a report, and
+ * each becomes a log line, so an unbounded rate would let anyone fill the server's disk.
+ */
+export const CSP_REPORT_BUCKET = { capacity: 30, refillPerSecond: 0.5 };
+
+export function cspReportRoutes(logger: Logger, clock: Clock) {
+  const limit = ipRateLimit(createTokenBucketLimiter(CSP_REPORT_BUCKET, clock));
+  return new Hono().post('/api/csp-reports', limit, async (c) => {
     const body = await readJsonBody(c, cspReportSchema, [
       'application/csp-report',
       'application/json',

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../db/client.js';
+import { CSP_REPORT_BUCKET } from '../routes/csp-reports.js';
 import { freePort } from './support/database-server.js';
 import { buildTestApp } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-database.js';
@@ -131,6 +132,28 @@ describe('client mistakes get a 4xx JSON error, never a 500', () => {
     });
     expect(response.status).toBe(204);
     expect(built.logger.lines.some((line) => line.includes('csp violation'))).toBe(true);
+  });
+
+  it('CSP reports are limited per client IP, so anyone cannot flood the log', async () => {
+    const built = buildTestApp(testDb.database, { config: { clientDir } });
+    const report = (ip: string) =>
+      built.app.request(
+        '/api/csp-reports',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/csp-report' },
+          body: JSON.stringify({ 'csp-report': { 'blocked-uri': 'inline' } }),
+        },
+        { incoming: { socket: { remoteAddress: ip } } },
+      );
+    const statuses: number[] = [];
+    // The bucket refills slowly: a 429 comes soon after its capacity, however loaded the machine.
+    while (!statuses.includes(429) && statuses.length < 2 * CSP_REPORT_BUCKET.capacity) {
+      statuses.push((await report('192.0.2.30')).status);
+    }
+    expect(statuses.slice(0, CSP_REPORT_BUCKET.capacity).every((s) => s === 204)).toBe(true);
+    expect(statuses).toContain(429);
+    expect((await report('192.0.2.31')).status).toBe(204);
   });
 });
 
