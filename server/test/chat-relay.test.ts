@@ -303,8 +303,10 @@ describe('the relay on the live channel', () => {
       from: alice.id,
       to: bob.id,
       payload: payloads[0],
-      at: expect.any(String),
+      // The time the message was stored: what its ack and its delivery said.
+      at: a.of('ack')[0].at,
     });
+    expect(received[0].at).toBe(a.of('ack')[0].at);
     // Alice sees the same conversation; a third user sees none of it.
     const mine = await alice.client.get(`/api/conversations/${bob.id}/messages?limit=100`);
     expect(mine.body.messages.map((m: Frame) => m.id)).toEqual(ids);
