@@ -5,8 +5,12 @@ import type { ChatEntry } from '../services/chat.js';
 export const UNDECRYPTABLE_WARNING =
   'This browser does not hold the keys for earlier messages — local storage was cleared or this is another browser.';
 
-const time = (at: string) =>
-  new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+/**
+ * One formatter for every entry: toLocaleTimeString with options builds a new one per call
+ * (about 60 µs), and the whole list re-renders on every message.
+ */
+const timeFormat = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit' });
+const time = (at: string) => timeFormat.format(new Date(at));
 
 /**
  * <parley-chat-entries>: one conversation's history, oldest first. It only renders: every text
