@@ -42,6 +42,19 @@ function render(dir: string, overrides: Record<string, string> = {}) {
   });
 }
 
+/** `nginx -t` on the configuration render() wrote under dir. */
+function nginxTest(dir: string) {
+  return run(NGINX, [
+    '-t',
+    '-p',
+    join(dir, 'conf'),
+    '-c',
+    'nginx.conf',
+    '-e',
+    join(dir, 'logs', 'error.log'),
+  ]);
+}
+
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'parley-nginx-conf-'));
   const ca = await run('bash', [join(repoRoot, 'scripts', 'make-ca.sh'), join(work, 'ca')]);
@@ -68,15 +81,7 @@ describe('nginx/render.sh', () => {
   it('renders a configuration this nginx accepts (nginx -t)', async () => {
     const rendered = await render(work);
     expect(rendered.code, rendered.stderr).toBe(0);
-    const tested = await run(NGINX, [
-      '-t',
-      '-p',
-      join(work, 'conf'),
-      '-c',
-      'nginx.conf',
-      '-e',
-      join(work, 'logs', 'error.log'),
-    ]);
+    const tested = await nginxTest(work);
     expect(tested.code, tested.stderr).toBe(0);
     expect(tested.stderr).toMatch(/test is successful/);
     expect(tested.stderr).not.toMatch(/\[warn\]/);
@@ -87,15 +92,7 @@ describe('nginx/render.sh', () => {
     cpSync(join(work, 'tls'), join(dir, 'tls'), { recursive: true });
     const rendered = await render(dir);
     expect(rendered.code, rendered.stderr).toBe(0);
-    const tested = await run(NGINX, [
-      '-t',
-      '-p',
-      join(dir, 'conf'),
-      '-c',
-      'nginx.conf',
-      '-e',
-      join(dir, 'logs', 'error.log'),
-    ]);
+    const tested = await nginxTest(dir);
     expect(tested.code, tested.stderr).toBe(0);
     expect(readFileSync(join(dir, 'conf', 'nginx.conf'), 'utf8')).toContain(
       `ssl_certificate "${join(dir, 'tls', 'server.crt')}";`,
