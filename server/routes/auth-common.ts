@@ -49,40 +49,29 @@ export const credentialsBody = z
   })
   .strict();
 
-const registrationResponseSchema = z
-  .object({
-    id: z.string().max(1400),
-    rawId: z.string().max(1400),
-    type: z.literal('public-key'),
-    response: z
-      .object({
-        clientDataJSON: b64,
-        attestationObject: b64,
-        transports: z.array(z.string().max(32)).max(10).optional(),
-      })
-      .passthrough(),
-    clientExtensionResults: z.record(z.string(), z.unknown()),
-    authenticatorAttachment: z.string().max(32).optional(),
-  })
-  .passthrough();
+/** A WebAuthn credential as the browser serialises it, with the ceremony's own response fields. */
+const publicKeyCredentialSchema = <R extends z.ZodRawShape>(response: R) =>
+  z
+    .object({
+      id: z.string().max(1400),
+      rawId: z.string().max(1400),
+      type: z.literal('public-key'),
+      response: z.object({ clientDataJSON: b64, ...response }).passthrough(),
+      clientExtensionResults: z.record(z.string(), z.unknown()),
+      authenticatorAttachment: z.string().max(32).optional(),
+    })
+    .passthrough();
 
-export const authenticationResponseSchema = z
-  .object({
-    id: z.string().max(1400),
-    rawId: z.string().max(1400),
-    type: z.literal('public-key'),
-    response: z
-      .object({
-        clientDataJSON: b64,
-        authenticatorData: b64,
-        signature: b64,
-        userHandle: z.string().max(1024).optional(),
-      })
-      .passthrough(),
-    clientExtensionResults: z.record(z.string(), z.unknown()),
-    authenticatorAttachment: z.string().max(32).optional(),
-  })
-  .passthrough();
+const registrationResponseSchema = publicKeyCredentialSchema({
+  attestationObject: b64,
+  transports: z.array(z.string().max(32)).max(10).optional(),
+});
+
+export const authenticationResponseSchema = publicKeyCredentialSchema({
+  authenticatorData: b64,
+  signature: b64,
+  userHandle: z.string().max(1024).optional(),
+});
 
 /** The step that registers a new security key: the attempt, the key's answer, a name for it. */
 export const keyRegistrationBody = z
