@@ -1,5 +1,5 @@
 /** Sessions: rows keyed by the SHA-256 of the session token. */
-import { eq, lt } from 'drizzle-orm';
+import { eq, lt, or } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { sessions } from './schema.js';
 
@@ -44,6 +44,9 @@ export async function deleteSessionsOlderThan(
   idleBefore: Date,
   authenticatedBefore: Date,
 ): Promise<void> {
-  await db.delete(sessions).where(lt(sessions.lastActiveAt, idleBefore));
-  await db.delete(sessions).where(lt(sessions.authenticatedAt, authenticatedBefore));
+  await db
+    .delete(sessions)
+    .where(
+      or(lt(sessions.lastActiveAt, idleBefore), lt(sessions.authenticatedAt, authenticatedBefore)),
+    );
 }

@@ -118,6 +118,32 @@ describe('§4.2.3 reauthentication limits', () => {
     expect(await rows('SELECT 1 FROM sessions WHERE id_hash = ?', [hash])).toEqual([]);
   });
 
+  it('ended sessions are deleted when a new attempt begins: idle ones and those past 12 h', async () => {
+    const idle = await signedIn();
+    const old = await signedIn();
+    const fresh = await signedIn();
+    const hashOf = (client: ApiClient) =>
+      createHash('sha256')
+        .update(String(client.cookie ?? ''))
+        .digest('hex');
+    const now = fresh.clock.now().getTime();
+    await fresh.rows('UPDATE sessions SET last_active_at = ? WHERE id_hash = ?', [
+      new Date(now - 31 * MINUTE),
+      hashOf(idle.client),
+    ]);
+    await fresh.rows('UPDATE sessions SET authenticated_at = ? WHERE id_hash = ?', [
+      new Date(now - 12 * 60 * MINUTE - MINUTE),
+      hashOf(old.client),
+    ]);
+    expect((await fresh.client.post('/api/signin/start')).status).toBe(200);
+    const left = await fresh.rows('SELECT id_hash FROM sessions WHERE id_hash IN (?, ?, ?)', [
+      hashOf(idle.client),
+      hashOf(old.client),
+      hashOf(fresh.client),
+    ]);
+    expect(left.map((row) => row.id_hash)).toEqual([hashOf(fresh.client)]);
+  });
+
   it('background polls do not count as activity', async () => {
     const { client, clock } = await signedIn();
     for (let i = 0; i < 3; i += 1) {
