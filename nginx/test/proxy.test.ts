@@ -176,13 +176,13 @@ describe('the rate limit on the sign-in routes', () => {
     expect(elsewhere.every((status) => status === 200)).toBe(true);
   });
 
+  // A client address of its own per path, so no two paths share a bucket.
   it.each([
-    '/api/signup/start',
-    '/api/signin/password',
-    '/api/unlock/start',
-    '/api/session/reauth',
-  ])('covers %s', async (path) => {
-    const address = `127.0.0.${40 + path.length}`;
+    ['/api/signup/start', '127.0.0.41'],
+    ['/api/signin/password', '127.0.0.42'],
+    ['/api/unlock/start', '127.0.0.43'],
+    ['/api/session/reauth', '127.0.0.44'],
+  ])('covers %s', async (path, address) => {
     const replies = await Promise.all(
       Array.from({ length: 30 }, () =>
         request(stack, { method: 'POST', path, localAddress: address, body: '{}' }),
