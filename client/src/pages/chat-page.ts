@@ -135,10 +135,15 @@ export class ChatPage extends LitElement {
     ];
   }
 
+  /**
+   * A message arrived for `peerId`. The open conversation re-renders through its view once the
+   * message is decrypted; this only marks another contact "new", rendering when that changes.
+   */
   private onActivity(peerId: string) {
-    if (peerId !== this.peer?.id) this.unread.add(peerId);
+    const newlyUnread = peerId !== this.peer?.id && !this.unread.has(peerId);
+    if (newlyUnread) this.unread.add(peerId);
     if (!this.contacts.some((c) => c.id === peerId)) void this.loadContacts();
-    else this.requestUpdate();
+    else if (newlyUnread) this.requestUpdate();
   }
 
   private openConversation(peer: ChatUser) {
