@@ -60,10 +60,21 @@ export function accountRoutes(rt: AuthRuntime) {
   const full = requireSession(rt, ['full']);
   const binding = requireSession(rt, ['full', 'rebind']);
 
+  /**
+   * §6.1.2.1: binding needs a recent authentication. A full session confirms the password again;
+   * a recovery (rebind) session was made by its sign-in alone, so once that is no longer recent
+   * the user signs in again with a recovery code.
+   */
   const requireRecent = (session: ActiveSession) => {
-    if (session.kind === 'full' && !recentlyAuthenticated(session, rt.settings, rt.clock.now())) {
-      throw new HttpError(403, 'reauth_required', 'Confirm your password to continue.');
+    if (recentlyAuthenticated(session, rt.settings, rt.clock.now())) return;
+    if (session.kind === 'rebind') {
+      throw new HttpError(
+        401,
+        'recovery_expired',
+        'This recovery sign-in is no longer recent. Sign in again with a recovery code.',
+      );
     }
+    throw new HttpError(403, 'reauth_required', 'Confirm your password to continue.');
   };
 
   const loadUser = async (session: ActiveSession): Promise<UserRow> => {

@@ -195,6 +195,22 @@ describe('§5.1.2 recovery codes', () => {
   });
 });
 
+describe('§6.1.2.1 a recovery sign-in binds a key only while it is recent', () => {
+  it('a rebind session older than 15 minutes cannot bind a key: recover again', async () => {
+    const clock = new FakeClock(new Date());
+    const env = await account(clock);
+    const client = env.client();
+    const { attempt, response } = await signInPassword(client, env.captcha, env.name, PASSWORD);
+    const code = env.codes.find((c) => c.number === response.body.recoveryCodeNumber)?.code;
+    const session = await client.post('/api/signin/recovery-code', { attempt, code });
+    expect(session.body.kind).toBe('rebind');
+    clock.advance(15 * 60_000 + 1_000);
+    const late = await client.post('/api/account/keys/options');
+    expect(late.status).toBe(401);
+    expect(late.body.error.code).toBe('recovery_expired');
+  });
+});
+
 describe('§5.1.7 security key and §4.2.2 AAL2', () => {
   it('4.2.2: offers and verifies only ES256, ES384, EdDSA, RS256; no UV asked; attestation none; RP id is the hostname', async () => {
     const env = authApp(testDb);
