@@ -182,6 +182,7 @@ describe('the rate limit on the sign-in routes', () => {
     ['/api/signin/password', '127.0.0.42'],
     ['/api/unlock/start', '127.0.0.43'],
     ['/api/session/reauth', '127.0.0.44'],
+    ['/api/account/password', '127.0.0.45'],
   ])('covers %s', async (path, address) => {
     const replies = await Promise.all(
       Array.from({ length: 30 }, () =>
