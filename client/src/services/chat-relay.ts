@@ -89,7 +89,8 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
   const openSocket = options.openSocket ?? ((url: string) => new WebSocket(url));
   const newId = options.newId ?? (() => crypto.randomUUID());
   const backoff = options.backoffMs ?? { initial: 500, max: 15_000 };
-  const random = options.random ?? Math.random;
+  // Reconnect jitter needs no secrecy, but Parley keeps one source of randomness: WebCrypto's.
+  const random = options.random ?? (() => crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32);
   const pending = new Map<string, Pending>();
   const messageListeners = new Set<(message: RelayMessage) => void>();
   const statusListeners = new Set<(status: RelayStatus) => void>();
