@@ -243,50 +243,33 @@ describe('§5.2.2 CAPTCHA at sign-in', () => {
     for (let i = 0; i < 3; i += 1) await signInPassword(client, env.captcha, env.name, `bad ${i}`);
     const a = await client.post('/api/signin/start');
     const b = await client.post('/api/signin/start');
+    // The right password each time: only the CAPTCHA decides.
+    const passwordStep = (attempt: string, captcha: string) =>
+      client.post('/api/signin/password', {
+        attempt,
+        username: env.name,
+        password: PASSWORD,
+        captcha,
+      });
     await client.post('/api/auth/captcha', { attempt: a.body.attempt });
     const answerA = env.captcha.lastAnswer();
     // Bound to attempt a: useless on attempt b (which has none).
-    const onB = await client.post('/api/signin/password', {
-      attempt: b.body.attempt,
-      username: env.name,
-      password: PASSWORD,
-      captcha: answerA,
-    });
+    const onB = await passwordStep(b.body.attempt, answerA);
     expect(onB.body.error.code).toBe('captcha_required');
     // Expired after 5 minutes.
     clock.advance(5 * 60_000 + 1);
-    const late = await client.post('/api/signin/password', {
-      attempt: a.body.attempt,
-      username: env.name,
-      password: PASSWORD,
-      captcha: answerA,
-    });
+    const late = await passwordStep(a.body.attempt, answerA);
     expect(late.body.error.code).toBe('captcha_expired');
     // Single use: a wrong answer uses it up, and the right one after it fails.
     await client.post('/api/auth/captcha', { attempt: a.body.attempt });
     const answer = env.captcha.lastAnswer();
-    await client.post('/api/signin/password', {
-      attempt: a.body.attempt,
-      username: env.name,
-      password: PASSWORD,
-      captcha: 'NOPE42',
-    });
-    const reuse = await client.post('/api/signin/password', {
-      attempt: a.body.attempt,
-      username: env.name,
-      password: PASSWORD,
-      captcha: answer,
-    });
+    await passwordStep(a.body.attempt, 'NOPE42');
+    const reuse = await passwordStep(a.body.attempt, answer);
     expect(reuse.body.error.code).toBe('captcha_required');
     // A fresh picture, answered in lower case with spaces: accepted.
     await client.post('/api/auth/captcha', { attempt: a.body.attempt });
     const fresh = env.captcha.lastAnswer().toLowerCase().split('').join(' ');
-    const ok = await client.post('/api/signin/password', {
-      attempt: a.body.attempt,
-      username: env.name,
-      password: PASSWORD,
-      captcha: fresh,
-    });
+    const ok = await passwordStep(a.body.attempt, fresh);
     expect(ok.status).toBe(200);
   });
 
