@@ -1,4 +1,11 @@
 /** The keystore adapter: conversation state in localStorage, guarded by cross-tab locks. */
+
+export {
+  type CommitFence,
+  createMemoryFence,
+  indexedDbFence,
+  StaleStorageError,
+} from './fence.js';
 export {
   conversationKey,
   createKeystore,

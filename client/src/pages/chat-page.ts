@@ -1,6 +1,6 @@
 import { html, LitElement, nothing } from 'lit';
 import { UNDECRYPTABLE_WARNING } from '../components/chat-entries.js';
-import { createKeystore, webLocks } from '../keystore/index.js';
+import { createKeystore, indexedDbFence, webLocks } from '../keystore/index.js';
 import { ApiError } from '../services/api.js';
 import { currentSession, signOut } from '../services/auth.js';
 import { type ChatService, type ConversationView, createChatService } from '../services/chat.js';
@@ -105,6 +105,7 @@ export class ChatPage extends LitElement {
       keystore: createKeystore({
         storage: localStorage,
         locks: webLocks(navigator.locks),
+        fence: indexedDbFence(indexedDB),
         userId: me.id,
       }),
       history: historyPage,
