@@ -3,68 +3,141 @@
  * database (a restart or a new IP does not reset it) and locks the account at 100; an unknown
  * username gets the same treatment in memory, so neither the CAPTCHA, the delays nor the lock
  * tell whether a username exists. Every failure also counts for the client IP.
+ *
+ * Each try is reserved before it is weighed (`reserveTry`): under a row lock on the user (or
+ * synchronously in memory for an unknown name) the count is read, the CAPTCHA and lock are
+ * decided on it (`decideTry`), and one failure is added with the try's slot. The lock is
+ * released at once: the wait and the hash happen after, holding no connection. Then
+ * `settleFailure` (the reserved failure stands; the account locks when it reached 100) or
+ * `settleSuccess` (the reservation is refunded). So parallel tries meet what sequential ones
+ * meet, and a crash between reservation and settlement leaves the failure counted.
  */
 
 import { logSecurityEvent } from '../db/security-event-store.js';
-import type { UserRow } from '../db/user-store.js';
-import { recordUserFailure } from '../db/user-store.js';
+import {
+  refundUserFailure,
+  reserveUserTry,
+  settleUserFailure,
+  type UserRow,
+} from '../db/user-store.js';
 import type { AuthRuntime } from './auth-runtime.js';
-import { ACCOUNT_LOCKOUT_THRESHOLD, accountFailureDelayMs, captchaRequired } from './rate-limit.js';
+import type { CaptchaVerdict } from './captcha-verdict.js';
+import { decideTry } from './factor-try.js';
+import { ACCOUNT_LOCKOUT_THRESHOLD } from './rate-limit.js';
 
-export interface AccountStanding {
-  failures: number;
-  locked: boolean;
-  captchaRequired: boolean;
-  delayMs: number;
+export interface TryTarget {
+  user: UserRow | undefined;
+  usernameKey: string;
 }
 
-export function accountStanding(
+/** A reserved try: the failure it stands for is already counted. */
+export interface TryTicket {
+  userId: number | null;
+  usernameKey: string;
+  failuresBefore: number;
+  /** How long to wait before weighing the factor (the growing delay, queued per account). */
+  waitMs: number;
+}
+
+export type TryReservation =
+  | { kind: 'reserved'; ticket: TryTicket }
+  | { kind: 'locked' }
+  | { kind: 'captcha'; verdict: Exclude<CaptchaVerdict, 'ok'> };
+
+export async function reserveTry(
   rt: AuthRuntime,
-  user: UserRow | undefined,
-  usernameKey: string,
+  target: TryTarget,
   ip: string,
-): AccountStanding {
-  const failures = user ? user.failedAttempts : rt.unknownAccountFailures.count(usernameKey);
-  const locked = user
-    ? user.lockedAt !== null || user.failedAttempts >= ACCOUNT_LOCKOUT_THRESHOLD
-    : failures >= ACCOUNT_LOCKOUT_THRESHOLD;
+  rules: { captcha: CaptchaVerdict | 'not_asked'; paced: boolean },
+): Promise<TryReservation> {
+  const nowMs = rt.clock.now().getTime();
+  const fullRules = { ...rules, delayScale: rt.settings.failureDelayScale };
+  const ipFailures = rt.ipFailures.count(ip);
+  if (!target.user) {
+    // In memory, with no await between the read and the write: one at a time in this process.
+    const key = target.usernameKey;
+    const decision = decideTry(
+      {
+        failures: rt.unknownAccountFailures.count(key),
+        lockedFlag: false,
+        ipFailures,
+        lastSlotMs: rt.unknownAccountSlots.get(key) ?? null,
+      },
+      fullRules,
+      nowMs,
+    );
+    if (decision.kind !== 'go') return decision;
+    rt.unknownAccountFailures.add(key);
+    if (rules.paced) rt.unknownAccountSlots.set(key, decision.slotMs);
+    return {
+      kind: 'reserved',
+      ticket: {
+        userId: null,
+        usernameKey: key,
+        failuresBefore: decision.failuresBefore,
+        waitMs: decision.slotMs - nowMs,
+      },
+    };
+  }
+  const decision = await reserveUserTry(rt.db, target.user.id, (row) =>
+    decideTry(
+      {
+        failures: row.failedAttempts,
+        lockedFlag: row.lockedAt !== null,
+        ipFailures,
+        lastSlotMs: rules.paced ? (row.nextAttemptAt?.getTime() ?? null) : null,
+      },
+      fullRules,
+      nowMs,
+    ),
+  );
+  if (decision.kind !== 'go') return decision;
   return {
-    failures,
-    locked,
-    captchaRequired: captchaRequired(failures, rt.ipFailures.count(ip)),
-    delayMs: accountFailureDelayMs(failures) * rt.settings.failureDelayScale,
+    kind: 'reserved',
+    ticket: {
+      userId: target.user.id,
+      usernameKey: target.usernameKey,
+      failuresBefore: decision.failuresBefore,
+      waitMs: decision.slotMs - nowMs,
+    },
   };
 }
 
-/** One failed factor: counted for the account (or unknown name) and the IP, and logged. */
-export async function recordFailure(
+/** The reserved try failed: its failure stands, for the IP too; the account locks at 100. */
+export async function settleFailure(
   rt: AuthRuntime,
-  target: { user: UserRow | undefined; usernameKey: string },
+  ticket: TryTicket,
   info: { ip: string; userAgent: string },
   factor: string,
 ): Promise<void> {
   rt.ipFailures.add(info.ip);
-  if (!target.user) {
-    rt.unknownAccountFailures.add(target.usernameKey);
-    return;
-  }
+  if (ticket.userId === null) return;
+  const userId = ticket.userId;
   const now = rt.clock.now();
-  const result = await recordUserFailure(rt.db, target.user.id, ACCOUNT_LOCKOUT_THRESHOLD, now);
+  const result = await settleUserFailure(rt.db, userId, ACCOUNT_LOCKOUT_THRESHOLD, now);
   await logSecurityEvent(rt.db, {
-    userId: target.user.id,
+    userId,
     type: 'sign_in_failed',
-    detail: `${factor}; ${result.failures} in a row`,
+    detail: `${factor}; ${ticket.failuresBefore + 1} in a row`,
     now,
     ...info,
   });
   if (result.lockedNow) {
     await logSecurityEvent(rt.db, {
-      userId: target.user.id,
+      userId,
       type: 'account_locked',
       detail: `${result.failures} failed attempts`,
       now,
       ...info,
     });
-    rt.logger.warn('account locked', { userId: target.user.id, failures: result.failures });
+    rt.logger.warn('account locked', { userId, failures: result.failures });
   }
+}
+
+/**
+ * The reserved try succeeded: its failure is taken back (a right password alone does not reset
+ * the count; a full sign-in does). An unknown name never succeeds.
+ */
+export async function settleSuccess(rt: AuthRuntime, ticket: TryTicket): Promise<void> {
+  if (ticket.userId !== null) await refundUserFailure(rt.db, ticket.userId);
 }

@@ -13,6 +13,7 @@ import type { AuthSettings } from './auth-settings.js';
 import { createFailureMemory, type FailureMemory } from './failure-memory.js';
 import { createLiveSocketRegistry, type LiveSocketRegistry } from './live-sockets.js';
 import { createTokenBucketLimiter, type TokenBucketLimiter } from './rate-limit.js';
+import { createSlotMemory, type SlotMemory } from './slot-memory.js';
 import { type RelyingParty, relyingPartyFor } from './webauthn.js';
 
 export interface AuthRuntime extends AuthDeps {
@@ -30,6 +31,8 @@ export interface AuthRuntime extends AuthDeps {
   ipFailures: FailureMemory;
   /** Failures against usernames that do not exist: they meet the same rules as real ones. */
   unknownAccountFailures: FailureMemory;
+  /** When the latest reserved try of each unknown username is weighed (the queued delays). */
+  unknownAccountSlots: SlotMemory;
   liveSockets: LiveSocketRegistry;
   /** Waits without blocking the event loop (the growing delays). */
   sleep(ms: number): Promise<void>;
@@ -59,6 +62,7 @@ export function createAuthRuntime(deps: {
     ipLimiter: createTokenBucketLimiter(config.auth.ipBucket, deps.clock),
     ipFailures: createFailureMemory(),
     unknownAccountFailures: createFailureMemory(),
+    unknownAccountSlots: createSlotMemory(),
     liveSockets: createLiveSocketRegistry(),
     sleep: (ms) =>
       ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms)),

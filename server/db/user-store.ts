@@ -29,36 +29,81 @@ export async function insertUser(
   return result.insertId;
 }
 
+/** What a try reservation reads of the account, under its row lock. */
+export interface TryRow {
+  failedAttempts: number;
+  lockedAt: Date | null;
+  nextAttemptAt: Date | null;
+}
+
 /**
- * Counts one failed factor (§5.2.2), atomically, and locks the account when the count reaches
- * the threshold. Returns the new count and whether this failure locked it.
+ * Reserves one try on the account (§5.2.2): in one short transaction, the user's row is locked
+ * (`SELECT … FOR UPDATE`), `decide` weighs its count, and on 'go' the count grows by one and
+ * the slot is stored. Parallel reservations on one account queue on the row lock, each seeing
+ * the count the previous one left; the lock is held for these three statements only, never
+ * during the caller's delay or hash, so a burst holds at most one waiting connection per
+ * request for milliseconds, not the pool for the length of the delays.
  */
-export async function recordUserFailure(
+export async function reserveUserTry<D extends { kind: string; slotMs?: number }>(
+  db: Db,
+  userId: number,
+  decide: (row: TryRow) => D,
+): Promise<D> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .select({
+        failedAttempts: users.failedAttempts,
+        lockedAt: users.lockedAt,
+        nextAttemptAt: users.nextAttemptAt,
+      })
+      .from(users)
+      .where(eq(users.id, userId))
+      .for('update');
+    if (!row) throw new Error(`user ${userId} vanished during a sign-in`);
+    const decision = decide(row);
+    if (decision.kind !== 'go') return decision;
+    const slot = decision.slotMs === undefined ? null : new Date(decision.slotMs);
+    await tx
+      .update(users)
+      .set({
+        failedAttempts: sql`${users.failedAttempts} + 1`,
+        ...(slot && (!row.nextAttemptAt || slot > row.nextAttemptAt)
+          ? { nextAttemptAt: slot }
+          : {}),
+      })
+      .where(eq(users.id, userId));
+    return decision;
+  });
+}
+
+/**
+ * A reserved try failed: its failure stays counted, and the account locks when the count has
+ * reached the threshold. Returns the count and whether this failure locked it.
+ */
+export async function settleUserFailure(
   db: Db,
   userId: number,
   threshold: number,
   now: Date,
 ): Promise<{ failures: number; lockedNow: boolean }> {
-  return db.transaction(async (tx) => {
-    const before = await tx
-      .select({ lockedAt: users.lockedAt })
-      .from(users)
-      .where(eq(users.id, userId))
-      .for('update');
-    // One statement in a fixed order: MySQL assigns SET items left to right, each seeing the
-    // values assigned before it (drizzle's .set() would order them by column).
-    await tx.execute(
-      sql`UPDATE ${users} SET ${users.lockedAt} = IF(${users.lockedAt} IS NULL AND ${users.failedAttempts} + 1 >= ${threshold}, ${now}, ${users.lockedAt}), ${users.failedAttempts} = ${users.failedAttempts} + 1 WHERE ${users.id} = ${userId}`,
-    );
-    const after = await tx
-      .select({ failures: users.failedAttempts, lockedAt: users.lockedAt })
-      .from(users)
-      .where(eq(users.id, userId));
-    return {
-      failures: after[0]?.failures ?? 0,
-      lockedNow: before[0]?.lockedAt == null && after[0]?.lockedAt != null,
-    };
-  });
+  const [result] = await db.execute(
+    sql`UPDATE ${users} SET ${users.lockedAt} = ${now} WHERE ${users.id} = ${userId} AND ${users.lockedAt} IS NULL AND ${users.failedAttempts} >= ${threshold}`,
+  );
+  const [after] = await db
+    .select({ failures: users.failedAttempts })
+    .from(users)
+    .where(eq(users.id, userId));
+  return {
+    failures: after?.failures ?? 0,
+    lockedNow: (result as unknown as { affectedRows: number }).affectedRows === 1,
+  };
+}
+
+/** A reserved try succeeded: the failure it counted is taken back. */
+export async function refundUserFailure(db: Db, userId: number): Promise<void> {
+  await db.execute(
+    sql`UPDATE ${users} SET ${users.failedAttempts} = IF(${users.failedAttempts} > 0, ${users.failedAttempts} - 1, 0) WHERE ${users.id} = ${userId}`,
+  );
 }
 
 /** A full success: the consecutive-failure count starts again at zero. */

@@ -5,8 +5,9 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { accountStanding, recordFailure } from '../auth/account-failures.js';
+import { reserveTry, settleFailure, settleSuccess } from '../auth/account-failures.js';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
+import type { CaptchaVerdict } from '../auth/captcha-verdict.js';
 import { checkPassword, normalizePassword } from '../auth/password-policy.js';
 import { generateRecoveryCodes, type IssuedRecoveryCode } from '../auth/recovery-codes.js';
 import { hashToken, isWellFormedToken, newSecretToken } from '../auth/secret-token.js';
@@ -176,8 +177,6 @@ export async function requireAttempt(
   return row;
 }
 
-export type CaptchaVerdict = 'ok' | 'missing' | 'wrong' | 'expired';
-
 /** Compares an answer with the attempt's CAPTCHA, which is used up whatever the answer. */
 export async function checkCaptcha(
   rt: AuthRuntime,
@@ -309,14 +308,20 @@ export async function checkCurrentPassword(
   info: RequestInfo,
   failure: { factor: string; message: string },
 ): Promise<void> {
-  const standing = accountStanding(rt, user, user.usernameKey, info.ip);
-  await rt.sleep(standing.delayMs);
+  const reservation = await reserveTry(rt, { user, usernameKey: user.usernameKey }, info.ip, {
+    captcha: 'not_asked',
+    paced: true,
+  });
+  if (reservation.kind !== 'reserved') {
+    throw new HttpError(423, 'account_locked', ACCOUNT_LOCKED_MESSAGE);
+  }
+  await rt.sleep(reservation.ticket.waitMs);
   const verdict = await rt.passwordHasher.verify(normalizePassword(password), user.passwordHash);
-  if (standing.locked) throw new HttpError(423, 'account_locked', ACCOUNT_LOCKED_MESSAGE);
   if (!verdict.ok) {
-    await recordFailure(rt, { user, usernameKey: user.usernameKey }, info, failure.factor);
+    await settleFailure(rt, reservation.ticket, info, failure.factor);
     throw new HttpError(401, 'reauth_failed', failure.message);
   }
+  await settleSuccess(rt, reservation.ticket);
 }
 
 /**

@@ -13,7 +13,12 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { accountStanding, recordFailure } from '../auth/account-failures.js';
+import {
+  reserveTry,
+  settleFailure,
+  settleSuccess,
+  type TryTicket,
+} from '../auth/account-failures.js';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
 import { normalizePassword } from '../auth/password-policy.js';
 import { normalizeRecoveryCode, pickCodeNumber } from '../auth/recovery-codes.js';
@@ -81,24 +86,31 @@ export function signinRoutes(rt: AuthRuntime) {
     const info = requestInfo(c);
     const key = usernameKey(body.username);
     const user = await findUserByKey(rt.db, key);
-    const standing = accountStanding(rt, user, key, info.ip);
-    if (standing.captchaRequired) {
-      const captcha = await checkCaptcha(rt, attempt, body.captcha);
-      if (captcha !== 'ok') throw captchaError(captcha);
+    const target = { user, usernameKey: key };
+    // A given answer is compared (and used up) first; whether it was needed is decided on the
+    // account's count under its lock, with the try reserved in the same step (§5.2.2).
+    const captcha =
+      body.captcha === undefined ? 'missing' : await checkCaptcha(rt, attempt, body.captcha);
+    const reservation = await reserveTry(rt, target, info.ip, { captcha, paced: true });
+    if (reservation.kind === 'captcha') throw captchaError(reservation.verdict);
+    if (reservation.kind === 'locked') {
+      throw new HttpError(423, 'account_locked', ACCOUNT_LOCKED_MESSAGE);
     }
-    // The growing delay: a timer, so the event loop serves everyone else meanwhile.
-    await rt.sleep(standing.delayMs);
+    const { ticket } = reservation;
+    // The growing delay, queued per account: a timer, so the event loop serves everyone else
+    // meanwhile, and no database connection or lock is held while it runs.
+    await rt.sleep(ticket.waitMs);
     const normalized = normalizePassword(body.password);
     const verdict = user
       ? await rt.passwordHasher.verify(normalized, user.passwordHash)
       : await rt.passwordHasher
           .verifyDummy(normalized)
           .then(() => ({ ok: false, needsRehash: false }));
-    if (standing.locked) throw new HttpError(423, 'account_locked', ACCOUNT_LOCKED_MESSAGE);
     if (!user || !verdict.ok) {
-      await recordFailure(rt, { user, usernameKey: key }, info, 'password');
+      await settleFailure(rt, ticket, info, 'password');
       throw new HttpError(401, 'sign_in_failed', 'The username or password is not right.');
     }
+    await settleSuccess(rt, ticket);
     if (verdict.needsRehash) {
       await setPasswordHash(rt.db, user.id, await rt.passwordHasher.hash(normalized));
     }
@@ -140,13 +152,14 @@ export function signinRoutes(rt: AuthRuntime) {
     const user = await secondStepUser(rt, attempt);
     const expectedChallenge = await useChallenge(rt, attempt);
     await takeSecondFactorTry(rt, attempt);
+    const ticket = await reserveSecondFactor(rt, user, info);
     const verified = await verifyKey(
       rt,
       user.id,
       asAuthenticationResponse(body.response),
       expectedChallenge,
     );
-    if (!verified) return failSecondFactor(rt, user, info, 'security key');
+    if (!verified) return failSecondFactor(rt, ticket, info, 'security key');
     await succeed(rt, user, info, 'security key');
     const kind =
       user.passwordCompromisedAt !== null || (await compromisedNow(rt, user.id))
@@ -163,9 +176,10 @@ export function signinRoutes(rt: AuthRuntime) {
     const info = requestInfo(c);
     const user = await secondStepUser(rt, attempt);
     await takeSecondFactorTry(rt, attempt);
+    const ticket = await reserveSecondFactor(rt, user, info);
     const number = attempt.recoveryCodeNumber;
     const ok = number !== null && (await useRecoveryCode(rt, user.id, number, body.code));
-    if (!ok) return failSecondFactor(rt, user, info, `recovery code #${number}`);
+    if (!ok) return failSecondFactor(rt, ticket, info, `recovery code #${number}`);
     await logSecurityEvent(rt.db, {
       userId: user.id,
       type: 'recovery_code_used',
@@ -275,13 +289,32 @@ async function takeSecondFactorTry(rt: AuthRuntime, attempt: AttemptRow): Promis
   }
 }
 
-async function failSecondFactor(
+/**
+ * A second-factor try is reserved like a password try (not delayed: each one already needed a
+ * password step), so parallel second steps cannot take the count past the lock either.
+ */
+export async function reserveSecondFactor(
   rt: AuthRuntime,
   user: UserRow,
   info: RequestInfo,
+): Promise<TryTicket> {
+  const reservation = await reserveTry(rt, { user, usernameKey: user.usernameKey }, info.ip, {
+    captcha: 'not_asked',
+    paced: false,
+  });
+  if (reservation.kind !== 'reserved') {
+    throw new HttpError(423, 'account_locked', ACCOUNT_LOCKED_MESSAGE);
+  }
+  return reservation.ticket;
+}
+
+async function failSecondFactor(
+  rt: AuthRuntime,
+  ticket: TryTicket,
+  info: RequestInfo,
   factor: string,
 ): Promise<never> {
-  await recordFailure(rt, { user, usernameKey: user.usernameKey }, info, factor);
+  await settleFailure(rt, ticket, info, factor);
   throw new HttpError(401, 'sign_in_failed', SIGN_IN_FAILED_MESSAGE);
 }
 
