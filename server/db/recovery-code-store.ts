@@ -34,6 +34,15 @@ export async function unusedCodeNumbers(db: Db, userId: number): Promise<number[
   return rows.map((row) => row.number);
 }
 
+/** The user's unused codes, by number. */
+export async function unusedCodes(db: Db, userId: number): Promise<RecoveryCodeRow[]> {
+  return db
+    .select()
+    .from(recoveryCodes)
+    .where(and(eq(recoveryCodes.userId, userId), isNull(recoveryCodes.usedAt)))
+    .orderBy(recoveryCodes.number);
+}
+
 export async function findUnusedCode(
   db: Db,
   userId: number,

@@ -1,46 +1,65 @@
 /**
- * Unlocking an account locked after 100 failures (NIST SP 800-63B §5.2.2): the security key
- * plus one numbered recovery code, factors an online guesser does not hold. It clears the
- * failure count and is logged; it does not sign in (the password is still needed for that).
+ * Unlocking an account locked after 100 failures (NIST SP 800-63B §5.2.2): the password, one
+ * unused recovery code and the security key, so an online guesser (who holds none of the
+ * second two) learns nothing. It clears the failure count and is logged; it does not sign in.
  *
  *   POST /api/unlock/start    → { attempt }
- *   POST /api/unlock/options  { attempt, username } → { options, recoveryCodeNumber }
- *   POST /api/unlock/finish   { attempt, response, code } → 204
+ *   POST /api/unlock/options  { attempt, username, password, code } → { options }
+ *   POST /api/unlock/finish   { attempt, response } → 204
+ *
+ * The options step answers one and the same 401 for an unknown username, an account that is
+ * not locked, a wrong password and a wrong code, after the same work (a password hash and one
+ * code hash per code slot): neither the lock state nor the key's credential ids reach anyone
+ * who has not proved the password and a code. As the code alone carries 80 random bits, the
+ * answer is no oracle for the password either, so these tries need not count toward the lock
+ * (which they could not deepen anyway); they count for the client IP and are logged.
+ * Any unused code is accepted here (not a numbered one, §5.1.2.2): asking for a number before
+ * the password and code are proven would tell which codes are left, hence that the account
+ * exists and its state.
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
-import { pickCodeNumber } from '../auth/recovery-codes.js';
+import { normalizePassword } from '../auth/password-policy.js';
+import { normalizeRecoveryCode, RECOVERY_CODE_COUNT } from '../auth/recovery-codes.js';
+import { hashToken } from '../auth/secret-token.js';
 import { usernameKey } from '../auth/username.js';
 import { deleteAttempt } from '../db/attempt-store.js';
-import { unusedCodeNumbers } from '../db/recovery-code-store.js';
+import { consumeCode, findUnusedCode, unusedCodes } from '../db/recovery-code-store.js';
 import { logSecurityEvent } from '../db/security-event-store.js';
 import { findUserById, findUserByKey, unlockUser } from '../db/user-store.js';
 import { HttpError } from '../http/errors.js';
 import { readJsonBody } from '../http/validation.js';
 import {
+  ATTEMPT_GONE_MESSAGE,
   asAuthenticationResponse,
   attemptTokenSchema,
   authenticationResponseSchema,
+  beginAttempt,
+  noStore,
+  passwordSchema,
   requestInfo,
   requireAttempt,
   startAttemptHandler,
   useChallenge,
   usernameSchema,
 } from './auth-common.js';
-import { newAssertionOptions, useRecoveryCode, verifyKey } from './signin.js';
+import { newAssertionOptions, verifyKey } from './signin.js';
 
-const optionsBody = z.object({ attempt: attemptTokenSchema, username: usernameSchema }).strict();
-const finishBody = z
+const optionsBody = z
   .object({
     attempt: attemptTokenSchema,
-    response: authenticationResponseSchema,
+    username: usernameSchema,
+    password: passwordSchema,
     code: z.string().max(64),
   })
   .strict();
+const finishBody = z
+  .object({ attempt: attemptTokenSchema, response: authenticationResponseSchema })
+  .strict();
 
 const UNLOCK_FAILED =
-  'The account could not be unlocked: the security key or recovery code was not right. Start again.';
+  'The account could not be unlocked: the username, password, recovery code or security key was not right, or the account is not locked. Start again.';
 
 export function unlockRoutes(rt: AuthRuntime) {
   const app = new Hono();
@@ -50,19 +69,39 @@ export function unlockRoutes(rt: AuthRuntime) {
   app.post('/api/unlock/options', async (c) => {
     const body = await readJsonBody(c, optionsBody);
     const attempt = await requireAttempt(rt, body.attempt, 'unlock', ['username']);
-    const user = await findUserByKey(rt.db, usernameKey(body.username));
-    // Unknown and unlocked accounts get the same answer.
-    if (!user || user.lockedAt === null) {
-      throw new HttpError(409, 'not_locked', 'This account is not locked: sign in as usual.');
+    const info = requestInfo(c);
+    // One try per attempt, whatever the outcome.
+    if (!(await deleteAttempt(rt.db, attempt.idHash))) {
+      throw new HttpError(401, 'attempt_expired', ATTEMPT_GONE_MESSAGE);
     }
-    const numbers = await unusedCodeNumbers(rt.db, user.id);
-    const recoveryCodeNumber = pickCodeNumber(numbers, rt.random) ?? null;
-    const options = await newAssertionOptions(rt, attempt.idHash, user.id, {
+    const user = await findUserByKey(rt.db, usernameKey(body.username));
+    const normalized = normalizePassword(body.password);
+    const passwordOk = user
+      ? (await rt.passwordHasher.verify(normalized, user.passwordHash)).ok
+      : await rt.passwordHasher.verifyDummy(normalized).then(() => false);
+    const codeNumber = await matchUnusedCode(rt, user?.id, body.code);
+    if (!user || user.lockedAt === null || !passwordOk || codeNumber === null) {
+      rt.ipFailures.add(info.ip);
+      if (user) {
+        await logSecurityEvent(rt.db, {
+          userId: user.id,
+          type: 'unlock_failed',
+          detail: user.lockedAt === null ? 'not locked' : 'password or recovery code',
+          now: rt.clock.now(),
+          ...info,
+        });
+      }
+      throw new HttpError(401, 'unlock_failed', UNLOCK_FAILED);
+    }
+    // Proven: a new attempt for the key, which carries the matched code's number.
+    const next = await beginAttempt(rt, c, 'unlock', {
       step: 'proof',
       userId: user.id,
-      recoveryCodeNumber,
+      recoveryCodeNumber: codeNumber,
     });
-    return c.json({ options, recoveryCodeNumber });
+    const options = await newAssertionOptions(rt, hashToken(next.token), user.id);
+    noStore(c);
+    return c.json({ attempt: next.token, options });
   });
 
   app.post('/api/unlock/finish', async (c) => {
@@ -81,9 +120,10 @@ export function unlockRoutes(rt: AuthRuntime) {
       expectedChallenge,
     );
     const number = attempt.recoveryCodeNumber;
-    // The code is only used up when the key was right too.
-    const codeOk =
-      keyOk && number !== null && (await useRecoveryCode(rt, user.id, number, body.code));
+    // The code is only used up when the key was right too (and only once, if raced).
+    const code =
+      keyOk && number !== null ? await findUnusedCode(rt.db, user.id, number) : undefined;
+    const codeOk = code !== undefined && (await consumeCode(rt.db, code.id, rt.clock.now()));
     const now = rt.clock.now();
     if (!keyOk || !codeOk) {
       rt.ipFailures.add(info.ip);
@@ -104,4 +144,28 @@ export function unlockRoutes(rt: AuthRuntime) {
   });
 
   return app;
+}
+
+/**
+ * The number of the user's unused code that `input` is, or null. Always the same work: one
+ * hash per code slot (a dummy for a used or missing one), so the time tells nothing.
+ */
+async function matchUnusedCode(
+  rt: AuthRuntime,
+  userId: number | undefined,
+  input: string,
+): Promise<number | null> {
+  const canonical = normalizeRecoveryCode(input);
+  const rows = userId === undefined ? [] : await unusedCodes(rt.db, userId);
+  let matched: number | null = null;
+  for (let slot = 0; slot < RECOVERY_CODE_COUNT; slot += 1) {
+    const row = rows[slot];
+    if (row && canonical) {
+      const verdict = await rt.recoveryCodeHasher.verify(canonical, row.codeHash);
+      if (verdict.ok && matched === null) matched = row.number;
+    } else {
+      await rt.recoveryCodeHasher.verifyDummy(canonical ?? input);
+    }
+  }
+  return matched;
 }

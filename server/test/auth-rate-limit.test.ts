@@ -100,42 +100,48 @@ describe('§5.2.2 rate limiting per account', () => {
     expect(locked.body.error.code).toBe('account_locked');
   });
 
-  it('unlocking needs the key plus a recovery code, and is logged', async () => {
+  it('unlocking needs the password, a recovery code and the key, and is logged', async () => {
     const env = await account();
     await env.rows(
       'UPDATE users SET failed_attempts = 100, locked_at = UTC_TIMESTAMP(3) WHERE username_key = ?',
       [env.name],
     );
     const client = env.client();
-    const start = await client.post('/api/unlock/start');
-    const options = await client.post('/api/unlock/options', {
-      attempt: start.body.attempt,
-      username: env.name,
-    });
+    const proof = async (code: string | undefined, password = PASSWORD) => {
+      const start = await client.post('/api/unlock/start');
+      return client.post('/api/unlock/options', {
+        attempt: start.body.attempt,
+        username: env.name,
+        password,
+        code,
+      });
+    };
+    const [first, second] = env.codes;
+    // The password and code are right: options for the key; a wrong key does not unlock.
+    const options = await proof(first?.code);
     expect(options.status).toBe(200);
-    const number = options.body.recoveryCodeNumber as number;
-    // The right key with a wrong code does not unlock.
-    const wrong = await client.post('/api/unlock/finish', {
-      attempt: start.body.attempt,
-      response: await env.key.assert(options.body.options),
-      code: env.codes.find((c) => c.number !== number)?.code,
+    const wrongKey = await client.post('/api/unlock/finish', {
+      attempt: options.body.attempt,
+      response: await env.key.assert(options.body.options, { origin: 'https://evil.example' }),
     });
-    expect(wrong.status).toBe(401);
+    expect(wrongKey.status).toBe(401);
     expect((await failures(env)).locked).toBe(true);
-    const again = await client.post('/api/unlock/start');
-    const options2 = await client.post('/api/unlock/options', {
-      attempt: again.body.attempt,
-      username: env.name,
-    });
-    const code = env.codes.find((c) => c.number === options2.body.recoveryCodeNumber)?.code;
+    // The code was not used up by the failed key: it works again, now with the right key.
+    const again = await proof(first?.code?.toLowerCase());
+    expect(again.status).toBe(200);
     const ok = await client.post('/api/unlock/finish', {
       attempt: again.body.attempt,
-      response: await env.key.assert(options2.body.options),
-      code,
+      response: await env.key.assert(again.body.options),
     });
     expect(ok.status).toBe(204);
     expect(await failures(env)).toEqual({ count: 0, locked: false });
     expect((await signIn(env.client(), env.captcha, env.name, PASSWORD, env.key)).status).toBe(200);
+    // Used once: the same code cannot unlock again (the account is locked again first).
+    await env.rows('UPDATE users SET locked_at = UTC_TIMESTAMP(3) WHERE username_key = ?', [
+      env.name,
+    ]);
+    expect((await proof(first?.code)).status).toBe(401);
+    expect((await proof(second?.code)).status).toBe(200);
     const types = (
       await env.rows(
         'SELECT e.type FROM security_events e JOIN users u ON u.id = e.user_id WHERE u.username_key = ?',
@@ -145,6 +151,52 @@ describe('§5.2.2 rate limiting per account', () => {
     expect(types).toEqual(
       expect.arrayContaining(['unlock_failed', 'account_unlocked', 'recovery_code_used']),
     );
+  });
+
+  it('POST /api/unlock/options tells nothing without the password: locked, unlocked and unknown accounts, a wrong password or code, all get one answer and no credential id', async () => {
+    const locked = await account();
+    const open = await account();
+    await locked.rows(
+      'UPDATE users SET failed_attempts = 100, locked_at = UTC_TIMESTAMP(3) WHERE username_key = ?',
+      [locked.name],
+    );
+    const client = locked.client();
+    const ask = async (username: string, password: string, code: string | undefined) => {
+      const start = await client.post('/api/unlock/start');
+      const r = await client.post('/api/unlock/options', {
+        attempt: start.body.attempt,
+        username,
+        password,
+        code,
+      });
+      return { status: r.status, body: r.body, text: JSON.stringify(r.body) };
+    };
+    const answers = [
+      await ask(locked.name, 'not the password', locked.codes[0]?.code),
+      await ask(locked.name, PASSWORD, '0000-0000-0000-0000'),
+      await ask(open.name, PASSWORD, open.codes[0]?.code),
+      await ask('nobody-here', PASSWORD, locked.codes[0]?.code),
+    ];
+    const credentialIds = (
+      await locked.rows(
+        'SELECT c.credential_id FROM webauthn_credentials c JOIN users u ON u.id = c.user_id WHERE u.username_key IN (?, ?)',
+        [locked.name, open.name],
+      )
+    ).map((r) => String(r.credential_id));
+    expect(credentialIds).toHaveLength(2);
+    for (const answer of answers) {
+      expect(answer.status).toBe(401);
+      expect(answer.body).toEqual(answers[0]?.body);
+      for (const id of credentialIds) expect(answer.text).not.toContain(id);
+    }
+    // Only the password and a code of the locked account open the key step.
+    const proven = await ask(locked.name, PASSWORD, locked.codes[0]?.code);
+    expect(proven.status).toBe(200);
+    const [own] = await locked.rows(
+      'SELECT c.credential_id FROM webauthn_credentials c JOIN users u ON u.id = c.user_id WHERE u.username_key = ?',
+      [locked.name],
+    );
+    expect(proven.text).toContain(String(own?.credential_id));
   });
 
   it('growing delays: answered after a timer that grows with the count, without blocking the event loop', async () => {

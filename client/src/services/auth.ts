@@ -128,16 +128,16 @@ export async function signInRecoveryCode(attempt: string, code: string): Promise
   return remember(await postJson<SessionInfo>('/api/signin/recovery-code', { attempt, code }));
 }
 
-export function unlockOptions(attempt: string, username: string): Promise<SecondStep> {
-  return postJson<SecondStep>('/api/unlock/options', { attempt, username });
+/** The unlock's proof of password and one unused code; then a new attempt for the key. */
+export function unlockOptions(
+  attempt: string,
+  proof: { username: string; password: string; code: string },
+): Promise<{ attempt: string; options: SecondStep['options'] }> {
+  return postJson('/api/unlock/options', { attempt, ...proof });
 }
 
-export function unlockFinish(
-  attempt: string,
-  response: AuthenticationResponseJSON,
-  code: string,
-): Promise<void> {
-  return postJson<void>('/api/unlock/finish', { attempt, response, code });
+export function unlockFinish(attempt: string, response: AuthenticationResponseJSON): Promise<void> {
+  return postJson<void>('/api/unlock/finish', { attempt, response });
 }
 
 export async function signOut(everywhere = false): Promise<void> {
