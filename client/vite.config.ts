@@ -14,7 +14,9 @@ export default defineConfig({
     // The CSP forbids inline code: keep every script and style in its own file.
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
-    sourcemap: true,
+    // No source maps in the build: production would serve the full sources (issue 10). The dev
+    // server (`npm run dev`) still maps modules for debugging.
+    sourcemap: false,
   },
   server: {
     // The server's PUBLIC_ORIGIN in `npm run dev` is this exact origin.

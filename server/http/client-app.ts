@@ -21,6 +21,8 @@ export function clientAppRoutes(clientDir: string) {
       immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
     );
   });
+  // Source maps carry the full sources: never served, even if an old build left one behind.
+  app.get('*', async (c, next) => (c.req.path.endsWith('.map') ? c.notFound() : next()));
   app.use('*', serveStatic({ root: clientDir }));
   app.get('*', async (c, next) => {
     const path = c.req.path;
