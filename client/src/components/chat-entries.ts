@@ -1,5 +1,5 @@
 import { html, LitElement, nothing } from 'lit';
-import type { ChatEntry } from '../services/chat.js';
+import type { ChatEntry } from '../services/timeline.js';
 
 /** The warning the brief asks for when earlier messages cannot be decrypted here. */
 export const UNDECRYPTABLE_WARNING =
@@ -39,7 +39,11 @@ export class ChatEntries extends LitElement {
       case 'text':
         return html`<li class="chat-bubble ${entry.mine ? 'mine' : 'theirs'}" data-state=${entry.state}>
           <span class="chat-text">${entry.text}</span>
-          <span class="chat-meta">${time(entry.at)}${this.stateLabel(entry)}</span>
+          <span class="chat-meta">${time(entry.at)}${this.stateLabel(entry)}</span>${
+            entry.mine && entry.state === 'failed'
+              ? html` <button type="button" class="link chat-retry" @click=${() => this.retry(entry.key)}>Retry</button>`
+              : nothing
+          }
         </li>`;
       case 'keys-changed':
         return html`<li class="chat-system keys-changed">Keys changed
@@ -58,6 +62,11 @@ export class ChatEntries extends LitElement {
           }
           <span class="chat-meta">${time(entry.at)}</span></li>`;
     }
+  }
+
+  /** Asks the page to send a refused text again: a `chat-retry` event with the entry's key. */
+  private retry(key: string) {
+    this.dispatchEvent(new CustomEvent('chat-retry', { detail: { key }, bubbles: true }));
   }
 
   private stateLabel(entry: Extract<ChatEntry, { kind: 'text' }>) {

@@ -19,12 +19,14 @@ import {
 } from '../services/chat-relay.js';
 import { type CryptoLogSwitch, createCryptoLogSwitch } from '../services/crypto-log-switch.js';
 import { navigate } from '../services/navigation.js';
+import { createOutbox } from '../services/outbox.js';
+import { indexedDbOutboxStorage, webLockPresence } from '../services/outbox-storage.js';
 import '../styles/chat.css';
 
 const STATUS_LABELS: Record<RelayStatus, string> = {
   connecting: 'Connecting…',
   open: 'Connected',
-  offline: 'Offline: reconnecting…',
+  offline: 'Reconnecting…',
   'signed-out': 'Your session ended. Sign in again to continue.',
 };
 
@@ -61,6 +63,7 @@ export class ChatPage extends LitElement {
   private stopView: (() => void) | undefined;
   private logSwitch: CryptoLogSwitch = createCryptoLogSwitch(localStorage);
   private unread = new Set<string>();
+  private releasePresence: (() => void) | undefined;
 
   constructor() {
     super();
@@ -95,6 +98,9 @@ export class ChatPage extends LitElement {
       return;
     }
     if (!this.isConnected) return;
+    const presence = await webLockPresence(navigator.locks, crypto.randomUUID());
+    this.releasePresence = presence.release;
+    if (!this.isConnected) return presence.release();
     this.relay = createRelayClient({ url: liveChannelUrl(window.location) });
     this.relay.onStatus((status) => {
       this.status = status;
@@ -111,6 +117,13 @@ export class ChatPage extends LitElement {
       history: historyPage,
       now: Date.now,
       log: this.logSwitch.log,
+      outbox: createOutbox({
+        storage: indexedDbOutboxStorage(indexedDB),
+        presence,
+        userId: me.id,
+        now: Date.now,
+      }),
+      sendLocks: webLocks(navigator.locks),
     });
     this.chat.onActivity((peerId) => this.onActivity(peerId));
     this.me = me;
@@ -121,6 +134,8 @@ export class ChatPage extends LitElement {
     this.stopView?.();
     this.chat?.close();
     this.relay?.close();
+    // Texts still unacknowledged stay in the outbox; the next chat page takes them over.
+    this.releasePresence?.();
     super.disconnectedCallback();
   }
 
@@ -242,7 +257,8 @@ export class ChatPage extends LitElement {
         ${
           view.loaded()
             ? html`<parley-chat-entries .entries=${[...view.entries()]} .peerName=${peer.username}
-                data-revision=${this.revision}></parley-chat-entries>`
+                data-revision=${this.revision}
+                @chat-retry=${(e: CustomEvent<{ key: string }>) => view.retry(e.detail.key)}></parley-chat-entries>`
             : html`<p role="status">Decrypting the history…</p>`
         }
       </div>

@@ -1,12 +1,14 @@
 /**
  * The chat service: binds the E2EE protocol (one `Conversation` per peer, its state in the
- * keystore) to the relay and the stored history, as docs/protocol.md's "API for the chat UI"
- * says. Every live message goes to `receive`; a conversation's stored history goes to
- * `decryptHistory` when it is opened; messages are de-duplicated by the server's id. Text
- * typed while there are no keys waits until the exchange completes. The UI reads entries and
- * is told when they change; it never touches keys.
+ * keystore) to the relay, the stored history and the outbox, as docs/protocol.md's "API for the
+ * chat UI" says. Every live message goes to `receive`; a conversation's stored history goes to
+ * `decryptHistory` when it is opened (and again after a reconnect); the timeline (timeline.ts)
+ * turns outcomes into entries and merges. The outbox (outbox.ts) keeps what the user typed
+ * until the server acknowledges it; sends of one conversation hold a cross-tab lock from
+ * reserving their counters until their acks, so the tabs of one browser reach the relay in
+ * counter order. The UI reads entries and is told when they change; it never touches keys.
  */
-import type { Keystore } from '../keystore/index.js';
+import { createMemoryLocks, type Keystore, type LockManagerLike } from '../keystore/index.js';
 import {
   type Conversation,
   type CryptoLog,
@@ -14,25 +16,17 @@ import {
   type ReceiveOutcome,
 } from '../protocol/index.js';
 import type { ChatUser, StoredMessage } from './chat-api.js';
-import type { RelayClient, RelayMessage } from './chat-relay.js';
+import { type RelayClient, type RelayMessage, RelayRefusedError } from './chat-relay.js';
+import {
+  createMemoryOutboxStorage,
+  createMemoryPresence,
+  createOutbox,
+  type Outbox,
+  type OutboxItem,
+} from './outbox.js';
+import { type ChatEntry, entryFor, mergeHistory, ordered, type TextEntry } from './timeline.js';
 
-export type ChatEntry =
-  | {
-      kind: 'text';
-      key: string;
-      id?: number;
-      mine: boolean;
-      text: string;
-      at: string;
-      /** queued: waiting for keys; sending: waiting for the server's ack. */
-      state: 'queued' | 'sending' | 'sent' | 'failed';
-      error?: string;
-    }
-  | { kind: 'keys-changed'; key: string; id?: number; mine: boolean; at: string }
-  /** We hold no keys for this message's epoch (storage cleared, or another browser). */
-  | { kind: 'undecryptable'; key: string; id: number; mine: boolean; at: string }
-  /** Authentic but replayed or out of order, or failed the checks. */
-  | { kind: 'flagged'; key: string; id: number; reason: 'replay' | 'invalid'; at: string };
+export type { ChatEntry } from './timeline.js';
 
 export interface ChatServiceOptions {
   self: ChatUser;
@@ -51,6 +45,14 @@ export interface ChatServiceOptions {
   log: CryptoLog;
   /** How many history pages opening a conversation reads at most. */
   maxHistoryPages?: number;
+  /** Where unacknowledged texts wait (IndexedDB in the browser); one in memory by default. */
+  outbox?: Outbox;
+  /** Cross-tab locks (`webLocks(navigator.locks)`) that serialise a conversation's sends. */
+  sendLocks?: LockManagerLike;
+  /** A fresh client message id: `crypto.randomUUID()` by default. */
+  newId?: () => string;
+  /** How often texts waiting for keys, and other tabs' orphaned texts, are looked at again. */
+  retryMs?: number;
 }
 
 export interface ConversationView {
@@ -62,6 +64,8 @@ export interface ConversationView {
   /** Reads one more page of older history (when `truncated`). */
   loadEarlier(): Promise<void>;
   send(text: string): void;
+  /** Sends again a text the server refused for good (its entry's key). */
+  retry(key: string): void;
   /** The Refresh button: new keys from the same secret, announced with a change message. */
   refresh(): Promise<'changed' | 'no-keys'>;
   subscribe(listener: () => void): () => void;
@@ -72,7 +76,14 @@ export interface ChatService {
   open(peerId: string): ConversationView;
   /** Told whenever a message arrives in any conversation (for the contact list). */
   onActivity(listener: (peerId: string) => void): () => void;
+  /** Resolves once the texts left by closed or reloaded tabs were taken over (at start). */
+  restored(): Promise<void>;
   close(): void;
+}
+
+interface Outgoing {
+  item: OutboxItem;
+  entry: TextEntry;
 }
 
 interface PeerState {
@@ -86,10 +97,12 @@ interface PeerState {
   oldestId?: number;
   /** Live frames that arrived while the history was loading. */
   buffered: RelayMessage[];
-  /** Text entries waiting for keys, in order. */
-  queue: Extract<ChatEntry, { kind: 'text' }>[];
+  /** The user's texts not acknowledged yet, by client message id. */
+  outgoing: Map<string, Outgoing>;
+  /** A send batch holds (or waits for) the conversation's send lock; `again`: run one more. */
+  pumping: boolean;
+  again: boolean;
   incoming: Promise<void>;
-  outgoing: Promise<void>;
   listeners: Set<() => void>;
   view?: ConversationView;
 }
@@ -100,19 +113,34 @@ const RETRY_MS = 10_000;
 export function createChatService(options: ChatServiceOptions): ChatService {
   const { self, relay, keystore, now, log } = options;
   const maxPages = options.maxHistoryPages ?? 5;
+  const sendLocks = options.sendLocks ?? createMemoryLocks();
+  const newId = options.newId ?? (() => crypto.randomUUID());
+  const outbox =
+    options.outbox ??
+    createOutbox({
+      storage: createMemoryOutboxStorage(),
+      presence: createMemoryPresence().tab('this'),
+      userId: self.id,
+      now,
+    });
   const peers = new Map<string, PeerState>();
   const activity = new Set<(peerId: string) => void>();
   let localCounter = 0;
+  let closed = false;
 
   const nowIso = () => new Date(now()).toISOString();
+  const sendLockName = (peerId: string) => `parley:v1:${self.id}:send:${peerId}`;
   /**
-   * The next step of a conversation's incoming or outgoing queue. A step that throws (storage
-   * full, a corrupt record) ends only itself: the queue stays usable for the steps after it.
+   * The next step of a conversation's incoming queue. A step that throws (storage full, a
+   * corrupt record) ends only itself: the queue stays usable for the steps after it.
    */
   const after = (queue: Promise<void>, step: () => Promise<void>): Promise<void> =>
     queue.then(step).catch(() => undefined);
   const notify = (state: PeerState) => {
     for (const listener of state.listeners) listener();
+  };
+  const place = (state: PeerState, entry: ChatEntry) => {
+    state.entries = ordered([...state.entries, entry]);
   };
 
   const peer = (peerId: string): PeerState => {
@@ -132,9 +160,10 @@ export function createChatService(options: ChatServiceOptions): ChatService {
         loading: 'no',
         truncated: false,
         buffered: [],
-        queue: [],
+        outgoing: new Map(),
+        pumping: false,
+        again: false,
         incoming: Promise.resolve(),
-        outgoing: Promise.resolve(),
         listeners: new Set(),
       };
       peers.set(peerId, state);
@@ -142,13 +171,10 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     return state;
   };
 
-  const sendProtocol = (state: PeerState, wire: string, onAck?: (id: number) => void) => {
+  const sendProtocol = (state: PeerState, wire: string) => {
     relay
       .send(state.peerId, wire)
-      .then((ack) => {
-        state.seen.add(ack.id);
-        onAck?.(ack.id);
-      })
+      .then((ack) => state.seen.add(ack.id))
       .catch(() => {
         // The relay refused it or the session ended; the status line says so.
       });
@@ -159,41 +185,18 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     state: PeerState,
     outcome: ReceiveOutcome,
     message: StoredMessage,
-    into: ChatEntry[] = state.entries,
+    into?: ChatEntry[],
   ) => {
-    const key = `m${message.id}`;
-    const base = { key, id: message.id, at: message.at };
-    switch (outcome.kind) {
-      case 'plaintext':
-        into.push({
-          ...base,
-          kind: 'text',
-          mine: outcome.from === self.id,
-          text: outcome.text,
-          state: 'sent',
-        });
-        break;
-      case 'keys-changed':
-        into.push({ ...base, kind: 'keys-changed', mine: outcome.by === self.id });
-        break;
-      case 'undecryptable':
-        into.push({ ...base, kind: 'undecryptable', mine: outcome.from === self.id });
-        break;
-      case 'rejected-replay':
-        into.push({ ...base, kind: 'flagged', reason: 'replay' });
-        break;
-      case 'invalid':
-        into.push({ ...base, kind: 'flagged', reason: 'invalid' });
-        break;
-      case 'exchange-reply':
-        sendProtocol(state, outcome.reply);
-        pump(state);
-        break;
-      case 'exchange-complete':
-        pump(state);
-        break;
-      case 'exchange-ignored':
-        break;
+    const entry = entryFor(outcome, message, self.id);
+    if (entry) {
+      if (into) into.push(entry);
+      else place(state, entry);
+    }
+    if (outcome.kind === 'exchange-reply') {
+      sendProtocol(state, outcome.reply);
+      pump(state);
+    } else if (outcome.kind === 'exchange-complete') {
+      pump(state);
     }
   };
 
@@ -224,7 +227,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     });
   };
 
-  /** Reads up to maxPages of history, decrypts it, and replaces the entries with it. */
+  /** Reads up to maxPages of history, decrypts it, and merges it into the entries. */
   const readHistory = async (state: PeerState, background: boolean) => {
     const stored: StoredMessage[] = [];
     let before: number | undefined;
@@ -237,19 +240,21 @@ export function createChatService(options: ChatServiceOptions): ChatService {
       before = result.messages[0]?.id;
       if (before === undefined) break;
     }
-    state.truncated = hasMore;
     const oldest = stored[0]?.id;
-    if (oldest === undefined) delete state.oldestId;
-    else state.oldestId = oldest;
+    // A re-read after a reconnect keeps what "Load earlier messages" added before.
+    if (state.oldestId === undefined || oldest === undefined || oldest <= state.oldestId) {
+      state.truncated = hasMore;
+      if (oldest === undefined) delete state.oldestId;
+      else state.oldestId = oldest;
+    }
     const outcomes = await state.conversation.decryptHistory(stored.map((m) => m.payload));
-    const local = state.entries.filter((entry) => entry.id === undefined);
-    state.entries = [];
-    state.seen = new Set(stored.map((m) => m.id));
+    const history: ChatEntry[] = [];
     stored.forEach((message, i) => {
       const outcome = outcomes[i];
-      if (outcome) apply(state, outcome, message);
+      state.seen.add(message.id);
+      if (outcome) apply(state, outcome, message, history);
     });
-    state.entries.push(...local);
+    state.entries = mergeHistory(state.entries, history);
     state.loading = 'done';
     const buffered = state.buffered.splice(0);
     for (const message of buffered) {
@@ -273,7 +278,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
         state.seen.add(message.id);
         if (outcome) apply(state, outcome, message, earlier);
       });
-      state.entries = [...earlier, ...state.entries];
+      state.entries = ordered([...earlier, ...state.entries]);
       state.truncated = result.hasMore;
       const oldest = result.messages[0]?.id;
       if (oldest !== undefined) state.oldestId = oldest;
@@ -283,48 +288,127 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     return done;
   };
 
-  /** Sends queued text in order; when there are no keys, starts (or waits for) an exchange. */
+  /** Shows an outbox item as the user's own entry (typed here, or taken over from a tab gone). */
+  const track = (state: PeerState, item: OutboxItem): TextEntry => {
+    const entry: TextEntry = {
+      kind: 'text',
+      key: item.clientMessageId,
+      mine: true,
+      text: item.text,
+      at: new Date(item.createdAt).toISOString(),
+      state: item.failed
+        ? 'failed'
+        : state.conversation.status().state === 'ready'
+          ? 'sending'
+          : 'queued',
+      ...(item.failed ? { error: item.failed } : {}),
+    };
+    state.outgoing.set(item.clientMessageId, { item, entry });
+    place(state, entry);
+    return entry;
+  };
+
+  /**
+   * Sends the conversation's outbox, in order, while holding its cross-tab send lock: counters
+   * are reserved (encrypt) and every frame is acknowledged before another tab may reserve one,
+   * so the relay receives this browser's counters in order. One lock grant sends the whole
+   * queue at once (the relay client pipelines it), so a burst costs one round of acks.
+   */
   const pump = (state: PeerState) => {
-    state.outgoing = after(state.outgoing, async () => {
-      while (state.queue.length > 0) {
-        const entry = state.queue[0] as Extract<ChatEntry, { kind: 'text' }>;
-        const out = await state.conversation.encrypt(entry.text);
+    if (closed) return;
+    if (state.pumping) {
+      state.again = true;
+      return;
+    }
+    state.pumping = true;
+    state.again = false;
+    void sendLocks
+      .request(sendLockName(state.peerId), () => sendBatch(state))
+      .catch(() => undefined)
+      .finally(() => {
+        state.pumping = false;
+        if (state.again) pump(state);
+      });
+  };
+
+  const sendBatch = async (state: PeerState) => {
+    const acks: Promise<void>[] = [];
+    try {
+      for (const item of outbox.queue(state.peerId)) {
+        const outgoing = state.outgoing.get(item.clientMessageId);
+        if (!outgoing) continue;
+        const { entry } = outgoing;
+        const out = await state.conversation.encrypt(item.text);
         if (out.kind === 'no-keys') {
           if (!out.exchangePending) {
             const started = await state.conversation.startKeyExchange();
             if (started.kind === 'offer') sendProtocol(state, started.offer);
           }
-          return;
+          break;
         }
-        state.queue.shift();
         if (out.kind === 'too-long') {
-          entry.state = 'failed';
-          entry.error = `Too long: at most ${out.maxBytes} bytes.`;
-          notify(state);
+          fail(state, outgoing, `Too long: at most ${out.maxBytes} bytes.`);
           continue;
         }
+        outbox.encrypted(item, out.wire);
+        entry.wire = out.wire;
         entry.state = 'sending';
         notify(state);
-        relay
-          .send(state.peerId, out.wire)
-          .then((ack) => {
-            state.seen.add(ack.id);
-            entry.id = ack.id;
-            entry.at = ack.at;
-            entry.state = 'sent';
-          })
-          .catch((error: unknown) => {
-            entry.state = 'failed';
-            entry.error = error instanceof Error ? error.message : 'Not sent.';
-          })
-          .finally(() => notify(state));
+        acks.push(
+          relay.send(state.peerId, out.wire, item.clientMessageId).then(
+            (ack) => {
+              state.outgoing.delete(item.clientMessageId);
+              outbox.done(item);
+              state.seen.add(ack.id);
+              entry.id = ack.id;
+              entry.at = ack.at;
+              entry.state = 'sent';
+              state.entries = ordered(state.entries);
+              notify(state);
+            },
+            (error: unknown) => {
+              // Refused for good: "not sent", with Retry. The session ending or the page
+              // closing is no refusal: the text stays in the outbox for the next page.
+              if (error instanceof RelayRefusedError && error.code !== 'session_ended') {
+                fail(state, outgoing, error.message);
+              }
+            },
+          ),
+        );
       }
-    });
+    } finally {
+      await Promise.all(acks);
+    }
   };
 
+  const fail = (state: PeerState, outgoing: Outgoing, reason: string) => {
+    outbox.failed(outgoing.item, reason);
+    delete outgoing.entry.wire;
+    outgoing.entry.state = 'failed';
+    outgoing.entry.error = reason;
+    notify(state);
+  };
+
+  /** Takes over the texts of tabs that are gone and sends them. */
+  const adopt = async () => {
+    const adopted = await outbox.adoptOrphans().catch(() => []);
+    const touched = new Set<PeerState>();
+    for (const item of adopted) {
+      const state = peer(item.peerId);
+      track(state, item);
+      touched.add(state);
+    }
+    for (const state of touched) {
+      notify(state);
+      pump(state);
+    }
+  };
+  const restoring = adopt();
+
   const retry = setInterval(() => {
-    for (const state of peers.values()) if (state.queue.length > 0) pump(state);
-  }, RETRY_MS);
+    void adopt();
+    for (const state of peers.values()) if (outbox.queue(state.peerId).length > 0) pump(state);
+  }, options.retryMs ?? RETRY_MS);
 
   const stopRelay = relay.onMessage((message) => {
     const peerId =
@@ -352,22 +436,27 @@ export function createChatService(options: ChatServiceOptions): ChatService {
       truncated: () => state.truncated,
       loadEarlier: () => loadEarlier(state),
       send(text) {
-        localCounter += 1;
-        const entry: Extract<ChatEntry, { kind: 'text' }> = {
-          kind: 'text',
-          key: `local${localCounter}`,
-          mine: true,
-          text,
-          at: nowIso(),
-          state: 'queued',
-        };
-        state.entries.push(entry);
-        state.queue.push(entry);
+        track(state, outbox.add(state.peerId, text, newId()));
+        notify(state);
+        pump(state);
+      },
+      retry(key) {
+        const outgoing = state.outgoing.get(key);
+        if (outgoing === undefined) return;
+        if (outgoing.entry.state !== 'failed') return;
+        outbox.retry(outgoing.item);
+        const { entry } = outgoing;
+        delete entry.error;
+        entry.state = state.conversation.status().state === 'ready' ? 'sending' : 'queued';
+        // Back to the end: it goes out after what was sent meanwhile.
+        state.entries = [...state.entries.filter((e) => e !== entry), entry];
         notify(state);
         pump(state);
       },
       refresh() {
-        const done = state.outgoing.then(async () => {
+        // Under the send lock: the change message goes after every message of the old keys
+        // and before any under the new ones, from every tab.
+        return sendLocks.request(sendLockName(state.peerId), async () => {
           const outcome = await state.conversation.refreshKeys();
           if (outcome.kind === 'no-keys') return 'no-keys' as const;
           localCounter += 1;
@@ -377,18 +466,18 @@ export function createChatService(options: ChatServiceOptions): ChatService {
             mine: true,
             at: nowIso(),
           };
-          state.entries.push(entry);
+          place(state, entry);
           notify(state);
-          sendProtocol(state, outcome.change, (id) => {
-            entry.id = id;
-          });
+          const ack = await relay.send(state.peerId, outcome.change).catch(() => undefined);
+          if (ack) {
+            state.seen.add(ack.id);
+            entry.id = ack.id;
+            entry.at = ack.at;
+            state.entries = ordered(state.entries);
+            notify(state);
+          }
           return 'changed' as const;
         });
-        state.outgoing = done.then(
-          () => undefined,
-          () => undefined,
-        );
-        return done;
       },
       subscribe(listener) {
         state.listeners.add(listener);
@@ -408,7 +497,9 @@ export function createChatService(options: ChatServiceOptions): ChatService {
       activity.add(listener);
       return () => activity.delete(listener);
     },
+    restored: () => restoring,
     close() {
+      closed = true;
       clearInterval(retry);
       stopRelay();
       stopStatus();

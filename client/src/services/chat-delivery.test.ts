@@ -1,0 +1,337 @@
+/**
+ * The chat service's delivery, with the real protocol and keystore over memory storage, and a
+ * fake relay server that stores in arrival order and de-duplicates by (sender, client id) as
+ * the real one does: tabs of one browser reach the relay in counter order, the sender's view
+ * keeps what was acknowledged while a history read was in flight, the outbox survives a
+ * reload, and only a permanent refusal shows "not sent".
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createKeystore, type LockManagerLike } from '../keystore/index.js';
+import { silentCryptoLog } from '../protocol/crypto-log.js';
+import type { ReceiveOutcome } from '../protocol/index.js';
+import { exchangeKeys, type Party, party, testClock } from '../protocol/test-support.js';
+import { type ChatService, createChatService } from './chat.js';
+import type { StoredMessage } from './chat-api.js';
+import {
+  type RelayAck,
+  type RelayClient,
+  RelayRefusedError,
+  type RelayStatus,
+} from './chat-relay.js';
+import {
+  createMemoryOutboxStorage,
+  createMemoryPresence,
+  createOutbox,
+  type OutboxStorage,
+  type TabPresence,
+} from './outbox.js';
+
+interface Row extends StoredMessage {
+  clientMessageId: string;
+}
+
+/** The relay's store: arrival order, one row per (sender, client message id). */
+function fakeServer() {
+  const rows: Row[] = [];
+  let ids = 0;
+  const store = (from: string, to: string, payload: string, clientMessageId: string): Row => {
+    const existing = rows.find((r) => r.from === from && r.clientMessageId === clientMessageId);
+    if (existing) return existing;
+    ids += 1;
+    const row = { id: ids, from, to, payload, clientMessageId, at: new Date(ids).toISOString() };
+    rows.push(row);
+    return row;
+  };
+  return {
+    rows,
+    store,
+    history: async (peerId: string) => ({
+      messages: rows.filter((r) => r.from === peerId || r.to === peerId),
+      hasMore: false,
+    }),
+  };
+}
+
+type Server = ReturnType<typeof fakeServer>;
+
+/** One tab's relay client: every send is stored after `delayMs` (the wire's latency). */
+function fakeRelay(server: Server, self: string, options: { delayMs?: () => number } = {}) {
+  const status = new Set<(status: RelayStatus) => void>();
+  const frames: { clientMessageId: string; payload: string }[] = [];
+  let refuse: ((payload: string) => string | undefined) | undefined;
+  let hold = false;
+  const held: (() => void)[] = [];
+  const relay: RelayClient = {
+    send(to, payload, clientMessageId = crypto.randomUUID()) {
+      frames.push({ clientMessageId, payload });
+      return new Promise<RelayAck>((resolve, reject) => {
+        const deliver = () => {
+          const code = refuse?.(payload);
+          if (code) return reject(new RelayRefusedError(code, `refused: ${code}`));
+          const row = server.store(self, to, payload, clientMessageId);
+          resolve({ clientMessageId, id: row.id, at: row.at });
+        };
+        const go = () => setTimeout(deliver, options.delayMs?.() ?? 0);
+        if (hold) held.push(go);
+        else go();
+      });
+    },
+    onMessage: () => () => undefined,
+    onStatus(listener) {
+      status.add(listener);
+      return () => status.delete(listener);
+    },
+    status: () => 'open',
+    pendingCount: () => 0,
+    close: () => undefined,
+  };
+  return {
+    relay,
+    frames,
+    emit: (value: RelayStatus) => {
+      for (const listener of status) listener(value);
+    },
+    refuseWith(rule: typeof refuse) {
+      refuse = rule;
+    },
+    /** Acks wait (a socket that went quiet) until `release`. */
+    holdAcks() {
+      hold = true;
+    },
+    release() {
+      hold = false;
+      for (const go of held.splice(0)) go();
+    },
+  };
+}
+
+const clock = testClock();
+const services: ChatService[] = [];
+afterEach(() => {
+  for (const service of services.splice(0)) service.close();
+});
+
+/** Alice ('1') and Bob ('2') with keys agreed; Alice's browser storage is `alice.storage`. */
+async function agreed(): Promise<{ alice: Party; bob: Party }> {
+  const alice = party('1', '2', clock);
+  const bob = party('2', '1', clock);
+  await exchangeKeys(alice, bob);
+  return { alice, bob };
+}
+
+/** One tab of Alice's: a chat service over her browser's storage and (shared) locks. */
+function tab(
+  alice: Party,
+  relay: RelayClient,
+  history: (peerId: string) => Promise<{ messages: StoredMessage[]; hasMore: boolean }>,
+  extra: {
+    locks?: LockManagerLike;
+    outboxStorage?: OutboxStorage;
+    presence?: TabPresence;
+    noSendLock?: boolean;
+  } = {},
+) {
+  const locks = extra.locks ?? alice.locks;
+  const service = createChatService({
+    self: { id: '1', username: 'alice' },
+    relay,
+    keystore: createKeystore({ storage: alice.storage, locks, userId: '1' }),
+    history: (peerId) => history(peerId),
+    now: clock.now,
+    log: silentCryptoLog,
+    ...(extra.noSendLock ? {} : { sendLocks: locks }),
+    ...(extra.outboxStorage && extra.presence
+      ? {
+          outbox: createOutbox({
+            storage: extra.outboxStorage,
+            presence: extra.presence,
+            userId: '1',
+            now: clock.now,
+          }),
+        }
+      : {}),
+  });
+  services.push(service);
+  return service;
+}
+
+const texts = (service: ChatService) =>
+  service
+    .open('2')
+    .entries()
+    .map((e) => (e.kind === 'text' ? `${e.text}:${e.state}` : e.kind));
+
+/** What Bob's browser shows for the stored rows, in server order. */
+async function bobReads(bob: Party, server: Server): Promise<ReceiveOutcome['kind'][]> {
+  const outcomes = await bob.newTab().decryptHistory(server.rows.map((r) => r.payload));
+  return outcomes.map((o) => o.kind);
+}
+
+describe('two tabs of one browser send as one party', () => {
+  it('both tabs send at once, one tab’s frames slower: the relay stores every counter in order', async () => {
+    const { alice, bob } = await agreed();
+    const server = fakeServer();
+    // Tab one's frames take 20 ms to reach the relay, tab two's none: without the send lock,
+    // tab two's higher counter overtakes tab one's lower one.
+    const one = tab(alice, fakeRelay(server, '1', { delayMs: () => 20 }).relay, server.history);
+    const two = tab(alice, fakeRelay(server, '1').relay, server.history);
+    const [a, b] = [one.open('2'), two.open('2')];
+    await expect.poll(() => a.loaded() && b.loaded()).toBe(true);
+    for (let round = 0; round < 10; round += 1) {
+      a.send(`one ${round}`);
+      b.send(`two ${round}`);
+    }
+    await expect.poll(() => server.rows.length).toBe(20);
+    const counters = server.rows.map((r) =>
+      Number.parseInt(Buffer.from(JSON.parse(r.payload).iv, 'base64url').toString('hex'), 16),
+    );
+    expect(counters).toEqual([...counters].sort((x, y) => x - y));
+    expect(await bobReads(bob, server)).toEqual(Array(20).fill('plaintext'));
+    await expect
+      .poll(() => [...texts(one), ...texts(two)].filter((t) => t.endsWith(':sent')).length)
+      .toBe(20);
+  });
+
+  it('a burst of 50 in one tab goes in one lock grant, pipelined, in order', async () => {
+    const { alice, bob } = await agreed();
+    const server = fakeServer();
+    const one = tab(alice, fakeRelay(server, '1', { delayMs: () => 5 }).relay, server.history);
+    const view = one.open('2');
+    await expect.poll(() => view.loaded()).toBe(true);
+    const started = performance.now();
+    for (let i = 0; i < 50; i += 1) view.send(`burst ${i}`);
+    await expect.poll(() => server.rows.length).toBe(50);
+    // Pipelined: 50 acks of 5 ms each would take 250 ms one by one.
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(await bobReads(bob, server)).toEqual(Array(50).fill('plaintext'));
+  });
+});
+
+describe('the sender’s view', () => {
+  it('keeps a message acknowledged while the history re-read after a reconnect was in flight', async () => {
+    const { alice } = await agreed();
+    const server = fakeServer();
+    const wire = fakeRelay(server, '1');
+    let answer: ((snapshot: () => void) => void) | undefined;
+    let reads = 0;
+    const service = tab(alice, wire.relay, async (peerId) => {
+      reads += 1;
+      // The server answers with what it holds now; the answer reaches the page later.
+      const page = await server.history(peerId);
+      const snapshot = { messages: [...page.messages], hasMore: false };
+      if (reads === 1) return snapshot;
+      return new Promise((resolve) => {
+        answer = (then) => {
+          resolve(snapshot);
+          then();
+        };
+      });
+    });
+    const view = service.open('2');
+    await expect.poll(() => view.loaded()).toBe(true);
+    view.send('before');
+    await expect.poll(() => texts(service)).toEqual(['before:sent']);
+    wire.emit('offline');
+    wire.emit('open');
+    await expect.poll(() => answer).toBeDefined();
+    view.send('while reading');
+    await expect.poll(() => texts(service)).toEqual(['before:sent', 'while reading:sent']);
+    answer?.(() => undefined);
+    await expect.poll(() => reads).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(texts(service)).toEqual(['before:sent', 'while reading:sent']);
+  });
+});
+
+describe('the outbox', () => {
+  it('text typed before keys exist is sent after a reload, once, under the id chosen when typed', async () => {
+    const alice = party('1', '2', clock);
+    const bob = party('2', '1', clock);
+    const server = fakeServer();
+    const outboxStorage = createMemoryOutboxStorage();
+    const presence = createMemoryPresence();
+    const first = fakeRelay(server, '1');
+    const before = tab(alice, first.relay, server.history, {
+      outboxStorage,
+      presence: presence.tab('tab-1'),
+    });
+    before.open('2').send('typed before keys');
+    await expect.poll(() => texts(before)).toEqual(['typed before keys:queued']);
+    await expect.poll(() => outboxStorage.items().length).toBe(1);
+    await expect.poll(() => server.rows.length).toBe(1);
+    const typedId = outboxStorage.items()[0]?.clientMessageId;
+    // The page closes; meanwhile Bob answers the offer it sent.
+    before.close();
+    presence.leave('tab-1');
+    const offer = server.rows.find((r) => JSON.parse(r.payload).type === 'kx-offer');
+    if (!offer) throw new Error('no offer was sent');
+    const answered = await bob.chat.receive(offer.payload);
+    if (answered.kind !== 'exchange-reply') throw new Error(answered.kind);
+    server.store('2', '1', answered.reply, 'reply-1');
+    // The reload: a new page, the same storage.
+    const second = fakeRelay(server, '1');
+    const after = tab(alice, second.relay, server.history, {
+      outboxStorage,
+      presence: presence.tab('tab-2'),
+    });
+    await after.restored();
+    const view = after.open('2');
+    await expect.poll(() => texts(after)).toEqual(['typed before keys:sent']);
+    const messages = server.rows.filter((r) => JSON.parse(r.payload).type === 'msg');
+    expect(messages.map((r) => r.clientMessageId)).toEqual([typedId]);
+    const read = await bob.newTab().decryptHistory(messages.map((r) => r.payload));
+    expect(read).toMatchObject([{ kind: 'plaintext', text: 'typed before keys' }]);
+    await expect.poll(() => outboxStorage.items()).toEqual([]);
+    expect(view.entries()).toHaveLength(1);
+  });
+
+  it('text sent but not acknowledged when the page closed is resent after the reload and stored once', async () => {
+    const { alice, bob } = await agreed();
+    const server = fakeServer();
+    const outboxStorage = createMemoryOutboxStorage();
+    const presence = createMemoryPresence();
+    const first = fakeRelay(server, '1');
+    first.holdAcks();
+    const before = tab(alice, first.relay, server.history, {
+      outboxStorage,
+      presence: presence.tab('tab-1'),
+    });
+    before.open('2').send('in flight');
+    await expect.poll(() => first.frames.length).toBe(1);
+    await expect.poll(() => outboxStorage.items()[0]?.wire).toBeDefined();
+    before.close();
+    presence.leave('tab-1');
+    // The frame did reach the server (the ack was lost with the page).
+    first.release();
+    await expect.poll(() => server.rows.length).toBe(1);
+    const after = tab(alice, fakeRelay(server, '1').relay, server.history, {
+      outboxStorage,
+      presence: presence.tab('tab-2'),
+    });
+    await after.restored();
+    after.open('2');
+    await expect.poll(() => texts(after)).toEqual(['in flight:sent']);
+    expect(server.rows).toHaveLength(1);
+    expect(await bobReads(bob, server)).toEqual(['plaintext']);
+  });
+
+  it('a transient failure never shows "not sent"; a permanent refusal does, and Retry sends it', async () => {
+    const { alice, bob } = await agreed();
+    const server = fakeServer();
+    const wire = fakeRelay(server, '1');
+    const service = tab(alice, wire.relay, server.history);
+    const view = service.open('2');
+    await expect.poll(() => view.loaded()).toBe(true);
+    wire.refuseWith(() => 'payload_too_large');
+    view.send('refused');
+    await expect.poll(() => texts(service)).toEqual(['refused:failed']);
+    wire.refuseWith(undefined);
+    view.send('next');
+    await expect.poll(() => texts(service)).toEqual(['next:sent', 'refused:failed']);
+    const failed = view.entries().find((e) => e.kind === 'text' && e.state === 'failed');
+    view.retry(failed?.key ?? '');
+    await expect.poll(() => texts(service)).toEqual(['next:sent', 'refused:sent']);
+    // Retried under a fresh counter: Bob reads both, in order.
+    expect(await bobReads(bob, server)).toEqual(['plaintext', 'plaintext']);
+  });
+});

@@ -1,0 +1,100 @@
+/**
+ * The timeline of one conversation, as the chat page shows it: pure functions from protocol
+ * outcomes and stored messages to entries, de-duplication, and the merge of a re-read history
+ * with what is already shown. No I/O, no timers: the chat service calls these and renders.
+ *
+ * Order: entries the server has placed (they have its id) in id order, then the user's own
+ * entries not acknowledged yet, in the order they were typed. One entry per server id.
+ */
+import type { ReceiveOutcome } from '../protocol/index.js';
+import type { StoredMessage } from './chat-api.js';
+
+export type ChatEntry =
+  | {
+      kind: 'text';
+      key: string;
+      id?: number;
+      mine: boolean;
+      text: string;
+      at: string;
+      /** queued: waiting for keys; sending: on its way (retried until acknowledged). */
+      state: 'queued' | 'sending' | 'sent' | 'failed';
+      error?: string;
+      /** Our own message's protocol message as stored: matches a history entry to it. */
+      wire?: string;
+    }
+  | { kind: 'keys-changed'; key: string; id?: number; mine: boolean; at: string }
+  /** We hold no keys for this message's epoch (storage cleared, or another browser). */
+  | { kind: 'undecryptable'; key: string; id: number; mine: boolean; at: string }
+  /** Authentic but replayed or out of order, or failed the checks. */
+  | { kind: 'flagged'; key: string; id: number; reason: 'replay' | 'invalid'; at: string };
+
+export type TextEntry = Extract<ChatEntry, { kind: 'text' }>;
+
+/** What one stored (or live) message shows, or undefined for protocol traffic (exchanges). */
+export function entryFor(
+  outcome: ReceiveOutcome,
+  message: StoredMessage,
+  selfId: string,
+): ChatEntry | undefined {
+  const base = { key: `m${message.id}`, id: message.id, at: message.at };
+  switch (outcome.kind) {
+    case 'plaintext': {
+      const mine = outcome.from === selfId;
+      return {
+        ...base,
+        kind: 'text',
+        mine,
+        text: outcome.text,
+        state: 'sent',
+        ...(mine ? { wire: message.payload } : {}),
+      };
+    }
+    case 'keys-changed':
+      return { ...base, kind: 'keys-changed', mine: outcome.by === selfId };
+    case 'undecryptable':
+      return { ...base, kind: 'undecryptable', mine: outcome.from === selfId };
+    case 'rejected-replay':
+      return { ...base, kind: 'flagged', reason: 'replay' };
+    case 'invalid':
+      return { ...base, kind: 'flagged', reason: 'invalid' };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The timeline order: placed entries by server id (the first of each id wins), then the
+ * unplaced ones as they come. Keeps every entry object as it is (the outbox updates its own).
+ */
+export function ordered(entries: readonly ChatEntry[]): ChatEntry[] {
+  const placed = new Map<number, ChatEntry>();
+  const unplaced: ChatEntry[] = [];
+  for (const entry of entries) {
+    if (entry.id === undefined) unplaced.push(entry);
+    else if (!placed.has(entry.id)) placed.set(entry.id, entry);
+  }
+  return [...[...placed.values()].sort((a, b) => (a.id ?? 0) - (b.id ?? 0)), ...unplaced];
+}
+
+/**
+ * Merges a freshly read history into what is shown. History is the truth for the ids it
+ * holds; everything else shown stays: messages placed while the request was in flight (their
+ * ack or delivery came after the server answered), older pages read earlier, and the user's
+ * own entries still on their way, unless history shows the very message (same wire) already.
+ */
+export function mergeHistory(
+  current: readonly ChatEntry[],
+  history: readonly ChatEntry[],
+): ChatEntry[] {
+  const ids = new Set(history.map((entry) => entry.id));
+  const wires = new Set(
+    history.flatMap((entry) => (entry.kind === 'text' && entry.wire ? [entry.wire] : [])),
+  );
+  const kept = current.filter((entry) =>
+    entry.id !== undefined
+      ? !ids.has(entry.id)
+      : !(entry.kind === 'text' && entry.wire !== undefined && wires.has(entry.wire)),
+  );
+  return ordered([...history, ...kept]);
+}
