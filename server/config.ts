@@ -1,7 +1,7 @@
-import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { type AuthSettings, DEFAULT_AUTH_SETTINGS } from './auth/auth-settings.js';
+import { isProxyEntry } from './http/client-ip.js';
 import type { LogLevel } from './logger.js';
 
 /**
@@ -71,7 +71,7 @@ const envSchema = z.object({
         .map((item) => item.trim())
         .filter(Boolean),
     )
-    .refine((items) => items.every((item) => isIP(item) !== 0), 'must be IP addresses'),
+    .refine((items) => items.every(isProxyEntry), 'must be IP addresses or address/prefix ranges'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   CLIENT_DIR: z.string().min(1).optional(),
