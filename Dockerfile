@@ -2,10 +2,13 @@
 #   build  installs every dependency, builds the client (Vite) and server (tsc), drops dev deps
 #   app    the runtime: Node.js LTS, production dependencies and the build only, non-root
 #   init   the one-shot first-start step: CA, server certificate, database password and pepper
-# Base images are pinned to exact versions, never "latest".
+# Base images are on a release line's tag, never "latest": node:24-bookworm-slim is the official
+# image's tag for the Node.js 24 line on Debian bookworm; it exists as long as the line does and
+# moves to its patch releases on `docker compose build --pull`. (No exact patch tag: none could be
+# pulled here to check it.)
 
 # Node.js 24 "Krypton", an LTS line supported until April 2028.
-FROM node:24.17.0-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
@@ -16,7 +19,7 @@ RUN npm run build \
   && npm prune --omit=dev --no-audit --no-fund \
   && sh scripts/runtime-tree.sh /out
 
-FROM node:24.17.0-bookworm-slim AS app
+FROM node:24-bookworm-slim AS app
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /out/ /app/
@@ -29,7 +32,7 @@ EXPOSE 3000
 # Migrations run at start, after waiting for the database (server/main.ts).
 CMD ["node", "dist/server/main.js"]
 
-FROM node:24.17.0-bookworm-slim AS init
+FROM node:24-bookworm-slim AS init
 RUN apt-get update \
   && apt-get install -y --no-install-recommends openssl \
   && rm -rf /var/lib/apt/lists/*

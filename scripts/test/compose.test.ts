@@ -26,7 +26,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../server/config.js';
 import { freePort } from '../../server/test/support/database-server.js';
-import { makeOperatorCa } from './support/certs.js';
+import { goodExtensions, issueBackdatedCert, makeOperatorCa } from './support/certs.js';
 import { openssl, repoRoot, run } from './support/run.js';
 
 interface ComposeService {
@@ -38,7 +38,8 @@ interface ComposeService {
   volumes?: string[];
   networks?: Record<string, { ipv4_address?: string } | null>;
   depends_on?: Record<string, { condition: string }>;
-  healthcheck?: { test: string[] };
+  healthcheck?: { test: string[]; interval?: string; retries?: number };
+  logging?: { driver: string; options?: Record<string, string> };
   command?: string[];
   network_mode?: string;
   read_only?: boolean;
@@ -46,7 +47,7 @@ interface ComposeService {
 }
 interface Compose {
   services: Record<string, ComposeService>;
-  networks: Record<string, { internal?: boolean; ipam?: { config: { subnet: string }[] } }>;
+  networks: Record<string, { internal?: boolean; ipam?: { config?: { subnet?: string }[] } }>;
   volumes: Record<string, unknown>;
 }
 
@@ -78,12 +79,15 @@ interface Mount {
   source: string;
   target: string;
   readOnly: boolean;
+  /** The mode's options: ro, z, ... */
+  options: string[];
 }
 
 function mounts(service: ComposeService): Mount[] {
   return (service.volumes ?? []).map((volume) => {
     const [source = '', target = '', mode = ''] = volume.split(':');
-    return { source, target, readOnly: mode.split(',').includes('ro') };
+    const options = mode.split(',').filter(Boolean);
+    return { source, target, readOnly: options.includes('ro'), options };
   });
 }
 
@@ -111,16 +115,64 @@ describe('docker-compose.yaml', () => {
     expect(ran.stderr).toBe('');
   });
 
-  it('has the four services, with base images pinned to versions', () => {
+  it('has the four services, on long-lived official release-line tags, each with its reason', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['app', 'db', 'init', 'nginx']);
-    expect(compose.services.db?.image).toMatch(/^mysql:8\.4\.\d+$/);
-    expect(compose.services.nginx?.image).toMatch(/^nginx:\d+\.\d+\.\d+$/);
+    // A release line's tag (it exists as long as the line does), never latest or a guessed patch.
+    expect(compose.services.db?.image).toBe('mysql:8.4');
+    expect(compose.services.nginx?.image).toMatch(/^nginx:1\.\d*[02468]$/); // a stable (even) line
+    const file = readFileSync(join(repoRoot, 'docker-compose.yaml'), 'utf8');
+    expect(file).toMatch(/nginx 1\.\d+ is nginx's stable line/);
+    expect(file).toMatch(/mysql 8\.4 is MySQL's LTS line/);
     expect(compose.services.app?.build?.target).toBe('app');
     expect(compose.services.init?.build?.target).toBe('init');
-    const froms = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8').match(/^FROM .*/gm) ?? [];
+    const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+    const froms = dockerfile.match(/^FROM .*/gm) ?? [];
     expect(froms.length).toBeGreaterThanOrEqual(3);
-    for (const from of froms)
-      expect(from).toMatch(/^FROM node:\d+\.\d+\.\d+-bookworm-slim AS \w+$/);
+    for (const from of froms) expect(from).toMatch(/^FROM node:\d+-bookworm-slim AS \w+$/);
+    expect(dockerfile).toMatch(/# Node\.js \d+ .*LTS/);
+  });
+
+  it('fixes no subnet and no address: Docker picks them, so no collision with a network or VPN', () => {
+    for (const [name, network] of Object.entries(compose.networks)) {
+      expect(network.ipam?.config ?? [], name).toEqual([]);
+    }
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const [network, settings] of Object.entries(service.networks ?? {})) {
+        expect(settings?.ipv4_address, `${name} on ${network}`).toBeUndefined();
+      }
+    }
+  });
+
+  it('health-checks every long-running service', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (name === 'init') continue; // a one-shot step: the others wait for its success
+      expect(service.healthcheck?.test[0], name).toBe('CMD');
+      expect(service.healthcheck?.retries, name).toBeGreaterThan(0);
+    }
+    // nginx's checks its own answer on the plain-HTTP port (run for real in stack.test.ts).
+    expect(compose.services.nginx?.healthcheck?.test.join(' ')).toContain(
+      `/dev/tcp/127.0.0.1/${example.HTTP_PORT}`,
+    );
+  });
+
+  it('limits every service’s log: json-file, max-size and max-file', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      expect(service.logging?.driver, name).toBe('json-file');
+      expect(service.logging?.options?.['max-size'], name).toMatch(/^\d+m$/);
+      expect(Number(service.logging?.options?.['max-file']), name).toBeGreaterThan(0);
+    }
+  });
+
+  it('labels every bind mount :z, so SELinux hosts let the containers read it', () => {
+    let binds = 0;
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const mount of mounts(service)) {
+        if (!mount.source.startsWith('/')) continue; // a named volume
+        binds += 1;
+        expect(mount.options, `${name} ${mount.source}`).toContain('z');
+      }
+    }
+    expect(binds).toBeGreaterThanOrEqual(2);
   });
 
   it('publishes ports from nginx only: HTTPS and HTTP, the same inside and out', () => {
@@ -149,7 +201,7 @@ describe('docker-compose.yaml', () => {
     expect(db.environment).not.toHaveProperty('MYSQL_ROOT_PASSWORD');
   });
 
-  it('starts the app after init and a healthy database, trusting X-Forwarded-For from nginx only', () => {
+  it('starts the app after init and a healthy database, trusting X-Forwarded-For from the internal network only', () => {
     const app = compose.services.app!;
     const nginx = compose.services.nginx!;
     expect(app.depends_on).toEqual({
@@ -157,16 +209,16 @@ describe('docker-compose.yaml', () => {
       db: { condition: 'service_healthy' },
     });
     expect(nginx.depends_on?.app).toEqual({ condition: 'service_healthy' });
-    expect(app.environment?.TRUSTED_PROXIES).toBe(nginx.networks?.backend?.ipv4_address);
-    expect(nginx.environment?.PARLEY_APP_UPSTREAM).toBe(
-      `${app.networks?.backend?.ipv4_address}:${app.environment?.PORT}`,
-    );
+    // The app is on the internal network alone: nginx (and the database) are its only peers.
+    expect(Object.keys(app.networks ?? {})).toEqual(['backend']);
+    expect(app.environment?.TRUSTED_PROXIES).toBe('10.0.0.0/8,172.16.0.0/12,192.168.0.0/16');
+    expect(nginx.environment?.PARLEY_APP_UPSTREAM).toBe(`app:${app.environment?.PORT}`);
     expect(app.environment?.NODE_ENV).toBe('production');
     expect(app.read_only).toBe(true);
     // The app's own configuration check accepts the environment compose gives it.
     const config = loadConfig(app.environment ?? {}, repoRoot);
     expect(config.publicOrigin).toBe(`https://${example.DOMAIN}:${example.HTTPS_PORT}`);
-    expect(config.trustedProxies).toEqual([nginx.networks?.backend?.ipv4_address]);
+    expect(config.trustedProxies).toEqual(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']);
   });
 
   it('takes the domain and ports from the settings file, the defaults being .env.example’s', async () => {
@@ -328,6 +380,72 @@ describe('the compose services’ steps, run without Docker', () => {
     expect(snapshot()).toEqual(before);
   });
 
+  it('init, at a start with a leaf 20 days from expiry, issues a new 90-day leaf that passes the probes', async () => {
+    const root = mkdtempSync(join(work, 'renew-'));
+    const env = onHost(compose.services.init!, root);
+    if (!asRoot) {
+      env.APP_UID = String(process.getuid?.());
+      env.DB_UID = String(process.getuid?.());
+    }
+    const first = await run('bash', [join(repoRoot, 'scripts', 'init-stack.sh')], {
+      env: hostEnv(env),
+    });
+    expect(first.code, first.stderr).toBe(0);
+    const tls = join(root, 'state', 'tls');
+    const caCert = join(root, 'state', 'ca', 'ca.crt');
+    // The CA's leaf, issued 70 days ago: 20 days left.
+    const old = await issueBackdatedCert({
+      dir: join(root, 'old-leaf'),
+      caCert,
+      caKey: join(root, 'state', 'ca', 'ca.key'),
+      commonName: example.DOMAIN!,
+      extensions: goodExtensions(example.DOMAIN!),
+      daysAgo: 70,
+    });
+    copyFileSync(old, join(tls, 'server.crt'));
+    copyFileSync(join(root, 'old-leaf', 'leaf.key'), join(tls, 'server.key'));
+    const endDate = async () =>
+      new Date(
+        (await openssl(['x509', '-in', join(tls, 'server.crt'), '-noout', '-enddate'])).replace(
+          'notAfter=',
+          '',
+        ),
+      );
+    const daysLeft = async () =>
+      Math.round(((await endDate()).getTime() - Date.now()) / 86_400_000);
+    expect(await daysLeft()).toBe(20);
+
+    const next = await run('bash', [join(repoRoot, 'scripts', 'init-stack.sh')], {
+      env: hostEnv(env),
+    });
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stdout).toMatch(/^renewing .*time left: (19|20) days, fewer than 30/m);
+    expect(await daysLeft()).toBe(90);
+    // openssl's own expiry check, as init applies it, and the full verification nginx needs.
+    const checkend = await run('openssl', [
+      'x509',
+      '-in',
+      join(tls, 'server.crt'),
+      '-noout',
+      '-checkend',
+      String(89 * 86_400),
+    ]);
+    expect(checkend.code).toBe(0);
+    const verified = await run('bash', [
+      join(repoRoot, 'scripts', 'verify-cert.sh'),
+      '--domain',
+      example.DOMAIN!,
+      '--ca-cert',
+      caCert,
+      join(tls, 'server.crt'),
+    ]);
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    // The new key belongs to the new certificate.
+    const certKey = await openssl(['x509', '-in', join(tls, 'server.crt'), '-noout', '-pubkey']);
+    const keyKey = await openssl(['pkey', '-in', join(tls, 'server.key'), '-pubout']);
+    expect(certKey).toBe(keyKey);
+  });
+
   it('init uses an operator’s CA given as ca/ca.crt + ca/ca.key', async () => {
     const root = mkdtempSync(join(work, 'given-'));
     const operator = await makeOperatorCa(join(work, 'operator'));
@@ -383,13 +501,19 @@ describe('the compose services’ steps, run without Docker', () => {
     expect(rendered.code, rendered.stderr).toBe(0);
     const conf = readFileSync(join(out, 'nginx.conf'), 'utf8');
     expect(conf).toContain(`listen 0.0.0.0:${example.HTTPS_PORT} ssl`);
-    expect(conf).toContain('server 172.30.53.20:3000;');
+    expect(conf).toContain('server app:3000;');
+    // nginx -t resolves upstream names, and `app` is a name of Docker's DNS only: the test
+    // resolves the one name that differs to this machine's loopback instead.
+    writeFileSync(
+      join(out, 'nginx-here.conf'),
+      conf.replace('server app:3000;', 'server localhost:3000;'),
+    );
     const tested = await run('/usr/sbin/nginx', [
       '-t',
       '-p',
       out,
       '-c',
-      'nginx.conf',
+      'nginx-here.conf',
       '-e',
       join(root, 'error.log'),
     ]);
@@ -402,6 +526,7 @@ describe('the compose services’ steps, run without Docker', () => {
       source: join(repoRoot, 'nginx'),
       target: '/etc/parley/nginx',
       readOnly: true,
+      options: ['ro', 'z'],
     });
   });
 
