@@ -5,6 +5,9 @@
 #   scripts/stack.sh down [--purge] stop exactly what `up` started; --purge also drops the stack's
 #                                   database (when on a shared server) and deletes its state folder
 #   scripts/stack.sh status         say what runs
+#   scripts/stack.sh renew          re-issue the server certificate when fewer than 30 days are
+#                                   left (scripts/init-stack.sh), and make the running nginx
+#                                   load it (SIGHUP: a reload, no connection dropped)
 #
 # The parts are the same as in docker-compose.yaml: a MySQL-compatible server (the one at
 # 127.0.0.1:3306 if it answers, else a private mariadbd), the built app started with the
@@ -15,13 +18,17 @@
 # Settings (environment, else .env, else .env.example): DOMAIN, HTTPS_PORT, HTTP_PORT.
 # STACK_DIR         state folder (default .tmp/stack): certificates, secrets, logs, pids
 # STACK_APP_PORT    the app's loopback port (default: a free one)
-# STACK_DATABASE_URL  the app's full database URL (default: database STACK_DATABASE_NAME,
-#                   default parley_stack, on DATABASE_URL's server, else 127.0.0.1:3306, else a
-#                   private mariadbd in STACK_DIR; STACK_PRIVATE_DB=1 always takes the latter)
+# STACK_DATABASE_URL  the app's full database URL (default: database STACK_DATABASE_NAME on
+#                   DATABASE_URL's server, else 127.0.0.1:3306, else a private mariadbd in
+#                   STACK_DIR; STACK_PRIVATE_DB=1 always takes the latter)
+# STACK_DATABASE_NAME the database's name (default parley_stack_<10 hex digits of the SHA-256 of
+#                   STACK_DIR's path>: each state folder has its own, so one stack's
+#                   `down --purge` never drops another's data)
 # STACK_NODE_ENV    the app's NODE_ENV (default production; end-to-end tests use test, with
 #                   CAPTCHA_TEST_MODE=on, which the app refuses in production)
 # Every other environment variable reaches the app (e.g. LOG_LEVEL, CAPTCHA_TEST_MODE).
-set -euo pipefail
+# -E: the ERR trap `up` sets also fires for a command failing inside a function it calls.
+set -Eeuo pipefail
 export LC_ALL=C
 root=$(cd "$(dirname "$0")/.." && pwd)
 scripts=$root/scripts
@@ -81,6 +88,20 @@ stop_pid() {
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# The CA the server certificate chains to: an operator's in ca/, else the stack's own.
+ca_cert_file() {
+  if [ -f "$root/ca/ca.key" ]; then echo "$root/ca/ca.crt"; else echo "$state/ca/ca.crt"; fi
+}
+
+fingerprint() { openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2; }
+
+# The database named after this state folder, unless STACK_DATABASE_NAME names one.
+default_database_name() {
+  local hash
+  hash=$(printf '%s' "$state" | sha256sum | cut -c1-10)
+  echo "parley_stack_$hash"
+}
+
 down() {
   local pid
   if [ -f "$state/nginx/run/nginx.pid" ]; then
@@ -117,26 +138,9 @@ status() {
   [ "$running" = 1 ]
 }
 
-up() {
-  load_settings
-  if status >/dev/null; then die "already up in $state (scripts/stack.sh down first)"; fi
-  for port in "$HTTPS_PORT" "$HTTP_PORT"; do
-    port_in_use "$port" && die "port $port on 127.0.0.1 is in use (another stack? set HTTPS_PORT/HTTP_PORT)"
-  done
-
-  bash "$scripts/install-system-deps.sh"
-  nginx=$(find_bin nginx) || die "nginx not found"
-  [ -d "$root/node_modules" ] || (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
-  if [ -n "${STACK_BUILD:-}" ] || [ ! -f "$root/dist/server/main.js" ] || [ ! -f "$root/dist/client/index.html" ]; then
-    say "building the app"
-    (cd "$root" && npm run --silent build)
-  fi
-
-  # From here on, a failure stops whatever was started.
-  trap 'say "start failed; stopping what was started"; purge=0; down' ERR
-
-  # 1. The database.
-  local database_url server
+# 1. The database server and the stack's database; sets database_url.
+start_database() {
+  local server
   if [ -n "${STACK_DATABASE_URL:-}" ]; then
     database_url=$STACK_DATABASE_URL
   else
@@ -156,19 +160,29 @@ up() {
       bash "$scripts/mariadb-private.sh" start "$state/mariadb" "$db_port"
       server=mysql://root@127.0.0.1:$db_port/
     fi
-    database_url=${server%/}/${STACK_DATABASE_NAME:-parley_stack}
+    database_url=${server%/}/${STACK_DATABASE_NAME:-$(default_database_name)}
     echo "$database_url" >"$state/database-created"
   fi
+  # What scripts/backup.sh dumps.
+  echo "$database_url" >"$state/database-url"
+  # A backup that scripts/restore.sh put here is loaded before the app first sees the database.
+  if [ -f "$state/restore/database.sql" ]; then
+    say "loading the restored database"
+    bash "$scripts/restore.sh" --load-database "$database_url" "$state/restore/database.sql"
+    rm -rf "$state/restore"
+  fi
+}
 
-  # 2. Certificates and the pepper: the same script as compose's init service.
+# 2. Certificates and the pepper: the same script as compose's init service.
+prepare_secrets() {
   DOMAIN=$DOMAIN CA_DIR=$state/ca GIVEN_CA_DIR=$root/ca TLS_DIR=$state/tls \
-    APP_SECRETS_DIR=$state/secrets bash "$scripts/init-stack.sh" >"$state/init.log"
-  local ca_cert=$state/ca/ca.crt
-  [ -f "$root/ca/ca.key" ] && ca_cert=$root/ca/ca.crt
+    APP_SECRETS_DIR=$state/secrets bash "$scripts/init-stack.sh" >>"$state/init.log"
+}
 
-  # 3. The app, with the production start command, in its own session (so `down` can stop
-  # npm and node together, and nothing else).
-  local app_port=${STACK_APP_PORT:-$(node "$scripts/stack-probe.mjs" free-port)}
+# 3. The app, with the production start command, in its own session (so `down` can stop npm and
+# node together, and nothing else); sets app_port.
+start_app() {
+  app_port=${STACK_APP_PORT:-$(node "$scripts/stack-probe.mjs" free-port)}
   (
     cd "$root"
     export NODE_ENV=${STACK_NODE_ENV:-production} HOST=127.0.0.1 PORT=$app_port DATABASE_URL=$database_url \
@@ -183,8 +197,12 @@ up() {
     tail -n 20 "$state/app.log" >&2
     false
   fi
+}
 
-  # 4. nginx with the same configuration as compose.
+# 4. nginx with the same configuration as compose.
+start_nginx() {
+  local nginx
+  nginx=$(find_bin nginx)
   PARLEY_DOMAIN=$DOMAIN PARLEY_HTTPS_PORT=$HTTPS_PORT PARLEY_HTTP_PORT=$HTTP_PORT \
     PARLEY_APP_UPSTREAM=127.0.0.1:$app_port PARLEY_TLS_CERT=$state/tls/server.crt \
     PARLEY_TLS_KEY=$state/tls/server.key NGINX_LISTEN_ADDRESS=127.0.0.1 \
@@ -192,24 +210,72 @@ up() {
     PATH=$PATH:$(dirname "$nginx") sh "$root/nginx/render.sh" "$state/nginx"
   "$nginx" -q -t -p "$state/nginx" -c nginx.conf -e "$state/nginx/logs/error.log"
   "$nginx" -p "$state/nginx" -c nginx.conf -e "$state/nginx/logs/error.log"
-
-  local url=https://$DOMAIN:$HTTPS_PORT/
-  if ! node "$scripts/stack-probe.mjs" wait-http "${url}healthz" 30 "$ca_cert"; then
+  if ! node "$scripts/stack-probe.mjs" wait-http "https://$DOMAIN:$HTTPS_PORT/healthz" 30 "$(ca_cert_file)"; then
     tail -n 20 "$state/nginx/logs/error.log" >&2
     false
   fi
+}
+
+# After a failed start, stop whatever was started: once, from the main shell (with set -E a
+# failing command substitution runs the trap in its subshell too).
+start_failed() {
+  [ "$BASH_SUBSHELL" -eq 0 ] || return 0
   trap - ERR
+  say "start failed; stopping what was started"
+  purge=0
+  down
+}
+
+up() {
+  load_settings
+  if status >/dev/null; then die "already up in $state (scripts/stack.sh down first)"; fi
+  for port in "$HTTPS_PORT" "$HTTP_PORT"; do
+    port_in_use "$port" && die "port $port on 127.0.0.1 is in use (another stack? set HTTPS_PORT/HTTP_PORT)"
+  done
+
+  bash "$scripts/install-system-deps.sh"
+  find_bin nginx >/dev/null || die "nginx not found"
+  [ -d "$root/node_modules" ] || (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+  if [ -n "${STACK_BUILD:-}" ] || [ ! -f "$root/dist/server/main.js" ] || [ ! -f "$root/dist/client/index.html" ]; then
+    say "building the app"
+    (cd "$root" && npm run --silent build)
+  fi
+
+  # From here on, a failure (inside a step's function too: set -E) stops whatever was started.
+  trap start_failed ERR
+  local database_url app_port
+  start_database
+  prepare_secrets
+  start_app
+  start_nginx
+  trap - ERR
+  local ca_cert
+  ca_cert=$(ca_cert_file)
   cat <<EOF
-Parley is up at $url
+Parley is up at https://$DOMAIN:$HTTPS_PORT/
   the CA to trust: $ca_cert
+  its SHA-256 fingerprint: $(fingerprint "$ca_cert")
   logs: $state/app.log, $state/nginx/logs/
   ($DOMAIN resolves to 127.0.0.1 through public DNS; stop with: scripts/stack.sh down)
 EOF
+}
+
+# Renews the certificate of a running (or stopped) stack; nginx, if running, reloads it.
+renew() {
+  load_settings
+  prepare_secrets
+  grep -E '^(kept|renewing|replacing|issued) ' "$state/init.log" | tail -n 2 >&2
+  local pid_file=$state/nginx/run/nginx.pid
+  if [ -f "$pid_file" ] && alive "$(cat "$pid_file")" nginx; then
+    kill -HUP "$(cat "$pid_file")"
+    say "nginx reloads $state/tls/server.crt (valid until $(openssl x509 -in "$state/tls/server.crt" -noout -enddate | cut -d= -f2))"
+  fi
 }
 
 case "$command" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up | down [--purge] | status" >&2; exit 2 ;;
+  renew) renew ;;
+  *) echo "usage: $0 up | down [--purge] | status | renew" >&2; exit 2 ;;
 esac

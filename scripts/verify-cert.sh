@@ -102,7 +102,8 @@ fi
 # 11. Time left, when asked
 if [ -n "$min_days" ]; then
   left=$(( (end - $(date -u +%s)) / 86400 ))
-  [ "$left" -ge "$min_days" ] || fail "time left: $left days, fewer than $min_days: renew it"
+  openssl x509 -in "$cert" -noout -checkend $((min_days * 86400)) >/dev/null \
+    || fail "time left: $left days, fewer than $min_days: renew it"
 fi
 
 echo "ok: $cert is a valid server certificate for $domain, issued by $ca_cert, until $not_after"

@@ -1,14 +1,35 @@
 /**
  * scripts/stack.sh itself: what `up` starts (a private mariadbd here, the built app with the
  * production command, nginx), that the caller's environment reaches the app, that it refuses to
- * collide with a running stack, and that `down` stops exactly what `up` started.
+ * collide with a running stack, that `down` stops exactly what `up` started, that two stacks on
+ * one database server keep their data apart, and that `renew` renews a running stack's
+ * certificate. Compose's nginx health check runs here too, against the stack's nginx.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { connect } from 'node:tls';
 import mysql from 'mysql2/promise';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { runStack, stackEnvironment } from '../../nginx/test/support/stack.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse } from 'yaml';
+import {
+  DOMAIN,
+  runStack,
+  stackEnvironment,
+  startStack,
+  type TestStack,
+} from '../../nginx/test/support/stack.js';
+import { goodExtensions, issueBackdatedCert } from './support/certs.js';
+import { openssl, repoRoot, run } from './support/run.js';
 
 /** Processes whose process group is `pgid`, with their command lines and environments. */
 function processGroup(pgid: number) {
@@ -172,5 +193,189 @@ describe('scripts/stack.sh', () => {
     expect(existsSync(join(dir, 'app.pid'))).toBe(false);
     // No process of that stack is left.
     expect(processesOfStack(dir)).toEqual([]);
+  });
+});
+
+/** Rows of a query on the tests' database server. */
+async function query(sql: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {
+  const connection = await mysql.createConnection({ uri: inject('databaseServerUrl') });
+  try {
+    const [rows] = await connection.query(sql, values);
+    return rows as Record<string, unknown>[];
+  } finally {
+    await connection.end();
+  }
+}
+
+const databaseNames = async () =>
+  (await query('SHOW DATABASES')).map((row) => String(row.Database));
+
+describe('two stacks on one database server', () => {
+  it('each STACK_DIR gets a database of its own by default: purging one stack leaves the other’s users intact', async () => {
+    const stacks = [await stackEnvironment(), await stackEnvironment()];
+    for (const stack of stacks) {
+      // The default name, not the one the test support picks.
+      delete stack.env.STACK_DATABASE_NAME;
+      cleanups.push(() => runStack(['down', '--purge'], stack.env));
+    }
+    await Promise.all(stacks.map((stack) => runStack(['up'], stack.env)));
+    const [first, second] = stacks.map((stack) => {
+      const url = new URL(readFileSync(join(stack.dir, 'database-created'), 'utf8').trim());
+      return { ...stack, database: url.pathname.slice(1) };
+    });
+    if (!first || !second) throw new Error('two stacks');
+    for (const stack of [first, second]) {
+      const hash = createHash('sha256').update(stack.dir).digest('hex').slice(0, 10);
+      expect(stack.database).toBe(`parley_stack_${hash}`);
+    }
+    expect(first.database).not.toBe(second.database);
+
+    // A user in each, as sign-up leaves one (the password record does not matter here).
+    for (const [stack, username] of [
+      [first, 'first_user'],
+      [second, 'second_user'],
+    ] as const) {
+      await query(
+        `INSERT INTO \`${stack.database}\`.users (username, username_key, password_hash, password_changed_at, created_at) VALUES (?, ?, 'x', NOW(3), NOW(3))`,
+        [username, username],
+      );
+    }
+    await runStack(['down', '--purge'], first.env);
+    expect(await databaseNames()).not.toContain(first.database);
+    expect(await query(`SELECT username FROM \`${second.database}\`.users`)).toEqual([
+      { username: 'second_user' },
+    ]);
+    // And the second stack still serves.
+    expect((await runStack(['status'], second.env)).stdout).toMatch(/nginx: running\napp: running/);
+    await runStack(['down', '--purge'], second.env);
+    expect(await databaseNames()).not.toContain(second.database);
+  });
+});
+
+/** The certificate a TLS server at 127.0.0.1:port presents for DOMAIN, checked against caFile. */
+function servedCertificate(port: number, caFile: string) {
+  return new Promise<{ validTo: Date; fingerprint256: string }>((resolve, reject) => {
+    const socket = connect(
+      { host: '127.0.0.1', port, servername: DOMAIN, ca: readFileSync(caFile) },
+      () => {
+        const cert = socket.getPeerCertificate();
+        socket.end();
+        resolve({ validTo: new Date(cert.valid_to), fingerprint256: cert.fingerprint256 });
+      },
+    );
+    socket.on('error', reject);
+  });
+}
+
+const daysFromNow = (date: Date) => (date.getTime() - Date.now()) / 86_400_000;
+
+describe('a running stack', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack();
+    cleanups.push(() => stack.down());
+  });
+
+  it('up prints the CA to trust with its SHA-256 fingerprint', async () => {
+    const fingerprint = (
+      await openssl(['x509', '-in', stack.caFile, '-noout', '-fingerprint', '-sha256'])
+    )
+      .trim()
+      .split('=')[1];
+    expect(fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    expect(stack.output).toContain(`the CA to trust: ${stack.caFile}\n`);
+    expect(stack.output).toContain(`its SHA-256 fingerprint: ${fingerprint}\n`);
+  });
+
+  it('compose’s nginx health check passes against the running nginx, and fails without it', async () => {
+    // The health check as compose resolves it for this stack's HTTP port.
+    const work = mkdtempSync(join(tmpdir(), 'parley-healthcheck-'));
+    const envFile = join(work, 'ports.env');
+    writeFileSync(envFile, `HTTP_PORT=${stack.httpPort}\nHTTPS_PORT=${stack.httpsPort}\n`);
+    const resolved = await run(
+      'docker-compose',
+      ['--env-file', envFile, '-f', 'docker-compose.yaml', 'config'],
+      { cwd: repoRoot, env: { PATH: process.env.PATH, HOME: work } },
+    );
+    expect(resolved.code, resolved.stderr).toBe(0);
+    const compose = parse(resolved.stdout) as {
+      services: { nginx: { healthcheck: { test: string[] } } };
+    };
+    const [kind, command, ...args] = compose.services.nginx.healthcheck.test;
+    expect(kind).toBe('CMD');
+    // `$$` in the file is compose's escape of `$` for the container.
+    const check = () =>
+      run(
+        command!,
+        args.map((arg) => arg.replaceAll('$$', '$')),
+        { timeout: 10_000 },
+      );
+    expect((await check()).code).toBe(0);
+    // Something else on the port (no redirect) fails it: it checks nginx's answer.
+    const other = createServer((socket) => {
+      socket.on('error', () => {}); // the check may close first
+      socket.end('HTTP/1.1 200 OK\r\n\r\n');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const otherPort = (other.address() as { port: number }).port;
+    const elsewhere = await run(
+      command!,
+      args.map((arg) => arg.replaceAll('$$', '$').replace(`/${stack.httpPort} `, `/${otherPort} `)),
+    );
+    other.close();
+    expect(elsewhere.code).not.toBe(0);
+  });
+
+  it('renew re-issues a leaf 20 days from expiry as a new 90-day one, nginx serves it, and the probes pass', async () => {
+    const tls = join(stack.dir, 'tls');
+    // A leaf of the stack's own CA issued 70 days ago: 20 days left.
+    const old = await issueBackdatedCert({
+      dir: mkdtempSync(join(tmpdir(), 'parley-old-leaf-')),
+      caCert: join(stack.dir, 'ca', 'ca.crt'),
+      caKey: join(stack.dir, 'ca', 'ca.key'),
+      commonName: DOMAIN,
+      extensions: goodExtensions(DOMAIN),
+      daysAgo: 70,
+    });
+    copyFileSync(old, join(tls, 'server.crt'));
+    copyFileSync(join(dirname(old), 'leaf.key'), join(tls, 'server.key'));
+    const nginxPid = Number(readFileSync(join(stack.dir, 'nginx', 'run', 'nginx.pid'), 'utf8'));
+    process.kill(nginxPid, 'SIGHUP');
+    await expect
+      .poll(async () =>
+        Math.round(daysFromNow((await servedCertificate(stack.httpsPort, stack.caFile)).validTo)),
+      )
+      .toBe(20);
+
+    const renewed = await runStack(['renew'], { ...process.env, STACK_DIR: stack.dir, DOMAIN });
+    expect(renewed.stderr).toMatch(/renewing .*time left: (19|20) days, fewer than 30/);
+    expect(renewed.stderr).toMatch(/nginx reloads/);
+    await expect
+      .poll(async () =>
+        Math.round(daysFromNow((await servedCertificate(stack.httpsPort, stack.caFile)).validTo)),
+      )
+      .toBe(90);
+    const verified = await run('bash', [
+      join(repoRoot, 'scripts', 'verify-cert.sh'),
+      '--domain',
+      DOMAIN,
+      '--ca-cert',
+      stack.caFile,
+      '--min-days',
+      '89',
+      join(tls, 'server.crt'),
+    ]);
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    // The stack's own probe: /healthz through nginx, certificate checked against the CA.
+    const probe = await run('node', [
+      join(repoRoot, 'scripts', 'stack-probe.mjs'),
+      'wait-http',
+      `${stack.origin}/healthz`,
+      '10',
+      stack.caFile,
+    ]);
+    expect(probe.code, probe.stderr).toBe(0);
+    // Still the same nginx: a reload, not a restart.
+    expect(running(nginxPid)).toBe(true);
   });
 });
