@@ -9,6 +9,7 @@ declare -A needed=(
   [nginx]=nginx
   [openssl]=openssl
   [mariadbd]=mariadb-server
+  [mariadb-dump]=mariadb-client
   [certutil]=libnss3-tools
   [docker-compose]=docker-compose
   [envsubst]=gettext-base
