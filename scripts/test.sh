@@ -5,13 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cleanup() {
-  # Anything a test left behind in this process group (a server, a browser) goes with us.
-  local children
-  children=$(jobs -p)
-  [ -z "$children" ] || kill $children 2>/dev/null || true
-}
-trap cleanup EXIT
+# The tests run in a session of their own: whatever a test leaves behind in it (a server, a
+# browser), or everything when this script is interrupted, is stopped on the way out.
+tests_group=''
+trap '[ -z "$tests_group" ] || kill -TERM -- "-$tests_group" 2>/dev/null || true' EXIT
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -28,7 +25,10 @@ npm run --silent build
 step "tests"
 mkdir -p .tmp
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-results.json || status=$?
+setsid npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-results.json &
+tests_group=$!
+wait "$tests_group" || status=$?
+# shellcheck disable=SC2016 # JavaScript's ${...}, not the shell's
 node -e '
   const r = JSON.parse(require("fs").readFileSync(".tmp/vitest-results.json", "utf8"));
   console.log(`\n${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
