@@ -1,0 +1,91 @@
+/**
+ * Two tabs of one user send at the same moment (issue 8, item 1). One tab's WebSocket frames are
+ * held back 150 ms on their way to the server (Playwright's WebSocket route, in front of the real
+ * socket), so without the cross-tab send lock the other tab's higher counter reaches the relay
+ * first and the recipient rejects the lower one as out of order. With it, every message of 20
+ * rounds is accepted and both tabs show their own as sent.
+ */
+import { describe, expect, it } from 'vitest';
+import { useAppAndChromium } from './support/app-and-chromium.js';
+import {
+  anotherTab,
+  chatPerson,
+  FLAGGED,
+  openChatWith,
+  shownEntries,
+} from './support/chat-people.js';
+
+const running = useAppAndChromium();
+const ROUNDS = 20;
+const HOLD_MS = 150;
+
+describe('two tabs of one browser', () => {
+  it(`both press Enter at the same moment, ${ROUNDS} rounds: the recipient accepts every message`, async () => {
+    const { app, browser } = running;
+    const [alice, bob] = [
+      await chatPerson(app, browser, 'tabsalice'),
+      await chatPerson(app, browser, 'tabsbob'),
+    ];
+    await openChatWith(bob.page, 'tabsalice');
+    const one = alice.page;
+    const two = await anotherTab(app, alice);
+    // Tab one's frames to the server take HOLD_MS longer (a slow path, forced).
+    await one.routeWebSocket('**/api/ws', (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((message) => {
+        setTimeout(() => server.send(message), HOLD_MS);
+      });
+    });
+    await one.reload();
+    await one.getByText('Signed in as tabsalice').waitFor();
+    await openChatWith(one, 'tabsbob');
+    await openChatWith(two, 'tabsbob');
+    // Keys first, so every round races on counters alone.
+    await one.getByLabel('Message', { exact: true }).fill('hello');
+    await one.getByLabel('Message', { exact: true }).press('Enter');
+    await expect
+      .poll(async () => (await shownEntries(bob.page)).length, { timeout: 20_000 })
+      .toBe(1);
+
+    const mine = async (page: typeof one, prefix: string) =>
+      (await shownEntries(page)).filter((e) => e.who === '>' && e.text.startsWith(prefix));
+    for (let round = 0; round < ROUNDS; round += 1) {
+      await one.getByLabel('Message', { exact: true }).fill(`one ${round}`);
+      await two.getByLabel('Message', { exact: true }).fill(`two ${round}`);
+      await Promise.all([
+        one.getByLabel('Message', { exact: true }).press('Enter'),
+        two.getByLabel('Message', { exact: true }).press('Enter'),
+      ]);
+    }
+    const sentIn = async (page: typeof one, prefix: string) =>
+      (await mine(page, prefix)).filter((e) => e.state === 'sent').length;
+    await expect.poll(() => sentIn(one, 'one '), { timeout: 30_000 }).toBe(ROUNDS);
+    await expect.poll(() => sentIn(two, 'two '), { timeout: 30_000 }).toBe(ROUNDS);
+
+    // The recipient, live and after a reload (history): every message, none rejected.
+    const received = async () => (await shownEntries(bob.page)).filter((e) => e.who === '<');
+    await expect
+      .poll(async () => (await received()).length, { timeout: 20_000 })
+      .toBe(2 * ROUNDS + 1);
+    const flaggedAtBob = async () =>
+      (await shownEntries(bob.page)).filter((e) => FLAGGED.test(e.text)).length;
+    expect(await flaggedAtBob()).toBe(0);
+    await bob.page.reload();
+    await bob.page.getByRole('button', { name: /tabsalice/ }).click();
+    await expect.poll(async () => (await received()).length).toBe(2 * ROUNDS + 1);
+    expect(await flaggedAtBob()).toBe(0);
+    const texts = new Set((await received()).map((e) => e.text));
+    for (let round = 0; round < ROUNDS; round += 1) {
+      expect(texts.has(`one ${round}`) && texts.has(`two ${round}`)).toBe(true);
+    }
+    // The server stored each message once.
+    const [rows] = await app.testDb.database.pool.query(
+      `SELECT COUNT(*) AS n FROM messages m JOIN users u ON u.id = m.sender_id
+       WHERE u.username_key = 'tabsalice' AND m.payload LIKE '%"type":"msg"%'`,
+    );
+    expect(Number((rows as { n: number }[])[0]?.n)).toBe(2 * ROUNDS + 1);
+    expect(alice.pageErrors).toEqual([]);
+    await alice.context.close();
+    await bob.context.close();
+  }, 120_000);
+});
