@@ -85,6 +85,7 @@ const benchmark: Benchmark = {
           config,
           random: systemRandom,
           pepper: systemRandom.bytes(32),
+          totpKey: systemRandom.bytes(32),
           breachCorpus: loadBreachCorpus(),
           captcha,
         }),

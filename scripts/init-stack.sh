@@ -53,6 +53,8 @@ chmod 0644 "$TLS_DIR/server.crt"
 
 # 3. Secrets.
 make_secret "$APP_SECRETS_DIR/pepper"
+# The key that seals authenticator-app secrets (AES-256-GCM), apart from the database too.
+make_secret "$APP_SECRETS_DIR/totp-key"
 if [ -n "${DB_SECRETS_DIR:-}" ]; then
   make_secret "$DB_SECRETS_DIR/db_password"
   make_secret "$DB_SECRETS_DIR/db_root_password"

@@ -187,7 +187,7 @@ start_app() {
     cd "$root"
     export NODE_ENV=${STACK_NODE_ENV:-production} HOST=127.0.0.1 PORT=$app_port DATABASE_URL=$database_url \
       PUBLIC_ORIGIN=https://$DOMAIN:$HTTPS_PORT TRUSTED_PROXIES=127.0.0.1 LOG_FORMAT=json \
-      PEPPER_FILE=$state/secrets/pepper
+      PEPPER_FILE=$state/secrets/pepper TOTP_KEY_FILE=$state/secrets/totp-key
     exec setsid npm start </dev/null >>"$state/app.log" 2>&1
   ) &
   echo $! >"$state/app.pid"

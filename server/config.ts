@@ -31,6 +31,11 @@ export interface Config {
    */
   pepperFile: string;
   /**
+   * The file holding the key that seals authenticator-app secrets (AES-256-GCM), kept apart from
+   * the database like the pepper. Created with 32 random bytes on first start when missing.
+   */
+  totpKeyFile: string;
+  /**
    * The Have I Been Pwned range API (e.g. https://api.pwnedpasswords.com/range), queried with
    * k-anonymity at sign-up; undefined when off (the default). The offline corpus always applies.
    */
@@ -77,6 +82,8 @@ const envSchema = z.object({
   CLIENT_DIR: z.string().min(1).optional(),
   MIGRATIONS_DIR: z.string().min(1).optional(),
   PEPPER_FILE: z.string().min(1).optional(),
+  TOTP_KEY_FILE: z.string().min(1).optional(),
+  SYNCED_PASSKEYS: z.enum(['allow', 'refuse']).default('refuse'),
   PWNED_PASSWORDS_API: z
     .string()
     .default('off')
@@ -118,7 +125,12 @@ export function loadConfig(env: Record<string, string | undefined>, root: string
     migrationsDir: e.MIGRATIONS_DIR ?? join(root, 'db', 'migrations'),
     bodyLimitBytes: 64 * 1024,
     pepperFile: e.PEPPER_FILE ?? join(root, 'secrets', 'pepper'),
+    totpKeyFile: e.TOTP_KEY_FILE ?? join(root, 'secrets', 'totp-key'),
     pwnedPasswordsApi: e.PWNED_PASSWORDS_API === 'off' ? undefined : e.PWNED_PASSWORDS_API,
-    auth: { ...DEFAULT_AUTH_SETTINGS, captchaTestMode: e.CAPTCHA_TEST_MODE === 'on' },
+    auth: {
+      ...DEFAULT_AUTH_SETTINGS,
+      captchaTestMode: e.CAPTCHA_TEST_MODE === 'on',
+      syncedPasskeys: e.SYNCED_PASSKEYS === 'allow',
+    },
   };
 }

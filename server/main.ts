@@ -37,6 +37,7 @@ const auth = createAuthDeps({
   config,
   random: systemRandom,
   pepper: loadOrCreatePepper(config.pepperFile, systemRandom),
+  totpKey: loadOrCreatePepper(config.totpKeyFile, systemRandom).slice(0, 32),
   breachCorpus: loadBreachCorpus(),
 });
 if (config.auth.captchaTestMode) {

@@ -553,6 +553,7 @@ describe('the compose services’ steps, run without Docker', () => {
       PORT: String(port),
       DATABASE_URL: new URL(`/${database}`, server).toString(),
       PEPPER_FILE: pepper,
+      TOTP_KEY_FILE: join(root, 'totp-key'),
     };
     delete env.DATABASE_PASSWORD_FILE;
     // The image's command, from the image's working folder.

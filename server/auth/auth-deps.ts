@@ -7,6 +7,7 @@ import type { BreachCorpus } from './breach-corpus.js';
 import type { CaptchaProvider } from './captcha-provider.js';
 import type { PasswordHasher } from './password-hash.js';
 import type { PwnedPasswordsChecker } from './pwned-passwords.js';
+import type { SecretSealer } from './secret-sealer.js';
 
 export interface AuthDeps {
   passwordHasher: PasswordHasher;
@@ -14,6 +15,8 @@ export interface AuthDeps {
   recoveryCodeHasher: PasswordHasher;
   breachCorpus: BreachCorpus;
   captcha: CaptchaProvider;
+  /** Seals authenticator-app secrets under the key of TOTP_KEY_FILE. */
+  totpSealer: SecretSealer;
   /** The online Have I Been Pwned check, when the operator turned it on. */
   pwnedPasswords?: PwnedPasswordsChecker;
 }

@@ -18,6 +18,8 @@ export interface AuthSettings {
   captchaTtlMs: number;
   /** §6.1.2.1: binding a key or issuing codes needs an authentication at most this old. */
   recentAuthMs: number;
+  /** Removing a key or the authenticator app needs an authentication at most this old. */
+  removeFactorAuthMs: number;
   /** Tests against a running server: CAPTCHA answers are predictable. Never in production. */
   captchaTestMode: boolean;
   /** scrypt parameters of password records. */
@@ -36,6 +38,13 @@ export interface AuthSettings {
    * it). The lockout after 100 failures always applies.
    */
   failureDelayScale: number;
+  /**
+   * Accept passkeys that may be synced (WebAuthn backup eligible: iCloud Keychain, Google
+   * Password Manager, password managers). Off by default: §5.1.7.1 wants keys that cannot leave
+   * the device; NIST's supplement on syncable authenticators allows synced ones at AAL2 under
+   * conditions the operator must judge (docs/security.md). SYNCED_PASSKEYS=allow turns it on.
+   */
+  syncedPasskeys: boolean;
 }
 
 /** The fixed answer of every CAPTCHA in test mode (documented in docs/security.md). */
@@ -48,10 +57,12 @@ export const DEFAULT_AUTH_SETTINGS: AuthSettings = {
   challengeTtlMs: 2 * 60_000,
   captchaTtlMs: 5 * 60_000,
   recentAuthMs: 15 * 60_000,
+  removeFactorAuthMs: 5 * 60_000,
   captchaTestMode: false,
   passwordHashParams: PRODUCTION_SCRYPT,
   recoveryCodeHashParams: { N: 2 ** 14, r: 8, p: 1, keyLength: 32 },
   liveSessionCheckMs: 30_000,
   ipBucket: { capacity: 30, refillPerSecond: 0.5 },
   failureDelayScale: 1,
+  syncedPasskeys: false,
 };

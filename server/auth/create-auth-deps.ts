@@ -11,11 +11,14 @@ import type { BreachCorpus } from './breach-corpus.js';
 import { type CaptchaProvider, createImageCaptchaProvider } from './captcha-provider.js';
 import { createPasswordHasher } from './password-hash.js';
 import { createPwnedPasswordsChecker } from './pwned-passwords.js';
+import { createSecretSealer } from './secret-sealer.js';
 
 export function createAuthDeps(input: {
   config: Pick<Config, 'auth' | 'pwnedPasswordsApi'>;
   random: RandomSource;
   pepper: Uint8Array;
+  /** The 32-byte key that seals authenticator-app secrets (TOTP_KEY_FILE). */
+  totpKey: Uint8Array;
   breachCorpus: BreachCorpus;
   captcha?: CaptchaProvider;
   fetch?: typeof globalThis.fetch;
@@ -34,6 +37,7 @@ export function createAuthDeps(input: {
       random,
     }),
     breachCorpus: input.breachCorpus,
+    totpSealer: createSecretSealer(input.totpKey, random),
     captcha:
       input.captcha ??
       createImageCaptchaProvider({

@@ -43,7 +43,12 @@ export interface StoredCredential {
   transports: string[];
 }
 
-export interface NewCredential extends StoredCredential {}
+export interface NewCredential extends StoredCredential {
+  /** 'singleDevice': the key cannot leave the authenticator; 'multiDevice': it may be synced. */
+  deviceType: 'singleDevice' | 'multiDevice';
+  /** The key was backed up (synced) at registration. */
+  backedUp: boolean;
+}
 
 export function newChallenge(random: RandomSource): Uint8Array {
   return random.bytes(CHALLENGE_BYTES);
@@ -98,7 +103,7 @@ export async function verifyRegistration(input: {
       supportedAlgorithmIDs: SUPPORTED_ALGORITHM_IDS,
     });
     if (!result.verified) return { ok: false, reason: 'not verified' };
-    const { credential } = result.registrationInfo;
+    const { credential, credentialDeviceType, credentialBackedUp } = result.registrationInfo;
     return {
       ok: true,
       credential: {
@@ -106,6 +111,8 @@ export async function verifyRegistration(input: {
         publicKey: new Uint8Array(credential.publicKey),
         signCount: credential.counter,
         transports: credential.transports ?? input.response.response.transports ?? [],
+        deviceType: credentialDeviceType,
+        backedUp: credentialBackedUp,
       },
     };
   } catch (error) {

@@ -3,7 +3,7 @@
  * removal only sets revoked_at, so the record of what was bound stays (§6.1).
  */
 import { createHash } from 'node:crypto';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { webauthnCredentials } from './schema.js';
 
@@ -20,6 +20,9 @@ export interface NewCredentialRow {
   signCount: number;
   transports: string[];
   name: string;
+  /** The registration's backup flags, as SimpleWebAuthn reports them. */
+  deviceType?: 'singleDevice' | 'multiDevice';
+  backedUp?: boolean;
   now: Date;
   ip: string;
   userAgent: string;
@@ -34,6 +37,8 @@ export async function insertCredential(db: Db, row: NewCredentialRow): Promise<n
     signCount: row.signCount,
     transports: row.transports.join(','),
     name: row.name,
+    deviceType: row.deviceType ?? null,
+    backedUp: row.backedUp === undefined ? null : row.backedUp ? 1 : 0,
     createdAt: row.now,
     createdIp: row.ip,
     createdUserAgent: row.userAgent,
@@ -95,25 +100,22 @@ export async function recordCredentialUse(
   return result.affectedRows === 1;
 }
 
-/** Revokes one of the user's keys; refuses to revoke the last active one. */
-export async function revokeCredential(
+/** Renames one of the user's active keys (the name is the only field a user may change). */
+export async function renameCredential(
   db: Db,
   userId: number,
   id: number,
-  now: Date,
-): Promise<'revoked' | 'not_found' | 'last_key'> {
-  return db.transaction(async (tx) => {
-    const active = await tx
-      .select({ id: webauthnCredentials.id })
-      .from(webauthnCredentials)
-      .where(and(eq(webauthnCredentials.userId, userId), isNull(webauthnCredentials.revokedAt)))
-      .for('update');
-    if (!active.some((row) => row.id === id)) return 'not_found';
-    if (active.length <= 1) return 'last_key';
-    await tx
-      .update(webauthnCredentials)
-      .set({ revokedAt: sql`${now}` })
-      .where(and(eq(webauthnCredentials.id, id), eq(webauthnCredentials.userId, userId)));
-    return 'revoked';
-  });
+  name: string,
+): Promise<boolean> {
+  const [result] = await db
+    .update(webauthnCredentials)
+    .set({ name })
+    .where(
+      and(
+        eq(webauthnCredentials.id, id),
+        eq(webauthnCredentials.userId, userId),
+        isNull(webauthnCredentials.revokedAt),
+      ),
+    );
+  return result.affectedRows === 1;
 }

@@ -83,6 +83,14 @@ export const webauthnCredentials = mysqlTable(
     /** Comma-separated transports the browser reported. */
     transports: varchar('transports', { length: 255 }).notNull(),
     name: varchar('name', { length: 64 }).notNull(),
+    /**
+     * The backup flags of the registration (WebAuthn BE/BS, as SimpleWebAuthn reports them):
+     * 'singleDevice' (device-bound) or 'multiDevice' (may be synced); null for keys bound before
+     * they were recorded.
+     */
+    deviceType: varchar('device_type', { length: 16 }),
+    /** The credential was backed up (synced) when it was registered; null when unknown. */
+    backedUp: tinyint('backed_up', { unsigned: true }),
     createdAt: datetime('created_at', { mode: 'date', fsp: 3 }).notNull(),
     createdIp: varchar('created_ip', { length: 45 }).notNull(),
     createdUserAgent: varchar('created_user_agent', { length: 255 }).notNull(),
@@ -93,6 +101,31 @@ export const webauthnCredentials = mysqlTable(
     uniqueIndex('webauthn_credentials_id_hash_unique').on(table.credentialIdHash),
     index('webauthn_credentials_user_id_idx').on(table.userId),
   ],
+);
+
+/**
+ * Authenticator apps (TOTP, §5.1.4): at most one active per account. The secret is sealed with
+ * AES-256-GCM under a key kept outside the database (TOTP_KEY_FILE), never shown after
+ * enrolment. Rows are never deleted: removal sets revoked_at (§6.1 record of bindings).
+ */
+export const totpAuthenticators = mysqlTable(
+  'totp_authenticators',
+  {
+    id: bigint('id', { mode: 'number', unsigned: true }).autoincrement().primaryKey(),
+    userId: bigint('user_id', { mode: 'number', unsigned: true })
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The sealed secret (server/auth/secret-sealer.ts). */
+    secretSealed: varchar('secret_sealed', { length: 255 }).notNull(),
+    /** The last time step accepted (§5.1.4.2: each step once); the enrolment's step at first. */
+    lastStep: bigint('last_step', { mode: 'number', unsigned: true }).notNull(),
+    createdAt: datetime('created_at', { mode: 'date', fsp: 3 }).notNull(),
+    createdIp: varchar('created_ip', { length: 45 }).notNull(),
+    createdUserAgent: varchar('created_user_agent', { length: 255 }).notNull(),
+    lastUsedAt: datetime('last_used_at', { mode: 'date', fsp: 3 }),
+    revokedAt: datetime('revoked_at', { mode: 'date', fsp: 3 }),
+  },
+  (table) => [index('totp_authenticators_user_id_idx').on(table.userId)],
 );
 
 /** Look-up secrets (§5.1.2): each code salted and hashed, numbered 1..10, used once. */

@@ -7,34 +7,45 @@
  *                                         (after a recovery-code sign-in: also new codes and a
  *                                         full session with a new id)
  *   DELETE /api/account/keys/:id          → revoked (the row stays, with revoked_at)
+ *   POST   /api/account/keys/:id/name     { name } → renamed
+ *   POST   /api/account/totp/options      → { attempt, secret, uri } to enrol an authenticator app
+ *   POST   /api/account/totp              { attempt, code } → bound (after a recovery-code
+ *                                         sign-in: also new codes and a full session)
+ *   DELETE /api/account/totp              → removed (the row stays, with revoked_at)
  *   POST   /api/account/recovery-codes    → ten new codes, once; the old ones stop working
  *   POST   /api/account/password          { currentPassword, newPassword }
  *
- * Binding a key, removing one and new codes need an authentication in the last 15 minutes
- * (§6.1.2.1); otherwise 403 reauth_required, and POST /api/session/reauth first.
+ * Binding a factor and new codes need an authentication in the last 15 minutes (§6.1.2.1),
+ * removing one in the last 5 (the page asks for confirmation and the password right before);
+ * otherwise 403 reauth_required, and POST /api/session/reauth first. The last factor (key or
+ * app) cannot be removed.
  */
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
 import { recentlyAuthenticated } from '../auth/session-policy.js';
 import { type ActiveSession, endSessions, endUserSessions } from '../auth/sessions.js';
+import { beginTotpEnrolment, confirmTotpEnrolment } from '../auth/totp-factor.js';
 import { newChallenge, registrationOptions } from '../auth/webauthn.js';
 import { deleteAttempt } from '../db/attempt-store.js';
 import {
   activeCredentials,
   allCredentials,
   insertCredential,
-  revokeCredential,
+  renameCredential,
   transportsOf,
 } from '../db/credential-store.js';
+import { removeFactor } from '../db/factor-removal.js';
 import { replaceRecoveryCodes, unusedCodeNumbers } from '../db/recovery-code-store.js';
 import { logSecurityEvent, recentSecurityEvents } from '../db/security-event-store.js';
+import { activeTotp, insertTotp } from '../db/totp-store.js';
 import { findUserById, setPasswordHash, type UserRow } from '../db/user-store.js';
 import { HttpError } from '../http/errors.js';
 import { requireSession, type SessionEnv } from '../http/require-session.js';
 import { readJsonBody } from '../http/validation.js';
 import {
   acceptNewPassword,
+  attemptTokenSchema,
   beginAttempt,
   checkCurrentPassword,
   DEFAULT_KEY_NAME,
@@ -46,9 +57,22 @@ import {
   requestInfo,
   requireAttempt,
   startSessionResponse,
+  totpCodeSchema,
+  totpEnrolmentError,
   useChallenge,
   verifyNewKey,
 } from './auth-common.js';
+
+const totpBindBody = z.object({ attempt: attemptTokenSchema, code: totpCodeSchema }).strict();
+const renameBody = z.object({ name: z.string().trim().min(1).max(64) }).strict();
+
+function lastFactorError(): HttpError {
+  return new HttpError(
+    409,
+    'last_key',
+    'This is your only second factor: add another security key or an authenticator app before removing it.',
+  );
+}
 
 const passwordBody = z
   .object({ currentPassword: passwordSchema, newPassword: passwordSchema })
@@ -91,12 +115,39 @@ export function accountRoutes(rt: AuthRuntime) {
     return codes;
   };
 
+  /** Removing a factor: an authentication in the last few minutes, not just the last 15. */
+  const requireVeryRecent = (session: ActiveSession) => {
+    const age = rt.clock.now().getTime() - session.authenticatedAt.getTime();
+    if (age < rt.settings.removeFactorAuthMs) return;
+    throw new HttpError(403, 'reauth_required', 'Confirm your password to continue.');
+  };
+
+  /**
+   * After a factor is bound in a recovery (rebind) session: new codes (the old set had one
+   * used) and a full session with a new id. Null in a full session, which just goes on.
+   */
+  const afterBinding = async (
+    c: Context<SessionEnv>,
+    session: ActiveSession,
+    user: UserRow,
+    info: RequestInfo,
+    now: Date,
+  ) => {
+    if (session.kind !== 'rebind') return null;
+    const codes = await replaceCodes(user.id, 'after a lost key', info, now);
+    await endSessions(rt, [session.idHash], 'session upgraded');
+    const { body: next } = await startSessionResponse(rt, c, user, 'full', session.authenticatedAt);
+    noStore(c);
+    return { recoveryCodes: codes, session: next };
+  };
+
   app.get('/api/account', anyKind, async (c) => {
     const user = await loadUser(c.get('session'));
-    const [keys, codes, events] = await Promise.all([
+    const [keys, codes, events, totp] = await Promise.all([
       allCredentials(rt.db, user.id),
       unusedCodeNumbers(rt.db, user.id),
       recentSecurityEvents(rt.db, user.id),
+      activeTotp(rt.db, user.id),
     ]);
     noStore(c);
     return c.json({
@@ -109,7 +160,20 @@ export function accountRoutes(rt: AuthRuntime) {
         createdAt: key.createdAt.toISOString(),
         lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
         revokedAt: key.revokedAt?.toISOString() ?? null,
+        // 'device-bound', 'synced' or 'unknown' (bound before the flags were recorded).
+        storage:
+          key.deviceType === null
+            ? 'unknown'
+            : key.deviceType === 'multiDevice' || key.backedUp === 1
+              ? 'synced'
+              : 'device-bound',
       })),
+      totp: totp
+        ? {
+            createdAt: totp.createdAt.toISOString(),
+            lastUsedAt: totp.lastUsedAt?.toISOString() ?? null,
+          }
+        : null,
       recoveryCodesLeft: codes.length,
       events: events.map((event) => ({
         type: event.type,
@@ -171,29 +235,117 @@ export function accountRoutes(rt: AuthRuntime) {
       ...info,
     });
     rt.logger.info('security key bound', { userId: user.id });
-    if (session.kind !== 'rebind') return c.json({ bound: true });
-    // The lost-key flow: new codes (the old set had one used), and a full session, new id.
-    const codes = await replaceCodes(user.id, 'after a lost key', info, now);
-    await endSessions(rt, [session.idHash], 'session upgraded');
-    const { body: next } = await startSessionResponse(rt, c, user, 'full', session.authenticatedAt);
+    const upgraded = await afterBinding(c, session, user, info, now);
+    return c.json({ bound: true, ...upgraded });
+  });
+
+  app.post('/api/account/totp/options', binding, async (c) => {
+    const session = c.get('session');
+    requireRecent(session);
+    const user = await loadUser(session);
+    if (await activeTotp(rt.db, user.id)) {
+      throw new HttpError(
+        409,
+        'totp_exists',
+        'An authenticator app is already set up. Remove it first to set up another one.',
+      );
+    }
+    const enrolment = beginTotpEnrolment(rt, user.username);
+    const { token } = await beginAttempt(rt, c, 'bind', {
+      step: 'totp',
+      userId: user.id,
+      pendingData: JSON.stringify({ enrolling: { sealed: enrolment.sealed } }),
+    });
     noStore(c);
-    return c.json({ bound: true, recoveryCodes: codes, session: next });
+    return c.json({ attempt: token, secret: enrolment.secret, uri: enrolment.uri });
+  });
+
+  app.post('/api/account/totp', binding, async (c) => {
+    const body = await readJsonBody(c, totpBindBody);
+    const session = c.get('session');
+    requireRecent(session);
+    const attempt = await requireAttempt(rt, body.attempt, 'bind', ['totp']);
+    if (attempt.userId !== session.userId) {
+      throw new HttpError(401, 'attempt_expired', 'This request belongs to another session.');
+    }
+    const sealed = (JSON.parse(attempt.pendingData ?? '{}') as { enrolling?: { sealed: string } })
+      .enrolling?.sealed;
+    if (!sealed) throw new HttpError(409, 'wrong_step', 'Start the set-up again.');
+    const confirmed = confirmTotpEnrolment(rt, sealed, body.code);
+    // A wrong code keeps the attempt (and the QR code): the user types the next code.
+    if (!confirmed.ok) throw totpEnrolmentError();
+    if (!(await deleteAttempt(rt.db, attempt.idHash))) {
+      throw new HttpError(401, 'attempt_expired', 'This set-up was already completed.');
+    }
+    const user = await loadUser(session);
+    const info = requestInfo(c);
+    const now = rt.clock.now();
+    if (await activeTotp(rt.db, user.id)) {
+      throw new HttpError(409, 'totp_exists', 'An authenticator app is already set up.');
+    }
+    await insertTotp(rt.db, {
+      userId: user.id,
+      secretSealed: sealed,
+      lastStep: confirmed.step,
+      now,
+      ...info,
+    });
+    await logSecurityEvent(rt.db, {
+      userId: user.id,
+      type: 'totp_bound',
+      detail: 'authenticator app',
+      now,
+      ...info,
+    });
+    rt.logger.info('authenticator app bound', { userId: user.id });
+    const upgraded = await afterBinding(c, session, user, info, now);
+    return c.json({ bound: true, ...upgraded });
+  });
+
+  app.delete('/api/account/totp', full, async (c) => {
+    const session = c.get('session');
+    requireVeryRecent(session);
+    const outcome = await removeFactor(rt.db, session.userId, { kind: 'totp' }, rt.clock.now());
+    if (outcome === 'not_found') {
+      throw new HttpError(404, 'not_found', 'No authenticator app is set up.');
+    }
+    if (outcome === 'last_factor') throw lastFactorError();
+    await logSecurityEvent(rt.db, {
+      userId: session.userId,
+      type: 'totp_revoked',
+      detail: 'authenticator app',
+      now: rt.clock.now(),
+      ...requestInfo(c),
+    });
+    return c.body(null, 204);
+  });
+
+  app.post('/api/account/keys/:id/name', full, async (c) => {
+    const { name } = await readJsonBody(c, renameBody);
+    const session = c.get('session');
+    const id = Number(c.req.param('id'));
+    if (!Number.isSafeInteger(id) || id <= 0) throw new HttpError(404, 'not_found', 'No such key.');
+    if (!(await renameCredential(rt.db, session.userId, id, name))) {
+      throw new HttpError(404, 'not_found', 'No such key.');
+    }
+    await logSecurityEvent(rt.db, {
+      userId: session.userId,
+      type: 'key_renamed',
+      detail: name,
+      now: rt.clock.now(),
+      ...requestInfo(c),
+    });
+    return c.json({ id, name });
   });
 
   app.delete('/api/account/keys/:id', full, async (c) => {
     const session = c.get('session');
-    requireRecent(session);
+    requireVeryRecent(session);
     const id = Number(c.req.param('id'));
     if (!Number.isSafeInteger(id) || id <= 0) throw new HttpError(404, 'not_found', 'No such key.');
-    const outcome = await revokeCredential(rt.db, session.userId, id, rt.clock.now());
+    const outcome = await removeFactor(rt.db, session.userId, { kind: 'key', id }, rt.clock.now());
     if (outcome === 'not_found') throw new HttpError(404, 'not_found', 'No such key.');
-    if (outcome === 'last_key') {
-      throw new HttpError(
-        409,
-        'last_key',
-        'This is your only security key: register another one before removing it.',
-      );
-    }
+    if (outcome === 'last_factor') throw lastFactorError();
     await logSecurityEvent(rt.db, {
       userId: session.userId,
       type: 'key_revoked',

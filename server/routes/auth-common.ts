@@ -37,6 +37,9 @@ export const usernameSchema = z.string().max(64);
 const captchaAnswerSchema = z.string().max(32).optional();
 const b64 = z.string().max(16_384);
 
+/** An authenticator-app code as typed (6 digits; spaces forgiven). */
+export const totpCodeSchema = z.string().max(16);
+
 /** The body of a step that only proves the pending attempt. */
 export const attemptBody = z.object({ attempt: attemptTokenSchema }).strict();
 
@@ -293,6 +296,15 @@ export async function acceptNewPassword(
   return verdict.normalized;
 }
 
+/** An enrolling app's code that does not match: the same QR code stays; try the next code. */
+export function totpEnrolmentError(): HttpError {
+  return new HttpError(
+    400,
+    'totp_wrong',
+    'That code does not match. Check that the app shows Parley, that your device’s clock is right, and type the current 6-digit code.',
+  );
+}
+
 export const ACCOUNT_LOCKED_MESSAGE =
   'This account is locked after too many failed attempts. Unlock it with your security key and a recovery code.';
 
@@ -344,6 +356,14 @@ export async function verifyNewKey(
       400,
       'key_rejected',
       'The security key’s answer could not be verified. Try again with your key.',
+    );
+  }
+  const synced = result.credential.deviceType === 'multiDevice' || result.credential.backedUp;
+  if (synced && !rt.settings.syncedPasskeys) {
+    throw new HttpError(
+      400,
+      'synced_key_refused',
+      'This passkey can be synced to other devices (for example by a password manager), which this server does not accept. Use a security key, a passkey kept on this device only, or an authenticator app.',
     );
   }
   if (await credentialExists(rt.db, result.credential.credentialId)) {

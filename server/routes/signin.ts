@@ -6,10 +6,11 @@
  *
  *   POST /api/signin/start          → { attempt }
  *   POST /api/signin/password       { attempt, username, password, captcha? }
- *                                   → { options, recoveryCodeNumber }
+ *                                   → { options, recoveryCodeNumber, factors: { key, totp } }
  *   POST /api/signin/key/options    { attempt } → fresh WebAuthn options
  *   POST /api/signin/key            { attempt, response }     → session (full)
- *   POST /api/signin/recovery-code  { attempt, code }         → session (rebind: a new key first)
+ *   POST /api/signin/totp           { attempt, code }         → session (full)
+ *   POST /api/signin/recovery-code  { attempt, code }         → session (rebind: a new factor first)
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -22,6 +23,7 @@ import {
 import type { AuthRuntime } from '../auth/auth-runtime.js';
 import { normalizePassword } from '../auth/password-policy.js';
 import { normalizeRecoveryCode, pickCodeNumber } from '../auth/recovery-codes.js';
+import { verifyTotpCode } from '../auth/totp-factor.js';
 import { usernameKey } from '../auth/username.js';
 import { authenticationOptions, newChallenge, verifyAuthentication } from '../auth/webauthn.js';
 import {
@@ -38,6 +40,7 @@ import {
 } from '../db/credential-store.js';
 import { consumeCode, findUnusedCode, unusedCodeNumbers } from '../db/recovery-code-store.js';
 import { logSecurityEvent } from '../db/security-event-store.js';
+import { activeTotp } from '../db/totp-store.js';
 import {
   findUserById,
   findUserByKey,
@@ -64,12 +67,14 @@ import {
   requireAttempt,
   startAttemptHandler,
   startSessionResponse,
+  totpCodeSchema,
   useChallenge,
 } from './auth-common.js';
 
 const keyBody = z
   .object({ attempt: attemptTokenSchema, response: authenticationResponseSchema })
   .strict();
+const totpBody = z.object({ attempt: attemptTokenSchema, code: totpCodeSchema }).strict();
 const codeBody = z.object({ attempt: attemptTokenSchema, code: z.string().max(64) }).strict();
 
 export const SIGN_IN_FAILED_MESSAGE =
@@ -132,10 +137,15 @@ export function signinRoutes(rt: AuthRuntime) {
       userId: user.id,
       recoveryCodeNumber,
     });
+    const [keys, totp] = await Promise.all([
+      activeCredentials(rt.db, user.id),
+      activeTotp(rt.db, user.id),
+    ]);
     noStore(c);
     return c.json({
       options: await newAssertionOptions(rt, attempt.idHash, user.id),
       recoveryCodeNumber,
+      factors: { key: keys.length > 0, totp: totp !== undefined },
     });
   });
 
@@ -161,6 +171,26 @@ export function signinRoutes(rt: AuthRuntime) {
     );
     if (!verified) return failSecondFactor(rt, ticket, info, 'security key');
     await succeed(rt, user, info, 'security key');
+    const kind =
+      user.passwordCompromisedAt !== null || (await compromisedNow(rt, user.id))
+        ? 'password_change'
+        : 'full';
+    const { body: session } = await startSessionResponse(rt, c, user, kind);
+    noStore(c);
+    return c.json(session);
+  });
+
+  app.post('/api/signin/totp', async (c) => {
+    const body = await readJsonBody(c, totpBody);
+    const attempt = await requireAttempt(rt, body.attempt, 'signin', ['second']);
+    const info = requestInfo(c);
+    const user = await secondStepUser(rt, attempt);
+    await takeSecondFactorTry(rt, attempt);
+    const ticket = await reserveSecondFactor(rt, user, info);
+    if (!(await verifyTotpCode(rt, user.id, body.code))) {
+      return failSecondFactor(rt, ticket, info, 'authenticator app');
+    }
+    await succeed(rt, user, info, 'authenticator app');
     const kind =
       user.passwordCompromisedAt !== null || (await compromisedNow(rt, user.id))
         ? 'password_change'

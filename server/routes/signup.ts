@@ -6,11 +6,15 @@
  *   POST /api/signup/password       { attempt, username, password, captcha } → WebAuthn options
  *   POST /api/signup/key/options    { attempt }                    → fresh WebAuthn options
  *   POST /api/signup/key            { attempt, response, keyName } → the recovery codes, once
+ *   (or, instead of a key, an authenticator app:)
+ *   POST /api/signup/totp/options   { attempt }                    → { secret, uri }, once
+ *   POST /api/signup/totp           { attempt, code }              → the recovery codes, once
  *   POST /api/signup/finish         { attempt, savedCodes: true }  → the account and a session
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
+import { beginTotpEnrolment, confirmTotpEnrolment } from '../auth/totp-factor.js';
 import { checkUsername } from '../auth/username.js';
 import { newChallenge, registrationOptions } from '../auth/webauthn.js';
 import { deleteAttempt, updateAttempt } from '../db/attempt-store.js';
@@ -18,6 +22,7 @@ import { insertCredential } from '../db/credential-store.js';
 import { isDuplicateEntry } from '../db/errors.js';
 import { replaceRecoveryCodes } from '../db/recovery-code-store.js';
 import { logSecurityEvent } from '../db/security-event-store.js';
+import { insertTotp } from '../db/totp-store.js';
 import { findUserByKey, insertUser } from '../db/user-store.js';
 import { HttpError } from '../http/errors.js';
 import { readJsonBody } from '../http/validation.js';
@@ -36,23 +41,36 @@ import {
   requireAttempt,
   startAttemptHandler,
   startSessionResponse,
+  totpCodeSchema,
+  totpEnrolmentError,
   useChallenge,
   verifyNewKey,
 } from './auth-common.js';
 
 const finishBody = z.object({ attempt: attemptTokenSchema, savedCodes: z.literal(true) }).strict();
 
-/** What a pending sign-up holds between the key step and the last step. */
+/** What a pending sign-up holds between the second-factor step and the last step. */
 interface PendingSignup {
-  credential: {
+  credential?: {
     id: string;
     publicKey: string;
     signCount: number;
     transports: string[];
     name: string;
+    deviceType?: 'singleDevice' | 'multiDevice';
+    backedUp?: boolean;
   };
+  /** An authenticator app: its sealed secret and the step its confirming code used. */
+  totp?: { sealed: string; lastStep: number };
   codes: { number: number; codeHash: string }[];
 }
+
+/** An authenticator app being enrolled, before its first code confirmed it. */
+interface PendingTotp {
+  enrolling: { sealed: string };
+}
+
+const totpCodeBody = z.object({ attempt: attemptTokenSchema, code: totpCodeSchema }).strict();
 
 export function signupRoutes(rt: AuthRuntime) {
   const app = new Hono();
@@ -100,7 +118,41 @@ export function signupRoutes(rt: AuthRuntime) {
         signCount: credential.signCount,
         transports: credential.transports,
         name: body.keyName || DEFAULT_KEY_NAME,
+        deviceType: credential.deviceType,
+        backedUp: credential.backedUp,
       },
+      codes: records,
+    };
+    await updateAttempt(rt.db, attempt.idHash, {
+      step: 'codes',
+      pendingData: JSON.stringify(pending),
+    });
+    noStore(c);
+    return c.json({ recoveryCodes: codes });
+  });
+
+  app.post('/api/signup/totp/options', async (c) => {
+    const body = await readJsonBody(c, attemptBody);
+    const attempt = await requireAttempt(rt, body.attempt, 'signup', ['key']);
+    const enrolment = beginTotpEnrolment(rt, attempt.username ?? '');
+    const pending: PendingTotp = { enrolling: { sealed: enrolment.sealed } };
+    await updateAttempt(rt.db, attempt.idHash, { pendingData: JSON.stringify(pending) });
+    noStore(c);
+    return c.json({ secret: enrolment.secret, uri: enrolment.uri });
+  });
+
+  app.post('/api/signup/totp', async (c) => {
+    const body = await readJsonBody(c, totpCodeBody);
+    const attempt = await requireAttempt(rt, body.attempt, 'signup', ['key']);
+    const enrolling = (JSON.parse(attempt.pendingData ?? 'null') as PendingTotp | null)?.enrolling;
+    if (!enrolling) {
+      throw new HttpError(409, 'wrong_step', 'Ask for a new QR code first, then type its code.');
+    }
+    const confirmed = confirmTotpEnrolment(rt, enrolling.sealed, body.code);
+    if (!confirmed.ok) throw totpEnrolmentError();
+    const { codes, records } = await issueRecoveryCodes(rt);
+    const pending: PendingSignup = {
+      totp: { sealed: enrolling.sealed, lastStep: confirmed.step },
       codes: records,
     };
     await updateAttempt(rt.db, attempt.idHash, {
@@ -115,7 +167,8 @@ export function signupRoutes(rt: AuthRuntime) {
     const body = await readJsonBody(c, finishBody);
     const attempt = await requireAttempt(rt, body.attempt, 'signup', ['codes']);
     const pending = JSON.parse(attempt.pendingData ?? 'null') as PendingSignup | null;
-    if (!pending || !attempt.username || !attempt.usernameKey || !attempt.passwordHash) {
+    const factor = pending?.credential ?? pending?.totp;
+    if (!pending || !factor || !attempt.username || !attempt.usernameKey || !attempt.passwordHash) {
       throw new HttpError(409, 'wrong_step', 'This sign-up is incomplete. Start again.');
     }
     const now = rt.clock.now();
@@ -133,16 +186,30 @@ export function signupRoutes(rt: AuthRuntime) {
           passwordHash: attempt.passwordHash ?? '',
           now,
         });
-        await insertCredential(tx, {
-          userId: id,
-          credentialId: pending.credential.id,
-          publicKey: Buffer.from(pending.credential.publicKey, 'base64url'),
-          signCount: pending.credential.signCount,
-          transports: pending.credential.transports,
-          name: pending.credential.name,
-          now,
-          ...info,
-        });
+        const { credential, totp } = pending;
+        if (credential) {
+          await insertCredential(tx, {
+            userId: id,
+            credentialId: credential.id,
+            publicKey: Buffer.from(credential.publicKey, 'base64url'),
+            signCount: credential.signCount,
+            transports: credential.transports,
+            name: credential.name,
+            ...(credential.deviceType ? { deviceType: credential.deviceType } : {}),
+            ...(credential.backedUp !== undefined ? { backedUp: credential.backedUp } : {}),
+            now,
+            ...info,
+          });
+        }
+        if (totp) {
+          await insertTotp(tx, {
+            userId: id,
+            secretSealed: totp.sealed,
+            lastStep: totp.lastStep,
+            now,
+            ...info,
+          });
+        }
         await replaceRecoveryCodes(tx, id, pending.codes, now);
         return id;
       });
@@ -158,7 +225,9 @@ export function signupRoutes(rt: AuthRuntime) {
     }
     for (const [type, detail] of [
       ['account_created', undefined],
-      ['key_bound', pending.credential.name],
+      pending.credential
+        ? (['key_bound', pending.credential.name] as const)
+        : (['totp_bound', 'authenticator app'] as const),
       ['recovery_codes_issued', `${pending.codes.length} codes`],
       ['sign_in', 'sign-up'],
     ] as const) {

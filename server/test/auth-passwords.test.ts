@@ -164,6 +164,7 @@ describe('§5.1.1.2 storage', () => {
       config,
       random: systemRandom,
       pepper: systemRandom.bytes(32),
+      totpKey: systemRandom.bytes(32),
       breachCorpus: testBreachCorpus(),
     });
     const record = await deps.passwordHasher.hash('production cost check');

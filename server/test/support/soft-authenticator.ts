@@ -16,6 +16,8 @@ import { isoCBOR } from '@simplewebauthn/server/helpers';
 const b64url = (bytes: Uint8Array | Buffer) => Buffer.from(bytes).toString('base64url');
 const FLAG_UP = 0x01;
 const FLAG_AT = 0x40;
+const FLAG_BE = 0x08;
+const FLAG_BS = 0x10;
 
 interface SoftCredential {
   id: Buffer;
@@ -23,6 +25,7 @@ interface SoftCredential {
   cosePublicKey: Uint8Array;
   counter: number;
   rpId: string;
+  synced: boolean;
 }
 
 export interface CeremonyOptions {
@@ -32,6 +35,8 @@ export interface CeremonyOptions {
   origin?: string;
   /** Keep the signature counter where it is (a cloned key). */
   freezeCounter?: boolean;
+  /** Register a backed-up (synced) passkey: the BE and BS flags set. */
+  synced?: boolean;
 }
 
 export class SoftAuthenticator {
@@ -60,12 +65,17 @@ export class SoftAuthenticator {
       cosePublicKey: cose,
       counter: 1,
       rpId,
+      synced: ceremony.synced === true,
     };
     const idLength = Buffer.alloc(2);
     idLength.writeUInt16BE(credential.id.length);
     const authData = Buffer.concat([
       sha256(rpId),
-      Buffer.from([(ceremony.userPresent === false ? 0 : FLAG_UP) | FLAG_AT]),
+      Buffer.from([
+        (ceremony.userPresent === false ? 0 : FLAG_UP) |
+          FLAG_AT |
+          (credential.synced ? FLAG_BE | FLAG_BS : 0),
+      ]),
       counterBytes(credential.counter),
       Buffer.alloc(16),
       idLength,
@@ -106,7 +116,10 @@ export class SoftAuthenticator {
     if (!ceremony.freezeCounter) credential.counter += 1;
     const authData = Buffer.concat([
       sha256(credential.rpId),
-      Buffer.from([ceremony.userPresent === false ? 0 : FLAG_UP]),
+      Buffer.from([
+        (ceremony.userPresent === false ? 0 : FLAG_UP) |
+          (credential.synced ? FLAG_BE | FLAG_BS : 0),
+      ]),
       counterBytes(credential.counter),
     ]);
     const clientData = this.clientData('webauthn.get', options.challenge, ceremony);

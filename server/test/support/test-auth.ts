@@ -61,6 +61,7 @@ export function createTestAuthDeps(input: {
     config: { auth: input.settings, pwnedPasswordsApi: undefined },
     random: input.random,
     pepper: input.random.bytes(32),
+    totpKey: input.random.bytes(32),
     breachCorpus: testBreachCorpus(),
     captcha: input.captcha,
   });
