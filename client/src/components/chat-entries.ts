@@ -54,7 +54,7 @@ export class ChatEntries extends LitElement {
           <span class="chat-meta">${time(entry.at)}</span>
         </li>`;
       case 'flagged':
-        return html`<li class="chat-system flagged" role="note">
+        return html`<li class="chat-system flagged">
           ${
             entry.reason === 'replay'
               ? 'Rejected: a replayed or out-of-order message'

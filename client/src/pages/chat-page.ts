@@ -46,7 +46,10 @@ export class ChatPage extends LitElement {
     logOn: { state: true },
     revision: { state: true },
     loadError: { state: true },
+    announcement: { state: true },
   };
+  /** What the polite live region says: the newest messages that arrived in the open conversation. */
+  declare announcement: string;
   declare loadError: string;
   declare me: ChatUser | undefined;
   declare contacts: ChatUser[];
@@ -64,6 +67,8 @@ export class ChatPage extends LitElement {
   private logSwitch: CryptoLogSwitch = createCryptoLogSwitch(localStorage);
   private unread = new Set<string>();
   private releasePresence: (() => void) | undefined;
+  /** The open conversation's entries already shown once loaded (never announced again). */
+  private announced: Set<string> | undefined;
 
   constructor() {
     super();
@@ -76,6 +81,7 @@ export class ChatPage extends LitElement {
     this.logOn = this.logSwitch.enabled();
     this.revision = 0;
     this.loadError = '';
+    this.announcement = '';
   }
 
   protected override createRenderRoot() {
@@ -169,10 +175,32 @@ export class ChatPage extends LitElement {
     this.notice = '';
     this.unread.delete(peer.id);
     this.view = this.chat.open(peer.id);
-    this.stopView = this.view.subscribe(() => {
+    this.announced = undefined;
+    this.announcement = '';
+    const view = this.view;
+    this.stopView = view.subscribe(() => {
       this.revision += 1;
+      this.announce(view, peer);
     });
+    this.announce(view, peer);
     this.revision += 1;
+  }
+
+  /**
+   * Tells the live region about the peer's texts that are new since the conversation was shown;
+   * the history present when it loaded, and the user's own texts, are not announced.
+   */
+  private announce(view: ConversationView, peer: ChatUser) {
+    if (!view.loaded()) return;
+    const entries = view.entries();
+    if (!this.announced) {
+      this.announced = new Set(entries.map((e) => e.key));
+      return;
+    }
+    const fresh = entries.filter((e) => !this.announced?.has(e.key));
+    for (const entry of fresh) this.announced.add(entry.key);
+    const texts = fresh.flatMap((e) => (e.kind === 'text' && !e.mine ? [e.text] : []));
+    if (texts.length > 0) this.announcement = `${peer.username}: ${texts.join(' · ')}`;
   }
 
   private async onSearch(event: SubmitEvent) {
@@ -245,7 +273,7 @@ export class ChatPage extends LitElement {
           ? html`<p class="notice-box chat-warning" role="alert">${UNDECRYPTABLE_WARNING}</p>`
           : nothing
       }
-      <div class="chat-scroll">
+      <div class="chat-scroll" tabindex="0" role="region" aria-label=${`Messages with ${peer.username}`}>
         ${
           view.loaded() && view.truncated()
             ? html`<button type="button" class="link chat-earlier" @click=${() =>
@@ -314,6 +342,7 @@ export class ChatPage extends LitElement {
         </div>
       </aside>
       ${this.conversation()}
+      <p class="visually-hidden" aria-live="polite" data-testid="chat-announcer">${this.announcement}</p>
     </main>`;
   }
 }
