@@ -52,7 +52,9 @@ async function signIn(page: Page, origin: string, username: string) {
 }
 
 describe('backup and restore of the Docker-less stack', () => {
-  it('a backup of a running stack, restored into a fresh stack, signs in the same user', async () => {
+  it('a backup of a running stack, restored into a fresh stack, signs in the same user', {
+    timeout: 150_000,
+  }, async () => {
     // CAPTCHA_TEST_MODE (hence NODE_ENV=test) lets the browser pass sign-up's CAPTCHA.
     const settings = { STACK_NODE_ENV: 'test', CAPTCHA_TEST_MODE: 'on' };
     const first = await stackEnvironment(settings);
@@ -78,12 +80,14 @@ describe('backup and restore of the Docker-less stack', () => {
         './parley-backup',
         './database.sql',
         './secrets/pepper',
+        './secrets/totp-key',
         './ca/ca.crt',
         './ca/ca.key',
       ]),
     );
     expect(listing.stdout).not.toMatch(/db_password/);
     const pepper = readFileSync(join(first.dir, 'secrets', 'pepper'));
+    const totpKey = readFileSync(join(first.dir, 'secrets', 'totp-key'));
 
     // The first stack and its data are gone for good.
     await runStack(['down', '--purge'], first.env);
@@ -101,6 +105,7 @@ describe('backup and restore of the Docker-less stack', () => {
     expect(restored.code, restored.stderr).toBe(0);
     expect(readFileSync(join(second.dir, 'secrets', 'pepper'))).toEqual(pepper);
     expect(statSync(join(second.dir, 'secrets', 'pepper')).mode & 0o777).toBe(0o400);
+    expect(readFileSync(join(second.dir, 'secrets', 'totp-key'))).toEqual(totpKey);
     const up = await runStack(['up'], second.env);
     expect(up.stderr).toMatch(/loading the restored database/);
 
