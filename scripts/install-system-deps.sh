@@ -14,6 +14,7 @@ declare -A needed=(
   [docker-compose]=docker-compose
   [envsubst]=gettext-base
   [shellcheck]=shellcheck
+  [redis-server]=redis-server
 )
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }

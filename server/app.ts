@@ -6,6 +6,7 @@ import { createAuthRuntime } from './auth/auth-runtime.js';
 import { lookUpSession, lookUpSessionByHash } from './auth/sessions.js';
 import { createChatRelay } from './chat/relay.js';
 import type { Clock } from './clock.js';
+import { type Cluster, createLocalCluster } from './cluster/cluster.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { clientAppRoutes } from './http/client-app.js';
@@ -33,6 +34,8 @@ export interface AppDeps {
   auth: AuthDeps;
   /** The WebSocket upgrade helper of the Node server; absent in in-process tests. */
   upgradeWebSocket?: UpgradeWebSocket;
+  /** What several instances share (main.ts: Redis when REDIS_URL is set); default: nothing. */
+  cluster?: Cluster;
 }
 
 export type AppEnv = {
@@ -77,7 +80,8 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', healthRoutes(deps.database));
   app.route('/', cspReportRoutes(logger, clock));
-  const auth = createAuthRuntime({ ...deps, db: deps.database.db });
+  const cluster = deps.cluster ?? createLocalCluster(clock);
+  const auth = createAuthRuntime({ ...deps, db: deps.database.db, cluster });
   app.route('/', authRoutes(auth));
   app.route('/', chatRoutes(auth));
   if (deps.upgradeWebSocket) {
@@ -90,6 +94,7 @@ export function createApp(deps: AppDeps) {
           db: deps.database.db,
           clock,
           logger,
+          bus: cluster.bus,
           // Sending is user-initiated: it counts as activity (§4.2.3); pings never do.
           touchSession: async (idHash) => {
             const found = await lookUpSessionByHash(auth, idHash, { activity: true });

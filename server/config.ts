@@ -42,6 +42,13 @@ export interface Config {
   pwnedPasswordsApi: string | undefined;
   /** Session timeouts, expiries, hash costs, rate limits (server/auth/auth-settings.ts). */
   auth: AuthSettings;
+  /**
+   * Several instances: the Redis they share deliveries, sign-outs and limits through
+   * (server/cluster/redis-cluster.ts). Undefined for one instance, which needs no Redis.
+   */
+  redisUrl: string | undefined;
+  /** Namespace of this deployment's Redis keys and channels. */
+  redisKeyPrefix: string;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +101,15 @@ const envSchema = z.object({
     .refine((value) => value === 'off' || URL.canParse(value), 'must be a valid URL'),
   /** Predictable CAPTCHA answers for tests against a running server; refused in production. */
   CAPTCHA_TEST_MODE: z.enum(['on', 'off']).default('off'),
+  REDIS_URL: z
+    .string()
+    .url()
+    .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// or rediss:// URL')
+    .optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_:.-]{1,64}$/)
+    .default('parley:'),
 });
 
 /** Parses the environment; throws a ConfigError naming every bad variable. */
@@ -132,5 +148,7 @@ export function loadConfig(env: Record<string, string | undefined>, root: string
       captchaTestMode: e.CAPTCHA_TEST_MODE === 'on',
       syncedPasskeys: e.SYNCED_PASSKEYS === 'allow',
     },
+    redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
   };
 }

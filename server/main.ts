@@ -8,6 +8,8 @@ import { createApp } from './app.js';
 import { loadBreachCorpus } from './auth/breach-corpus.js';
 import { createAuthDeps } from './auth/create-auth-deps.js';
 import { systemClock } from './clock.js';
+import { createLocalCluster } from './cluster/cluster.js';
+import { createRedisCluster } from './cluster/redis-cluster.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase } from './db/client.js';
 import { ensureDatabase, migrateDatabase } from './db/migrate.js';
@@ -46,8 +48,14 @@ if (config.auth.captchaTestMode) {
     { captchaTestMode: true },
   );
 }
+// Several instances share deliveries, sign-outs and rate limits through Redis; one needs none.
+const cluster = config.redisUrl
+  ? createRedisCluster({ url: config.redisUrl, prefix: config.redisKeyPrefix, logger })
+  : createLocalCluster(systemClock);
+if (config.redisUrl) logger.info('sharing with other instances through Redis');
 const app = createApp({
   config,
+  cluster,
   database,
   clock: systemClock,
   random: systemRandom,
@@ -81,6 +89,7 @@ const shutdown = (signal: string) => {
   logger.info('shutting down', { signal });
   for (const client of webSockets.clients) client.close(1001, 'server shutting down');
   server.close(async () => {
+    await cluster.close();
     await database.close();
     process.exit(0);
   });

@@ -3,7 +3,9 @@
  * party, per-IP token buckets and failure counts, and the live channel's sockets. Made by
  * createApp, never a module global, so every in-process test app has its own.
  */
+
 import type { Clock } from '../clock.js';
+import type { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
@@ -11,8 +13,12 @@ import type { RandomSource } from '../random.js';
 import type { AuthDeps } from './auth-deps.js';
 import type { AuthSettings } from './auth-settings.js';
 import { createFailureMemory, type FailureMemory } from './failure-memory.js';
-import { createLiveSocketRegistry, type LiveSocketRegistry } from './live-sockets.js';
-import { createTokenBucketLimiter, type TokenBucketLimiter } from './rate-limit.js';
+import {
+  createLiveSocketRegistry,
+  fanOutClosings,
+  type LiveSocketRegistry,
+} from './live-sockets.js';
+import type { TokenBucketLimiter } from './rate-limit.js';
 import { createSlotMemory, type SlotMemory } from './slot-memory.js';
 import { type RelyingParty, relyingPartyFor } from './webauthn.js';
 
@@ -34,6 +40,8 @@ export interface AuthRuntime extends AuthDeps {
   /** When the latest reserved try of each unknown username is weighed (the queued delays). */
   unknownAccountSlots: SlotMemory;
   liveSockets: LiveSocketRegistry;
+  /** Named token buckets, shared by every instance (server/cluster/). */
+  tokenBuckets: Cluster['tokenBuckets'];
   /** Waits without blocking the event loop (the growing delays). */
   sleep(ms: number): Promise<void>;
 }
@@ -45,7 +53,10 @@ export function createAuthRuntime(deps: {
   random: RandomSource;
   logger: Logger;
   auth: AuthDeps;
+  /** What instances share: nothing for one instance (createLocalCluster). */
+  cluster: Cluster;
 }): AuthRuntime {
+  const { cluster } = deps;
   const { config } = deps;
   const rp = relyingPartyFor(config.publicOrigin);
   const hostLabels = rp.id.split('.').filter((label) => label.length >= 4);
@@ -59,11 +70,12 @@ export function createAuthRuntime(deps: {
     logger: deps.logger,
     rp,
     contextWords: ['parley', ...new Set(hostLabels)],
-    ipLimiter: createTokenBucketLimiter(config.auth.ipBucket, deps.clock),
+    ipLimiter: cluster.tokenBuckets('auth-ip', config.auth.ipBucket),
     ipFailures: createFailureMemory(),
     unknownAccountFailures: createFailureMemory(),
     unknownAccountSlots: createSlotMemory(),
-    liveSockets: createLiveSocketRegistry(),
+    liveSockets: fanOutClosings(createLiveSocketRegistry(), cluster.bus),
+    tokenBuckets: cluster.tokenBuckets,
     sleep: (ms) =>
       ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms)),
   };

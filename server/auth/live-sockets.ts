@@ -1,7 +1,10 @@
 /**
  * The live channel's open sockets, by session: when a session ends (sign-out, sign-out
- * everywhere, expiry) its sockets are closed. Pings never count as session activity.
+ * everywhere, expiry) its sockets are closed, on every instance (fanOutClosings). Pings never
+ * count as session activity.
  */
+import type { ClusterBus } from '../cluster/cluster.js';
+
 export interface ClosableSocket {
   close(code?: number, reason?: string): void;
 }
@@ -52,6 +55,26 @@ export function createLiveSocketRegistry(
         if (!set) continue;
         bySession.delete(idHash);
         for (const socket of set) socket.close(SESSION_ENDED_CLOSE_CODE, reason);
+      }
+    },
+  };
+}
+
+/**
+ * Closing sessions closes their sockets here and tells the other instances to close theirs.
+ * While the bus is down, sockets elsewhere close at their instance's next session sweep.
+ */
+export function fanOutClosings(local: LiveSocketRegistry, bus: ClusterBus): LiveSocketRegistry {
+  bus.subscribe((event) => {
+    if (event.kind === 'close-sessions') local.closeSessions(event.idHashes, event.reason);
+  });
+  return {
+    add: (sessionIdHash, socket) => local.add(sessionIdHash, socket),
+    remove: (sessionIdHash, socket) => local.remove(sessionIdHash, socket),
+    closeSessions(sessionIdHashes, reason) {
+      local.closeSessions(sessionIdHashes, reason);
+      if (sessionIdHashes.length > 0) {
+        void bus.publish({ kind: 'close-sessions', idHashes: [...sessionIdHashes], reason });
       }
     },
   };

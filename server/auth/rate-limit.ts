@@ -12,15 +12,27 @@ export interface TokenBucketOptions {
   maxKeys?: number;
 }
 
+export interface BucketVerdict {
+  allowed: boolean;
+  retryAfterSeconds: number;
+}
+
+/** Buckets by key: in this process (below), or shared by every instance (server/cluster/). */
 export interface TokenBucketLimiter {
-  take(key: string, cost?: number): { allowed: boolean; retryAfterSeconds: number };
+  take(key: string, cost?: number): BucketVerdict | Promise<BucketVerdict>;
+  forget(key: string): void | Promise<void>;
+}
+
+/** The in-memory buckets answer at once. */
+export interface MemoryTokenBucketLimiter extends TokenBucketLimiter {
+  take(key: string, cost?: number): BucketVerdict;
   forget(key: string): void;
 }
 
 export function createTokenBucketLimiter(
   options: TokenBucketOptions,
   clock: Clock,
-): TokenBucketLimiter {
+): MemoryTokenBucketLimiter {
   const { capacity, refillPerSecond } = options;
   const maxKeys = options.maxKeys ?? 10_000;
   if (!(capacity > 0 && refillPerSecond > 0 && maxKeys >= 1)) {

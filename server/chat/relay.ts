@@ -6,6 +6,7 @@
  * delivery order is the order of the stored ids.
  */
 import type { Clock } from '../clock.js';
+import type { ClusterBus } from '../cluster/cluster.js';
 import type { Db } from '../db/client.js';
 import { insertMessage, type MessageRow, pairKeyOf } from '../db/message-store.js';
 import type { Logger } from '../logger.js';
@@ -48,6 +49,8 @@ export interface ChatRelayDeps {
   db: Db;
   clock: Clock;
   logger: Logger;
+  /** Stored messages to and from the sockets on the other instances (server/cluster/). */
+  bus: ClusterBus;
   /**
    * Records a send as user activity of the session (NIST SP 800-63B §4.2.3: it is
    * user-initiated, unlike pings) and says whether the session is still alive.
@@ -89,7 +92,7 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
       clientMessageId: frame.clientMessageId,
     });
 
-  const deliver = (sender: RelayConnection, row: MessageRow) => {
+  const deliver = (sender: RelayConnection | undefined, row: MessageRow) => {
     const frame: RelayFrame = {
       type: 'message',
       id: row.id,
@@ -130,6 +133,9 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
     if (result.outcome === 'unknown_recipient') {
       return refuse(connection, frame, 'unknown_recipient');
     }
+    // The other instances have the message before its ack: a send that follows the ack (the
+    // sender's next, from any instance) reaches every subscriber after it.
+    if (result.outcome === 'stored') await deps.bus.publish({ kind: 'deliver', row: result.row });
     safeSend(connection, {
       type: 'ack',
       clientMessageId: frame.clientMessageId,
@@ -139,6 +145,10 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
     // A resend of a stored message is acknowledged again but not delivered twice.
     if (result.outcome === 'stored') deliver(connection, result.row);
   };
+
+  deps.bus.subscribe((event) => {
+    if (event.kind === 'deliver') deliver(undefined, event.row);
+  });
 
   return {
     connect(connection) {

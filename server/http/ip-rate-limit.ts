@@ -13,7 +13,7 @@ export function rateLimit<E extends Env>(
   message = 'Too many attempts from your network.',
 ): MiddlewareHandler<E> {
   return async (c, next) => {
-    const verdict = limiter.take(keyOf(c));
+    const verdict = await limiter.take(keyOf(c));
     if (!verdict.allowed) {
       const seconds = Math.max(1, Math.ceil(verdict.retryAfterSeconds));
       c.header('Retry-After', String(seconds));

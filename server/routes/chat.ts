@@ -16,7 +16,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
-import { createTokenBucketLimiter } from '../auth/rate-limit.js';
 import { checkUsername } from '../auth/username.js';
 import { conversationPage, type MessageRow, recentConversations } from '../db/message-store.js';
 import { findUserById, findUserByKey } from '../db/user-store.js';
@@ -85,7 +84,7 @@ export function chatRoutes(rt: AuthRuntime) {
   });
 
   const lookups = rateLimit<SessionEnv>(
-    createTokenBucketLimiter(USER_LOOKUP_BUCKET, rt.clock),
+    rt.tokenBuckets('user-lookup', USER_LOOKUP_BUCKET),
     (c) => String(c.get('session').userId),
     'Too many look-ups.',
   );

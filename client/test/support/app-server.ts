@@ -28,9 +28,12 @@ export interface RunningApp {
 export async function startAppServer(
   overrides: Partial<Omit<AppDeps, 'database' | 'config' | 'upgradeWebSocket'>> & {
     config?: Partial<Config>;
+    /** A database another instance uses too (then stop() leaves it to the caller). */
+    testDb?: TestDatabase;
   } = {},
 ): Promise<RunningApp> {
-  const testDb = await createTestDatabase();
+  const { testDb: shared, ...appOverrides } = overrides;
+  const testDb = shared ?? (await createTestDatabase());
   const webSockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   let built: ReturnType<typeof buildTestApp> | undefined;
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
@@ -49,9 +52,9 @@ export async function startAppServer(
   // http://localhost as a secure context, so __Host- cookies and security keys work there.
   const url = `http://localhost:${port}`;
   built = buildTestApp(testDb.database, {
-    ...overrides,
+    ...appOverrides,
     upgradeWebSocket,
-    config: { publicOrigin: url, port, ...overrides.config },
+    config: { publicOrigin: url, port, ...appOverrides.config },
   });
   return {
     url,
@@ -62,7 +65,7 @@ export async function startAppServer(
     async stop() {
       for (const client of webSockets.clients) client.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await testDb.drop();
+      if (!shared) await testDb.drop();
     },
   };
 }
