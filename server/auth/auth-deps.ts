@@ -5,7 +5,7 @@
  */
 import type { BreachCorpus } from './breach-corpus.js';
 import type { CaptchaProvider } from './captcha-provider.js';
-import type { PasswordHasher } from './password-hash.js';
+import type { HashLimiter, PasswordHasher } from './password-hash.js';
 import type { PwnedPasswordsChecker } from './pwned-passwords.js';
 import type { SecretSealer } from './secret-sealer.js';
 
@@ -13,6 +13,8 @@ export interface AuthDeps {
   passwordHasher: PasswordHasher;
   /** The same construction with the lighter recovery-code parameters. */
   recoveryCodeHasher: PasswordHasher;
+  /** The bound both hashers share; the auth routes refuse with 503 while it is full. */
+  hashLimiter: HashLimiter;
   breachCorpus: BreachCorpus;
   captcha: CaptchaProvider;
   /** Seals authenticator-app secrets under the key of TOTP_KEY_FILE. */

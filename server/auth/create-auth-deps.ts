@@ -3,15 +3,28 @@
  * wiring that main.ts and the benchmarks use. Tests use the same function with their own
  * settings (small scrypt costs) and may swap in their own CAPTCHA provider.
  */
+
+import { availableParallelism } from 'node:os';
 import { createCaptchaRenderer } from '../captcha/index.js';
 import type { Config } from '../config.js';
 import type { RandomSource } from '../random.js';
 import type { AuthDeps } from './auth-deps.js';
 import type { BreachCorpus } from './breach-corpus.js';
 import { type CaptchaProvider, createImageCaptchaProvider } from './captcha-provider.js';
-import { createPasswordHasher } from './password-hash.js';
+import {
+  createHashLimiter,
+  createPasswordHasher,
+  type HashLimiter,
+  hashConcurrencyFor,
+} from './password-hash.js';
 import { createPwnedPasswordsChecker } from './pwned-passwords.js';
 import { createSecretSealer } from './secret-sealer.js';
+
+/**
+ * Requests that may hash, in flight at once: at production scrypt (about 0.3 s a password) 16
+ * in line is a wait of about 5 s on 2 cores; the next one is told to come back (503).
+ */
+export const HASH_QUEUE_LIMIT = 16;
 
 export function createAuthDeps(input: {
   config: Pick<Config, 'auth' | 'pwnedPasswordsApi'>;
@@ -22,19 +35,30 @@ export function createAuthDeps(input: {
   breachCorpus: BreachCorpus;
   captcha?: CaptchaProvider;
   fetch?: typeof globalThis.fetch;
+  /** The hashing bound (default: one core fewer than the machine has, 16 requests in line). */
+  hashLimiter?: HashLimiter;
 }): AuthDeps {
   const { config, random, pepper } = input;
   const api = config.pwnedPasswordsApi;
+  const hashLimiter =
+    input.hashLimiter ??
+    createHashLimiter({
+      maxConcurrent: hashConcurrencyFor(availableParallelism()),
+      maxRequests: HASH_QUEUE_LIMIT,
+    });
   return {
+    hashLimiter,
     passwordHasher: createPasswordHasher({
       pepper,
       params: config.auth.passwordHashParams,
       random,
+      limiter: hashLimiter,
     }),
     recoveryCodeHasher: createPasswordHasher({
       pepper,
       params: config.auth.recoveryCodeHashParams,
       random,
+      limiter: hashLimiter,
     }),
     breachCorpus: input.breachCorpus,
     totpSealer: createSecretSealer(input.totpKey, random),

@@ -5,7 +5,9 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import { systemRandom } from '../random.js';
 import {
+  createHashLimiter,
   createPasswordHasher,
+  hashConcurrencyFor,
   PasswordRecordError,
   PRODUCTION_SCRYPT,
   parseRecord,
@@ -183,6 +185,88 @@ describe('concurrency', () => {
       records.map((record, i) => limited.verify(passwords[i]!, record)),
     );
     expect(results.every((result) => result.ok)).toBe(true);
+  });
+});
+
+describe('the shared hashing bound (sign-ins never stall the relay)', () => {
+  it('leaves the event loop a core: 1 hash at a time on 2 cores, cores - 1 on more', () => {
+    expect(hashConcurrencyFor(1)).toBe(1);
+    expect(hashConcurrencyFor(2)).toBe(1);
+    expect(hashConcurrencyFor(8)).toBe(7);
+  });
+
+  it('runs at most maxConcurrent at once, in arrival order', async () => {
+    const limiter = createHashLimiter({ maxConcurrent: 2, maxRequests: 10 });
+    let running = 0;
+    let most = 0;
+    const order: number[] = [];
+    const releases: Array<() => void> = [];
+    const task = (i: number) => () =>
+      new Promise<number>((resolve) => {
+        running += 1;
+        most = Math.max(most, running);
+        order.push(i);
+        releases.push(() => {
+          running -= 1;
+          resolve(i);
+        });
+      });
+    const results = [0, 1, 2, 3, 4].map((i) => limiter.run(task(i)));
+    for (let i = 0; i < 5; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(running).toBeLessThanOrEqual(2);
+      releases.shift()?.();
+    }
+    expect(await Promise.all(results)).toEqual([0, 1, 2, 3, 4]);
+    expect(order).toEqual([0, 1, 2, 3, 4]);
+    expect(most).toBe(2);
+  });
+
+  it('admits at most maxRequests requests at once; a released place admits the next', () => {
+    const limiter = createHashLimiter({ maxConcurrent: 1, maxRequests: 2 });
+    const first = limiter.tryAdmit();
+    const second = limiter.tryAdmit();
+    expect(first).toBeTypeOf('function');
+    expect(second).toBeTypeOf('function');
+    expect(limiter.tryAdmit()).toBeUndefined();
+    first?.();
+    first?.(); // releasing twice frees one place only
+    const third = limiter.tryAdmit();
+    expect(third).toBeTypeOf('function');
+    expect(limiter.tryAdmit()).toBeUndefined();
+  });
+
+  it('is one bound for every hasher that shares it', async () => {
+    const limiter = createHashLimiter({ maxConcurrent: 1, maxRequests: 1 });
+    let running = 0;
+    let most = 0;
+    const counting: typeof limiter = {
+      tryAdmit: limiter.tryAdmit,
+      run: (task) =>
+        limiter.run(async () => {
+          running += 1;
+          most = Math.max(most, running);
+          try {
+            return await task();
+          } finally {
+            running -= 1;
+          }
+        }),
+    };
+    const one = createPasswordHasher({
+      pepper,
+      params: SMALL,
+      random: systemRandom,
+      limiter: counting,
+    });
+    const two = createPasswordHasher({
+      pepper,
+      params: SMALL,
+      random: systemRandom,
+      limiter: counting,
+    });
+    await Promise.all([one.hash('first password here'), two.hash('second password here')]);
+    expect(most).toBe(1);
   });
 });
 

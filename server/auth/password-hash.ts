@@ -52,9 +52,66 @@ export interface PasswordHasherDeps {
   /**
    * scrypt computations running at once (default 2); more wait in line. Bounds memory
    * (128 MiB each at production parameters) and leaves libuv threadpool threads (4 by default)
-   * for file and DNS work.
+   * for file and DNS work. Ignored when `limiter` is given.
    */
   maxConcurrent?: number;
+  /** A limiter shared with other hashers (createHashLimiter): one bound for all hashing. */
+  limiter?: HashLimiter;
+}
+
+/**
+ * The bound on password hashing: at most `maxConcurrent` scrypt computations at once (the rest
+ * wait in arrival order), and at most `maxRequests` requests that may hash in flight at all. A
+ * request past that is refused before it starts (tryAdmit), never halfway: a request that was
+ * admitted always finishes its hashes, however many it needs (10 recovery codes at sign-up).
+ */
+export interface HashLimiter {
+  run<T>(task: () => Promise<T>): Promise<T>;
+  /** Admits one request that may hash: its release function, or undefined when the line is full. */
+  tryAdmit(): (() => void) | undefined;
+}
+
+/**
+ * One core for hashing on 2, and one fewer than the cores on bigger machines: the event loop
+ * (the relay, every other request) always keeps a core of its own.
+ */
+export function hashConcurrencyFor(cores: number): number {
+  return Math.max(1, cores - 1);
+}
+
+export function createHashLimiter(options: {
+  maxConcurrent: number;
+  maxRequests: number;
+}): HashLimiter {
+  const { maxConcurrent: max, maxRequests } = options;
+  if (!Number.isInteger(max) || max < 1) throw new Error('maxConcurrent must be at least 1');
+  if (!(maxRequests >= 1)) throw new Error('maxRequests must be at least 1');
+  let running = 0;
+  let admitted = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    tryAdmit() {
+      if (admitted >= maxRequests) return undefined;
+      admitted += 1;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        admitted -= 1;
+      };
+    },
+    async run(task) {
+      if (running >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+      else running += 1;
+      try {
+        return await task();
+      } finally {
+        const next = waiting.shift();
+        if (next) next();
+        else running -= 1;
+      }
+    },
+  };
 }
 
 export class PasswordRecordError extends Error {
@@ -75,10 +132,17 @@ export function createPasswordHasher(deps: PasswordHasherDeps): PasswordHasher {
   checkParams(deps.params);
   const pepper = Buffer.from(deps.pepper);
   const current = deps.params;
-  const limit = createLimiter(deps.maxConcurrent ?? 2);
+  const limiter =
+    deps.limiter ??
+    createHashLimiter({
+      maxConcurrent: deps.maxConcurrent ?? 2,
+      maxRequests: Number.POSITIVE_INFINITY,
+    });
 
   const derive = async (password: string, salt: Uint8Array, params: ScryptParams) => {
-    const stretched = await limit(() => scryptAsync(password.normalize('NFKC'), salt, params));
+    const stretched = await limiter.run(() =>
+      scryptAsync(password.normalize('NFKC'), salt, params),
+    );
     return createHmac('sha256', pepper).update(stretched).digest();
   };
 
@@ -172,22 +236,4 @@ function checkParams(params: ScryptParams, ErrorType: new (m: string) => Error =
   if (scryptMemoryBytes(params) > MAX_SCRYPT_MEMORY_BYTES) {
     throw new ErrorType('scrypt parameters need more than 1 GiB');
   }
-}
-
-/** Runs at most `max` tasks at once; the rest wait in arrival order. */
-function createLimiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {
-  if (!Number.isInteger(max) || max < 1) throw new Error('maxConcurrent must be at least 1');
-  let running = 0;
-  const waiting: Array<() => void> = [];
-  return async (task) => {
-    if (running >= max) await new Promise<void>((resolve) => waiting.push(resolve));
-    else running += 1;
-    try {
-      return await task();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else running -= 1;
-    }
-  };
 }

@@ -86,3 +86,15 @@ export function createErrorHandler(logger: Logger): ErrorHandler {
 
 export const notFoundHandler: NotFoundHandler = (c) =>
   errorResponse(c, 404, 'not_found', `No route for ${c.req.method} ${c.req.path}`);
+
+/** 503 with Retry-After: the server is saturated for now (the password-hashing queue is full). */
+export function busyResponse(c: Context, retryAfterSeconds: number) {
+  c.header('Retry-After', String(retryAfterSeconds));
+  return errorResponse(
+    c,
+    503,
+    'busy',
+    `The server is busy with other sign-ins. Try again in ${retryAfterSeconds} seconds.`,
+    { retryAfterSeconds },
+  );
+}

@@ -1,6 +1,7 @@
 /** One in-process app with a fake clock, for the auth API tests, plus a few shortcuts. */
 
 import type { AuthSettings } from '../../auth/auth-settings.js';
+import type { HashLimiter } from '../../auth/password-hash.js';
 import type { Config } from '../../config.js';
 import { ApiClient } from './api-client.js';
 import { FakeClock } from './fake-clock.js';
@@ -19,11 +20,17 @@ export function uniqueName(prefix = 'user'): string {
 
 export function authApp(
   testDb: TestDatabase,
-  options: { auth?: Partial<AuthSettings>; config?: Partial<Config>; clock?: FakeClock } = {},
+  options: {
+    auth?: Partial<AuthSettings>;
+    config?: Partial<Config>;
+    clock?: FakeClock;
+    hashLimiter?: HashLimiter;
+  } = {},
 ) {
   const clock = options.clock ?? new FakeClock(new Date());
   const built = buildTestApp(testDb.database, {
     clock,
+    ...(options.hashLimiter ? { hashLimiter: options.hashLimiter } : {}),
     config: {
       publicOrigin: ORIGIN,
       ...options.config,

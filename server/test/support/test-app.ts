@@ -1,4 +1,5 @@
 import { type AppDeps, createApp } from '../../app.js';
+import type { HashLimiter } from '../../auth/password-hash.js';
 import { systemClock } from '../../clock.js';
 import { type Config, loadConfig } from '../../config.js';
 import type { Database } from '../../db/client.js';
@@ -23,10 +24,13 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 /** Builds the app in-process, as main.ts does, with a memory logger to inspect. */
 export function buildTestApp(
   database: Database,
-  overrides: Partial<Omit<AppDeps, 'database' | 'config'>> & { config?: Partial<Config> } = {},
+  overrides: Partial<Omit<AppDeps, 'database' | 'config'>> & {
+    config?: Partial<Config>;
+    hashLimiter?: HashLimiter;
+  } = {},
 ) {
   const logger = createMemoryLogger();
-  const { config, ...rest } = overrides;
+  const { config, hashLimiter, ...rest } = overrides;
   const fullConfig = testConfig(config);
   const random = rest.random ?? systemRandom;
   const captcha = createRecordingCaptchaProvider(random);
@@ -36,7 +40,12 @@ export function buildTestApp(
     clock: systemClock,
     random,
     logger,
-    auth: createTestAuthDeps({ settings: fullConfig.auth, random, captcha }),
+    auth: createTestAuthDeps({
+      settings: fullConfig.auth,
+      random,
+      captcha,
+      ...(hashLimiter ? { hashLimiter } : {}),
+    }),
     ...rest,
   };
   return { app: createApp(deps), logger, deps, captcha };

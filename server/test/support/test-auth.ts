@@ -9,6 +9,7 @@ import { type AuthSettings, DEFAULT_AUTH_SETTINGS } from '../../auth/auth-settin
 import { type BreachCorpus, loadBreachCorpus } from '../../auth/breach-corpus.js';
 import { type CaptchaProvider, createImageCaptchaProvider } from '../../auth/captcha-provider.js';
 import { createAuthDeps } from '../../auth/create-auth-deps.js';
+import { createHashLimiter, type HashLimiter } from '../../auth/password-hash.js';
 import { createCaptchaRenderer } from '../../captcha/index.js';
 import type { RandomSource } from '../../random.js';
 
@@ -56,6 +57,8 @@ export function createTestAuthDeps(input: {
   settings: AuthSettings;
   random: RandomSource;
   captcha: CaptchaProvider;
+  /** Default: two hashes at once and no queue limit (bursts in tests wait rather than get 503). */
+  hashLimiter?: HashLimiter;
 }): AuthDeps {
   return createAuthDeps({
     config: { auth: input.settings, pwnedPasswordsApi: undefined },
@@ -64,5 +67,8 @@ export function createTestAuthDeps(input: {
     totpKey: input.random.bytes(32),
     breachCorpus: testBreachCorpus(),
     captcha: input.captcha,
+    hashLimiter:
+      input.hashLimiter ??
+      createHashLimiter({ maxConcurrent: 2, maxRequests: Number.POSITIVE_INFINITY }),
   });
 }
