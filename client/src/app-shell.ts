@@ -106,7 +106,7 @@ export class ParleyApp extends LitElement {
       case 'home':
         return html`<parley-home-page></parley-home-page>`;
       case 'chat':
-        return html`<parley-chat-page></parley-chat-page>`;
+        return html`<parley-chat-page .peerName=${this.route.peer ?? ''}></parley-chat-page>`;
       default:
         return html`<parley-not-found-page .path=${this.route.path}></parley-not-found-page>`;
     }

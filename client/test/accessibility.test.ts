@@ -115,6 +115,9 @@ describe('accessibility (axe-core) in Chromium', () => {
     await alice.page.goto(`${running.app.url}/chat`);
     await alice.page.getByText('Signed in as alice').waitFor();
     expect.soft(await check(alice.page, 'chat: no conversation open')).toEqual([]);
+    await alice.page.goto(`${running.app.url}/chat/nobody`);
+    await alice.page.getByRole('heading', { name: /No one here is called/ }).waitFor();
+    expect.soft(await check(alice.page, 'chat: an address that names no one')).toEqual([]);
 
     const bob = await signUp('bob', false);
     await openChat(bob, 'alice');

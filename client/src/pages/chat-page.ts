@@ -1,6 +1,7 @@
 import { html, LitElement, nothing } from 'lit';
 import { UNDECRYPTABLE_WARNING } from '../components/chat-entries.js';
 import { createKeystore, indexedDbFence, webLocks } from '../keystore/index.js';
+import { chatPath } from '../router.js';
 import { ApiError } from '../services/api.js';
 import { currentSession, signOut } from '../services/auth.js';
 import { type ChatService, type ConversationView, createChatService } from '../services/chat.js';
@@ -47,7 +48,13 @@ export class ChatPage extends LitElement {
     revision: { state: true },
     loadError: { state: true },
     announcement: { state: true },
+    peerName: { attribute: false },
+    missing: { state: true },
   };
+  /** The username the address names (/chat/<username>), or '' for the list alone. */
+  declare peerName: string;
+  /** The address names no one: the name shown on the "no such person" pane. */
+  declare missing: string;
   /** What the polite live region says: the newest messages that arrived in the open conversation. */
   declare announcement: string;
   declare loadError: string;
@@ -82,6 +89,8 @@ export class ChatPage extends LitElement {
     this.revision = 0;
     this.loadError = '';
     this.announcement = '';
+    this.peerName = '';
+    this.missing = '';
   }
 
   protected override createRenderRoot() {
@@ -134,6 +143,44 @@ export class ChatPage extends LitElement {
     this.chat.onActivity((peerId) => this.onActivity(peerId));
     this.me = me;
     await this.loadContacts();
+    await this.follow();
+  }
+
+  protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
+    if (changed.has('peerName') && this.chat && this.me) void this.follow();
+  }
+
+  /**
+   * Opens the conversation the address names: a known contact at once, anyone else after an
+   * exact look-up; a name nobody has gets the "no such person" pane. No name: no conversation.
+   */
+  private async follow() {
+    const name = this.peerName;
+    const same = (user: ChatUser) => user.username.toLowerCase() === name.toLowerCase();
+    if (!name) return this.closeConversation();
+    if (this.peer && same(this.peer)) return;
+    let found = this.contacts.find(same);
+    if (!found) {
+      found = await findUser(name).catch(() => undefined);
+      // The address moved on meanwhile: the newer call decides.
+      if (name !== this.peerName) return;
+    }
+    if (!found || found.id === this.me?.id) {
+      this.closeConversation();
+      this.missing = name;
+      return;
+    }
+    if (!this.contacts.some((c) => c.id === found.id)) this.contacts = [found, ...this.contacts];
+    this.openConversation(found);
+  }
+
+  private closeConversation() {
+    this.stopView?.();
+    this.stopView = undefined;
+    this.view = undefined;
+    this.peer = undefined;
+    this.missing = '';
+    this.notice = '';
   }
 
   override disconnectedCallback() {
@@ -171,6 +218,7 @@ export class ChatPage extends LitElement {
   private openConversation(peer: ChatUser) {
     if (!this.chat) return;
     this.stopView?.();
+    this.missing = '';
     this.peer = peer;
     this.notice = '';
     this.unread.delete(peer.id);
@@ -218,7 +266,7 @@ export class ChatPage extends LitElement {
       }
       if (!this.contacts.some((c) => c.id === found.id)) this.contacts = [found, ...this.contacts];
       input.value = '';
-      this.openConversation(found);
+      navigate(chatPath(found.username));
     } catch (error) {
       this.searchMessage = error instanceof ApiError ? error.message : 'The search failed.';
     }
@@ -256,6 +304,13 @@ export class ChatPage extends LitElement {
   private conversation() {
     const peer = this.peer;
     const view = this.view;
+    if (this.missing) {
+      return html`<section class="chat-main chat-placeholder" aria-labelledby="chat-missing">
+        <h2 id="chat-missing">No one here is called “${this.missing}”</h2>
+        <p>Check the spelling of the address, or find a contact by username.</p>
+        <p><a href="/chat">Back to your chats</a></p>
+      </section>`;
+    }
     if (!peer || !view) {
       return html`<section class="chat-main chat-placeholder">
         <p>Choose a contact, or find one by username, to start an end-to-end encrypted chat.</p>
@@ -324,7 +379,7 @@ export class ChatPage extends LitElement {
             ${this.contacts.map(
               (contact) => html`<li>
                 <button type="button" class="contact" aria-current=${contact.id === this.peer?.id ? 'true' : 'false'}
-                  @click=${() => this.openConversation(contact)}>${contact.username}${
+                  @click=${() => navigate(chatPath(contact.username))}>${contact.username}${
                     this.unread.has(contact.id) ? html` <span class="unread">new</span>` : nothing
                   }</button>
               </li>`,
