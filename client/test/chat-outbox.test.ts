@@ -1,0 +1,120 @@
+/**
+ * The outbox survives a reload (issue 8, items 6 and 11), in Chromium against the real app:
+ * text typed before keys exist is sent after the page reloads, once; text whose frame never
+ * reached the server is sent after the reload, and text whose frame was stored but whose ack
+ * never came back is resent under the same client message id and stored once (the server
+ * keeps one row per sender and client id).
+ */
+import { describe, expect, it } from 'vitest';
+import { useAppAndChromium } from './support/app-and-chromium.js';
+import { chatPerson, openChatWith, sendText, shownEntries } from './support/chat-people.js';
+
+const running = useAppAndChromium();
+
+async function storedFrom(username: string): Promise<number> {
+  const [rows] = await running.app.testDb.database.pool.query(
+    `SELECT COUNT(*) AS n FROM messages m JOIN users u ON u.id = m.sender_id
+     WHERE u.username_key = ? AND m.payload LIKE '%"type":"msg"%'`,
+    [username],
+  );
+  return Number((rows as { n: number }[])[0]?.n);
+}
+
+describe('the outbox in Chromium', () => {
+  it('text typed before keys exist is sent after a reload, once', async () => {
+    const { app, browser } = running;
+    const [alice, bob] = [
+      await chatPerson(app, browser, 'obalice'),
+      await chatPerson(app, browser, 'obbob'),
+    ];
+    // Bob is not on the chat page: nobody answers Alice's offer for now.
+    await bob.page.close();
+    await openChatWith(alice.page, 'obbob');
+    await sendText(alice.page, 'typed before keys');
+    const mine = async () =>
+      (await shownEntries(alice.page))
+        .filter((e) => e.who === '>')
+        .map((e) => `${e.text}:${e.state}`);
+    await expect.poll(mine).toEqual(['typed before keys:queued']);
+    await alice.page.reload();
+    await alice.page.getByRole('button', { name: 'obbob' }).click();
+    await expect.poll(mine).toEqual(['typed before keys:queued']);
+
+    // Bob opens his chats: his history pass answers the offer, and the text goes.
+    const bobPage = await bob.context.newPage();
+    await bobPage.goto(`${app.url}/chat`);
+    await bobPage.getByRole('button', { name: /obalice/ }).click();
+    await expect.poll(mine, { timeout: 20_000 }).toEqual(['typed before keys:sent']);
+    const received = async () =>
+      (await shownEntries(bobPage)).filter((e) => e.who === '<').map((e) => e.text);
+    await expect.poll(received, { timeout: 20_000 }).toEqual(['typed before keys']);
+    expect(await storedFrom('obalice')).toBe(1);
+    await alice.page.reload();
+    await alice.page.getByRole('button', { name: 'obbob' }).click();
+    await expect.poll(mine).toEqual(['typed before keys:sent']);
+    expect(alice.pageErrors).toEqual([]);
+    await alice.context.close();
+    await bob.context.close();
+  });
+
+  it('text never acknowledged (stored, or lost on the way) is resent after a reload and stored once', async () => {
+    const { app, browser } = running;
+    const [alice, bob] = [
+      await chatPerson(app, browser, 'ackalice'),
+      await chatPerson(app, browser, 'ackbob'),
+    ];
+    await openChatWith(bob.page, 'ackalice');
+    // While `loseAcks` is set, Alice's acks are lost on the way back; while `loseSends` is set,
+    // her sends never reach the server.
+    let loseAcks = false;
+    let loseSends = false;
+    await alice.page.routeWebSocket('**/api/ws', (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((message) => {
+        if (loseSends && typeof message === 'string' && JSON.parse(message).type === 'send') return;
+        server.send(message);
+      });
+      server.onMessage((message) => {
+        if (loseAcks && typeof message === 'string' && JSON.parse(message).type === 'ack') return;
+        ws.send(message);
+      });
+    });
+    await alice.page.reload();
+    await openChatWith(alice.page, 'ackbob');
+    await sendText(alice.page, 'keys first');
+    const mine = async () =>
+      (await shownEntries(alice.page))
+        .filter((e) => e.who === '>')
+        .map((e) => `${e.text}:${e.state}`);
+    await expect.poll(mine, { timeout: 20_000 }).toEqual(['keys first:sent']);
+
+    loseAcks = true;
+    await sendText(alice.page, 'the ack got lost');
+    await expect.poll(() => storedFrom('ackalice')).toBe(2);
+    loseSends = true;
+    await sendText(alice.page, 'never reached the server');
+    await alice.page.waitForTimeout(500);
+    expect(await storedFrom('ackalice')).toBe(2);
+    expect(await mine()).toEqual([
+      'keys first:sent',
+      'the ack got lost:sending',
+      'never reached the server:sending',
+    ]);
+    loseAcks = false;
+    loseSends = false;
+    await alice.page.reload();
+    await alice.page.getByRole('button', { name: 'ackbob' }).click();
+    const all = ['keys first', 'the ack got lost', 'never reached the server'];
+    await expect.poll(mine, { timeout: 20_000 }).toEqual(all.map((t) => `${t}:sent`));
+    expect(await storedFrom('ackalice')).toBe(3);
+    const received = async () =>
+      (await shownEntries(bob.page)).filter((e) => e.who === '<').map((e) => e.text);
+    await expect.poll(received).toEqual(all);
+    await bob.page.reload();
+    await bob.page.getByRole('button', { name: /ackalice/ }).click();
+    await expect.poll(received).toEqual(all);
+    expect((await shownEntries(bob.page)).some((e) => e.text.startsWith('Rejected'))).toBe(false);
+    await alice.context.close();
+    await bob.context.close();
+  });
+});
