@@ -26,7 +26,11 @@ export interface AppProcess {
   output(): string;
 }
 
-export async function appProcess(databaseUrl: string): Promise<AppProcess> {
+export async function appProcess(
+  databaseUrl: string,
+  /** More environment for the server (e.g. REDIS_URL for several instances). */
+  extraEnv: Record<string, string> = {},
+): Promise<AppProcess> {
   const port = await freePort();
   const secrets = mkdtempSync(join(tmpdir(), 'parley-app-'));
   const url = `http://localhost:${port}`;
@@ -55,6 +59,7 @@ export async function appProcess(databaseUrl: string): Promise<AppProcess> {
           CAPTCHA_TEST_MODE: 'on',
           PWNED_PASSWORDS_API: 'off',
           LOG_LEVEL: 'warn',
+          ...extraEnv,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
