@@ -119,4 +119,52 @@ describe('the chat as a messenger, in Chromium', () => {
     await alice.context.close();
     await bob.context.close();
   }, 90_000);
+
+  it('Shift+Enter makes a two-line message that arrives as two lines; a pasted newline stays; a counter near the limit', async () => {
+    const [carol, dave] = [await person('carol'), await person('dave')];
+    await openChat(dave);
+    await openChat(carol, '/chat/dave');
+    await expect.poll(() => heading(carol).textContent()).toBe('dave');
+    const box = carol.page.getByLabel('Message', { exact: true });
+    await box.click();
+    await carol.page.keyboard.type('first line');
+    await carol.page.keyboard.press('Shift+Enter');
+    await carol.page.keyboard.type('second line');
+    expect(await box.inputValue()).toBe('first line\nsecond line');
+    await carol.page.keyboard.press('Enter');
+    await send(carol, 'one line');
+    await box.fill('pasted\nnewline');
+    await carol.page.keyboard.press('Enter');
+    await dave.page.getByRole('button', { name: /carol/ }).click();
+    const sent = ['first line\nsecond line', 'one line', 'pasted\nnewline'];
+    await expect.poll(() => texts(dave), { timeout: 15_000 }).toEqual(sent);
+    await expect.poll(() => texts(carol)).toEqual(sent);
+    // Shown on two lines: twice the height of a one-line message, as text (no <br> element).
+    const heights = await dave.page
+      .locator('.chat-log .chat-text')
+      .evaluateAll((nodes) => nodes.map((n) => n.getBoundingClientRect().height));
+    expect(heights[0]).toBeGreaterThan((heights[1] ?? 0) * 1.8);
+    expect(await dave.page.locator('.chat-log br').count()).toBe(0);
+
+    // Near the protocol's limit (16,384 bytes of UTF-8) a counter appears; over it, no sending.
+    const counter = carol.page.locator('#chat-counter');
+    expect(await counter.textContent()).toBe('');
+    await box.fill('x'.repeat(15_000));
+    await expect.poll(() => counter.textContent()).toBe('1,384 bytes left');
+    await box.fill(`${'x'.repeat(16_383)}é`);
+    await expect.poll(() => counter.textContent()).toBe('1 byte too many');
+    expect(await carol.page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true);
+    await carol.page.keyboard.press('Enter');
+    expect(await texts(carol)).toHaveLength(3);
+    expect((await box.inputValue()).length).toBe(16_384);
+    await box.fill('x'.repeat(16_384));
+    await carol.page.keyboard.press('Enter');
+    await expect.poll(() => texts(dave), { timeout: 15_000 }).toHaveLength(4);
+    expect(await counter.textContent()).toBe('');
+
+    await expectClean(carol);
+    await expectClean(dave);
+    await carol.context.close();
+    await dave.context.close();
+  }, 90_000);
 });

@@ -1,4 +1,6 @@
 import { html, LitElement, nothing } from 'lit';
+import '../components/chat-composer.js';
+import type { ChatSendEvent } from '../components/chat-composer.js';
 import { UNDECRYPTABLE_WARNING } from '../components/chat-entries.js';
 import { createKeystore, indexedDbFence, webLocks } from '../keystore/index.js';
 import { chatPath } from '../router.js';
@@ -272,14 +274,9 @@ export class ChatPage extends LitElement {
     }
   }
 
-  private onSend(event: SubmitEvent) {
-    event.preventDefault();
-    const form = event.target as HTMLFormElement;
-    const input = form.elements.namedItem('message') as HTMLInputElement;
-    const text = input.value;
-    if (!this.view || text.trim() === '') return;
+  private onSend(text: string) {
+    if (!this.view) return;
     this.view.send(text);
-    input.value = '';
     if (!this.contacts.some((c) => c.id === this.peer?.id) && this.peer) {
       this.contacts = [this.peer, ...this.contacts];
     }
@@ -345,12 +342,8 @@ export class ChatPage extends LitElement {
             : html`<p role="status">Decrypting the history…</p>`
         }
       </div>
-      <form class="chat-composer" @submit=${(e: SubmitEvent) => this.onSend(e)}>
-        <label for="chat-message" class="visually-hidden">Message</label>
-        <input id="chat-message" name="message" autocomplete="off" maxlength="4000"
-          placeholder=${`Message ${peer.username}`} ?disabled=${this.status === 'signed-out'} />
-        <button type="submit" class="primary" ?disabled=${this.status === 'signed-out'}>Send</button>
-      </form>
+      <parley-chat-composer .peerName=${peer.username} ?disabled=${this.status === 'signed-out'}
+        @chat-send=${(e: ChatSendEvent) => this.onSend(e.text)}></parley-chat-composer>
     </section>`;
   }
 
