@@ -89,3 +89,81 @@ export function createMemoryLogger(level: LogLevel = 'debug'): Logger & { lines:
   const logger = createLogger({ format: 'json', level, write: (line) => lines.push(line) });
   return Object.assign(logger, { lines });
 }
+
+export interface RepeatThrottleOptions {
+  /** A warning or error identical to one logged less than this long ago is only counted. */
+  intervalMs: number;
+  now?: () => number;
+  /** Runs the summary of a window when it ends; setTimeout (unref'd) unless given. */
+  schedule?: (run: () => void, delayMs: number) => void;
+}
+
+/** Keys remembered at most: past it, windows with nothing left to report are forgotten. */
+const MAX_THROTTLE_KEYS = 200;
+
+/**
+ * A logger that writes a warning or error at most once per interval for each kind (level,
+ * message, and the error's name, code and first message line): the first one at once, the
+ * repeats counted and reported in one line (`repeated: n`) when the interval ends. An outage
+ * that fails every request thus writes one line per interval instead of one stack per request.
+ */
+export function throttleRepeats(logger: Logger, options: RepeatThrottleOptions): Logger {
+  const now = options.now ?? Date.now;
+  const schedule =
+    options.schedule ??
+    ((run: () => void, delayMs: number) => {
+      setTimeout(run, delayMs).unref?.();
+    });
+  const windows = new Map<string, { endsAt: number; repeated: number; fields: LogFields }>();
+
+  const report = (key: string, level: 'warn' | 'error', message: string) => {
+    const window = windows.get(key);
+    if (!window || window.repeated === 0) return;
+    const { repeated, fields } = window;
+    window.repeated = 0;
+    window.endsAt = now() + options.intervalMs;
+    logger[level](message, { ...fields, repeated, intervalMs: options.intervalMs });
+    schedule(() => report(key, level, message), options.intervalMs);
+  };
+
+  const throttled =
+    (level: 'warn' | 'error') =>
+    (message: string, fields: LogFields = {}) => {
+      const key = `${level}\u0000${message}\u0000${signatureOf(fields.error ?? fields.reason)}`;
+      const window = windows.get(key);
+      const at = now();
+      if (window && at < window.endsAt) {
+        if (window.repeated === 0) schedule(() => report(key, level, message), window.endsAt - at);
+        window.repeated += 1;
+        window.fields = fields;
+        return;
+      }
+      if (windows.size >= MAX_THROTTLE_KEYS) {
+        for (const [k, w] of windows) if (w.repeated === 0 && w.endsAt <= at) windows.delete(k);
+      }
+      windows.set(key, { endsAt: at + options.intervalMs, repeated: 0, fields });
+      logger[level](message, fields);
+    };
+
+  return {
+    debug: logger.debug,
+    info: logger.info,
+    warn: throttled('warn'),
+    error: throttled('error'),
+  };
+}
+
+function signatureOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object' && !(value instanceof Error)) {
+    const { code, message } = value as { code?: unknown; message?: unknown };
+    return `${String(code ?? '')}:${String(message ?? '')}`;
+  }
+  if (!(value instanceof Error)) return '';
+  const parts: string[] = [];
+  for (let e: unknown = value; e instanceof Error && parts.length < 8; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    parts.push(`${e.name}:${String(code ?? '')}:${e.message.split('\n')[0] ?? ''}`);
+  }
+  return parts.join('|');
+}

@@ -4,12 +4,19 @@
  * delivers it to every other open socket of both users (the recipient's tabs and the sender's
  * other tabs). Messages of one conversation are handled one at a time, in arrival order, so
  * delivery order is the order of the stored ids.
+ *
+ * The ordering contract (docs/architecture.md, "Chat relay"): for each sending socket and
+ * conversation, frames are stored in arrival order or refused. After a transient refusal
+ * (`relay_failed`, `too_many_pending`) every later frame of that socket and conversation is
+ * refused with `relay_failed` until the socket sends the refused clientMessageId again, so a
+ * client that resends in order never gets a later message stored before an earlier one.
  */
 import type { Clock } from '../clock.js';
 import type { ClusterBus } from '../cluster/cluster.js';
 import type { Db } from '../db/client.js';
+import { databaseErrorSummary, isDatabaseUnavailable } from '../db/errors.js';
 import { insertMessage, type MessageRow, pairKeyOf } from '../db/message-store.js';
-import type { Logger } from '../logger.js';
+import { type Logger, throttleRepeats } from '../logger.js';
 import { checkEnvelope } from './envelope.js';
 
 /** A client's request to relay one protocol message (the live channel validated its shape). */
@@ -68,6 +75,26 @@ export interface ChatRelay {
 /** Sends one socket may have waiting to be stored: a flood is refused, not queued without bound. */
 export const MAX_PENDING_PER_SOCKET = 64;
 
+/** Identical relay failures are logged once per this interval, with a count. */
+export const RELAY_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * Where a socket's conversation stands after a transient refusal: the refused frame's arrival
+ * number and client id. Frames that arrived after it are refused until that id comes again.
+ */
+interface Gap {
+  seq: number;
+  clientMessageId: string;
+}
+
+/** A frame of one socket, numbered in arrival order. */
+interface Arrival {
+  frame: SendFrame;
+  seq: number;
+  recipientId: number;
+  key: string;
+}
+
 const MESSAGES: Record<RelayErrorCode, string> = {
   invalid_payload: 'The message is not a valid Parley protocol message.',
   payload_too_large: 'The message is too large.',
@@ -83,6 +110,12 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
   const byUser = new Map<number, Set<RelayConnection>>();
   const queues = new Map<string, Promise<void>>();
   const pending = new WeakMap<RelayConnection, number>();
+  const arrivals = new WeakMap<RelayConnection, number>();
+  const gaps = new WeakMap<RelayConnection, Map<string, Gap>>();
+  const logger = throttleRepeats(deps.logger, {
+    intervalMs: RELAY_LOG_INTERVAL_MS,
+    now: () => deps.clock.now().getTime(),
+  });
 
   const refuse = (connection: RelayConnection, frame: SendFrame, code: RelayErrorCode) =>
     safeSend(connection, {
@@ -92,7 +125,36 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
       clientMessageId: frame.clientMessageId,
     });
 
-  const deliver = (sender: RelayConnection | undefined, row: MessageRow) => {
+  /** Records a transient refusal: the earliest one of the socket and conversation wins. */
+  const openGap = (connection: RelayConnection, arrival: Arrival) => {
+    const byKey = gaps.get(connection) ?? new Map<string, Gap>();
+    gaps.set(connection, byKey);
+    const gap = byKey.get(arrival.key);
+    if (!gap || arrival.seq < gap.seq) {
+      byKey.set(arrival.key, { seq: arrival.seq, clientMessageId: arrival.frame.clientMessageId });
+    }
+  };
+
+  /**
+   * False when an earlier frame of this socket and conversation was refused and this is not
+   * its resend; a resend closes the gap (and opens it again if it fails too).
+   */
+  const inOrder = (connection: RelayConnection, arrival: Arrival): boolean => {
+    const byKey = gaps.get(connection);
+    const gap = byKey?.get(arrival.key);
+    if (!gap || arrival.seq < gap.seq) return true;
+    if (arrival.seq > gap.seq && arrival.frame.clientMessageId === gap.clientMessageId) {
+      byKey?.delete(arrival.key);
+      return true;
+    }
+    return false;
+  };
+
+  /**
+   * Sends a stored message to every open socket of its recipient and its sender, except the
+   * socket that sent it (which gets the ack). Recipients de-duplicate by the server id.
+   */
+  const deliver = (row: MessageRow, except?: RelayConnection) => {
     const frame: RelayFrame = {
       type: 'message',
       id: row.id,
@@ -103,51 +165,61 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
     };
     for (const userId of [row.recipientId, row.senderId]) {
       for (const connection of byUser.get(userId) ?? []) {
-        if (connection !== sender) safeSend(connection, frame);
+        if (connection !== except) safeSend(connection, frame);
       }
     }
   };
 
-  const handle = async (
-    connection: RelayConnection,
-    frame: SendFrame,
-    recipientId: number,
-  ): Promise<void> => {
+  const handle = async (connection: RelayConnection, arrival: Arrival): Promise<void> => {
+    const { frame, recipientId } = arrival;
+    if (!inOrder(connection, arrival)) return refuse(connection, frame, 'relay_failed');
     if (recipientId === connection.userId) return refuse(connection, frame, 'wrong_recipient');
     const verdict = checkEnvelope(frame.payload, connection.userId, recipientId);
     if (!verdict.ok) {
       const code = verdict.reason === 'too_large' ? 'payload_too_large' : verdict.reason;
       return refuse(connection, frame, code === 'malformed' ? 'invalid_payload' : code);
     }
-    if (!(await deps.touchSession(connection.sessionIdHash))) {
-      return refuse(connection, frame, 'session_ended');
+    try {
+      if (!(await deps.touchSession(connection.sessionIdHash))) {
+        return refuse(connection, frame, 'session_ended');
+      }
+      // The messages table's foreign key tells an unknown recipient: no look-up per send.
+      const result = await insertMessage(deps.db, {
+        senderId: connection.userId,
+        recipientId,
+        clientMessageId: frame.clientMessageId,
+        payload: frame.payload,
+        now: deps.clock.now(),
+      });
+      if (result.outcome === 'unknown_recipient') {
+        return refuse(connection, frame, 'unknown_recipient');
+      }
+      // The other instances have the message before its ack: a send that follows the ack (the
+      // sender's next, from any instance) reaches every subscriber after it. A resend goes out
+      // again too (see below).
+      await deps.bus.publish({ kind: 'deliver', row: result.row });
+      safeSend(connection, {
+        type: 'ack',
+        clientMessageId: frame.clientMessageId,
+        id: result.row.id,
+        at: result.row.createdAt.toISOString(),
+      });
+      // A resend of a stored message is delivered again too: the first attempt may have been
+      // committed without being delivered (the connection or process died in between).
+      deliver(result.row, connection);
+    } catch (error) {
+      openGap(connection, arrival);
+      if (isDatabaseUnavailable(error)) {
+        logger.warn('relay: database unavailable', { error: databaseErrorSummary(error) });
+      } else {
+        logger.error('relay failed', { error });
+      }
+      refuse(connection, frame, 'relay_failed');
     }
-    // The messages table's foreign key tells an unknown recipient: no look-up per send.
-    const result = await insertMessage(deps.db, {
-      senderId: connection.userId,
-      recipientId,
-      clientMessageId: frame.clientMessageId,
-      payload: frame.payload,
-      now: deps.clock.now(),
-    });
-    if (result.outcome === 'unknown_recipient') {
-      return refuse(connection, frame, 'unknown_recipient');
-    }
-    // The other instances have the message before its ack: a send that follows the ack (the
-    // sender's next, from any instance) reaches every subscriber after it.
-    if (result.outcome === 'stored') await deps.bus.publish({ kind: 'deliver', row: result.row });
-    safeSend(connection, {
-      type: 'ack',
-      clientMessageId: frame.clientMessageId,
-      id: result.row.id,
-      at: result.row.createdAt.toISOString(),
-    });
-    // A resend of a stored message is acknowledged again but not delivered twice.
-    if (result.outcome === 'stored') deliver(connection, result.row);
   };
 
   deps.bus.subscribe((event) => {
-    if (event.kind === 'deliver') deliver(undefined, event.row);
+    if (event.kind === 'deliver') deliver(event.row);
   });
 
   return {
@@ -162,20 +234,25 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
       if (set?.size === 0) byUser.delete(connection.userId);
     },
     submit(connection, frame) {
+      const seq = (arrivals.get(connection) ?? 0) + 1;
+      arrivals.set(connection, seq);
+      // The live channel's frame schema made `to` a decimal id.
+      const recipientId = Number(frame.to);
+      const key = pairKeyOf(connection.userId, recipientId);
+      const arrival: Arrival = { frame, seq, recipientId, key };
       const waiting = pending.get(connection) ?? 0;
       if (waiting >= MAX_PENDING_PER_SOCKET) {
+        openGap(connection, arrival);
         refuse(connection, frame, 'too_many_pending');
         return Promise.resolve();
       }
       pending.set(connection, waiting + 1);
-      // The live channel's frame schema made `to` a decimal id.
-      const recipientId = Number(frame.to);
-      const key = pairKeyOf(connection.userId, recipientId);
       const previous = queues.get(key) ?? Promise.resolve();
       const next = previous
-        .then(() => handle(connection, frame, recipientId))
+        .then(() => handle(connection, arrival))
         .catch((error: unknown) => {
-          deps.logger.error('relay failed', { error });
+          openGap(connection, arrival);
+          logger.error('relay failed', { error });
           refuse(connection, frame, 'relay_failed');
         });
       queues.set(key, next);

@@ -1,0 +1,165 @@
+/**
+ * The relay under database faults, on a private mariadbd this file starts (never the shared
+ * server): a store that fails while later frames of the conversation wait, the database killed
+ * during a stream, and a write-locked `messages` table while 20 conversations send. The senders
+ * resend in order with the same clientMessageId (support/resending-client.ts), as the ordering
+ * contract asks of a client; the tests count what was sent, acknowledged, stored, delivered,
+ * lost, duplicated and stored out of order.
+ */
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LiveApp, prepareDatabase, startLiveApp } from './support/live-app.js';
+import { createPrivateMariadb, type PrivateMariadb } from './support/private-mariadb.js';
+import {
+  counterOf,
+  type Frame,
+  LiveSocket,
+  msgPayload,
+  ResendingSender,
+} from './support/resending-client.js';
+import { testConfig } from './support/test-app.js';
+
+let db: PrivateMariadb;
+let app: LiveApp;
+let n = 0;
+
+beforeAll(async () => {
+  db = await createPrivateMariadb();
+  await db.start();
+  const url = await prepareDatabase(db.serverUrl, 'parley_faults');
+  app = await startLiveApp(url, {
+    // The default 30 s session re-check, not the tests' 100 ms: it would compete for the pool.
+    config: { auth: { ...testConfig().auth, liveSessionCheckMs: 30_000 } },
+    database: { acquireTimeoutMs: 2_000 },
+  });
+});
+afterAll(async () => {
+  await app?.stop();
+  await db?.destroy();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function pair() {
+  n += 1;
+  const sender = await app.user(`fault${n}a`);
+  const recipient = await app.user(`fault${n}b`);
+  return { sender, recipient };
+}
+
+function socketOptions(cookie: string) {
+  return { url: app.url, origin: app.url, cookie };
+}
+
+async function admin() {
+  return mysql.createConnection({ uri: db.urlOf('parley_faults') });
+}
+
+interface Tally {
+  sent: number;
+  acked: number;
+  stored: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+}
+
+/**
+ * Compares what a sender queued with what the database holds and what the recipient got:
+ * stored rows in id order must carry the counters 1..sent, each once.
+ */
+async function tally(
+  sender: ResendingSender,
+  senderId: string,
+  recipient: LiveSocket,
+): Promise<Tally> {
+  const connection = await admin();
+  const [rows] = await connection.query(
+    'SELECT id, client_message_id AS cid, payload FROM messages WHERE sender_id = ? ORDER BY id',
+    [Number(senderId)],
+  );
+  await connection.end();
+  const stored = rows as { id: number; cid: string; payload: string }[];
+  const counters = stored.map((r) => counterOf(r.payload));
+  const sent = sender.outbox.length;
+  const unique = new Set(counters);
+  let outOfOrder = 0;
+  for (let i = 1; i < counters.length; i += 1) {
+    if ((counters[i] ?? 0) < (counters[i - 1] ?? 0)) outOfOrder += 1;
+  }
+  const deliveredIds = new Set(
+    recipient
+      .of('message')
+      .filter((f: Frame) => f.from === senderId)
+      .map((f: Frame) => f.id),
+  );
+  return {
+    sent,
+    acked: sender.acked.length,
+    stored: stored.length,
+    delivered: deliveredIds.size,
+    lost: [...Array(sent).keys()].filter((i) => !unique.has(i + 1)).length,
+    duplicated: counters.length - unique.size,
+    outOfOrder,
+  };
+}
+
+const clean = (sent: number): Tally => ({
+  sent,
+  acked: sent,
+  stored: sent,
+  delivered: sent,
+  lost: 0,
+  duplicated: 0,
+  outOfOrder: 0,
+});
+
+describe('the ordering contract under database faults', () => {
+  it('after a failed store, refuses the later frames of that socket and conversation until the resend, so nothing is stored out of order', async () => {
+    const { sender: alice, recipient: bob } = await pair();
+    const inbox = new LiveSocket(socketOptions(bob.cookie));
+    const out = new ResendingSender(socketOptions(alice.cookie), 16);
+    await expect.poll(() => inbox.ready && out.live.ready).toBe(true);
+    const lock = await admin();
+    const killer = await admin();
+    try {
+      // Every insert now waits: the first frame's INSERT holds, the next nine wait behind it.
+      await lock.query('LOCK TABLES messages WRITE');
+      const total = 10;
+      for (let i = 1; i <= total; i += 1) {
+        out.queue(`ord-${i}`, bob.id, msgPayload(alice.id, bob.id, i));
+      }
+      let insertId: number | undefined;
+      for (let i = 0; i < 100 && insertId === undefined; i += 1) {
+        const [rows] = await killer.query(
+          "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE 'insert into `messages`%'",
+        );
+        insertId = (rows as { id: number }[])[0]?.id;
+        if (insertId === undefined) await sleep(50);
+      }
+      expect(insertId).toBeDefined();
+      await sleep(100);
+      // Exactly one store fails (a transient error), the nine later frames still waiting.
+      await killer.query(`KILL QUERY ${insertId}`);
+      await expect.poll(() => out.refusals.get('relay_failed') ?? 0).toBeGreaterThan(0);
+      await lock.query('UNLOCK TABLES');
+      await expect.poll(() => out.done, { timeout: 20_000 }).toBe(true);
+      await expect.poll(async () => (await tally(out, alice.id, inbox)).delivered).toBe(total);
+      const result = await tally(out, alice.id, inbox);
+      console.info('ordering after one failed store', result, {
+        attempts: out.attempts,
+        refusals: Object.fromEntries(out.refusals),
+      });
+      expect(result).toEqual(clean(total));
+      // The relay refused the frames behind the failed one (they were resent), not just it.
+      expect(out.refusals.get('relay_failed')).toBeGreaterThan(1);
+    } finally {
+      await lock.query('UNLOCK TABLES').catch(() => undefined);
+      await lock.end();
+      await killer.end();
+      out.stop();
+      inbox.stop();
+    }
+  });
+});
