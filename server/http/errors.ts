@@ -1,7 +1,14 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { Logger } from '../logger.js';
+import { databaseErrorSummary, isDatabaseUnavailable } from '../db/errors.js';
+import { type Logger, throttleRepeats } from '../logger.js';
+
+/** Identical unexpected errors are logged once per this interval, with a count. */
+export const ERROR_LOG_INTERVAL_MS = 10_000;
+
+/** Seconds a client is told to wait before trying again while the database is unreachable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
 
 /**
  * A failure the client caused or can act on: answered with its status and a stable code.
@@ -58,13 +65,36 @@ function codeForStatus(status: number): string {
   }
 }
 
-export function createErrorHandler(logger: Logger): ErrorHandler {
+/**
+ * The one error handler: an HttpError becomes its status and code; the database being
+ * unreachable (down, restarting, no pooled connection within the bound) a 503
+ * `database_unavailable` with Retry-After, logged as one short line per interval; anything else
+ * a 500 with a request id, its stack logged (identical ones once per interval, with a count).
+ */
+export function createErrorHandler(
+  baseLogger: Logger,
+  options: { now?: () => number } = {},
+): ErrorHandler {
+  const logger = throttleRepeats(baseLogger, {
+    intervalMs: ERROR_LOG_INTERVAL_MS,
+    ...(options.now ? { now: options.now } : {}),
+  });
   return (error, c) => {
     if (error instanceof HttpError) {
       return errorResponse(c, error.status, error.code, error.message, error.details);
     }
     if (error instanceof HTTPException && error.status < 500) {
       return errorResponse(c, error.status, codeForStatus(error.status), error.message);
+    }
+    if (isDatabaseUnavailable(error)) {
+      logger.warn('database unavailable', { error: databaseErrorSummary(error) });
+      c.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      return errorResponse(
+        c,
+        503,
+        'database_unavailable',
+        'The service cannot reach its database just now. Try again in a moment.',
+      );
     }
     const requestId = c.get('requestId') as string | undefined;
     logger.error('unhandled error', {
