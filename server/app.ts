@@ -90,6 +90,7 @@ export function createApp(deps: AppDeps) {
       liveChannelRoutes({
         upgradeWebSocket: deps.upgradeWebSocket,
         logger,
+        settings: config.liveChannel,
         relay: createChatRelay({
           db: deps.database.db,
           clock,

@@ -49,7 +49,26 @@ export interface Config {
   redisUrl: string | undefined;
   /** Namespace of this deployment's Redis keys and channels. */
   redisKeyPrefix: string;
+  /** The live channel's liveness and backpressure bounds. */
+  liveChannel: LiveChannelSettings;
+  /** The longest a query waits for a pooled database connection before it fails (503). */
+  databaseAcquireTimeoutMs: number;
 }
+
+export interface LiveChannelSettings {
+  /**
+   * Every socket gets a WebSocket ping this often and is terminated when it has not answered
+   * the previous one, so a dead (half-open) connection is dropped within two intervals.
+   */
+  pingIntervalMs: number;
+  /** A socket whose unsent output passes this many bytes is closed (4008, too slow). */
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_LIVE_CHANNEL: LiveChannelSettings = {
+  pingIntervalMs: 25_000,
+  maxBufferedBytes: 1024 * 1024,
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -99,6 +118,19 @@ const envSchema = z.object({
       "must be 'off' or an http(s) URL of the range API",
     )
     .refine((value) => value === 'off' || URL.canParse(value), 'must be a valid URL'),
+  LIVE_PING_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(10 * 60_000)
+    .default(DEFAULT_LIVE_CHANNEL.pingIntervalMs),
+  LIVE_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(256 * 1024 * 1024)
+    .default(DEFAULT_LIVE_CHANNEL.maxBufferedBytes),
+  DATABASE_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** Predictable CAPTCHA answers for tests against a running server; refused in production. */
   CAPTCHA_TEST_MODE: z.enum(['on', 'off']).default('off'),
   REDIS_URL: z
@@ -150,5 +182,10 @@ export function loadConfig(env: Record<string, string | undefined>, root: string
     },
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    liveChannel: {
+      pingIntervalMs: e.LIVE_PING_INTERVAL_MS,
+      maxBufferedBytes: e.LIVE_MAX_BUFFERED_BYTES,
+    },
+    databaseAcquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
   };
 }

@@ -3,14 +3,22 @@ import type { UpgradeWebSocket as HonoUpgradeWebSocket, WSContext } from 'hono/w
 import { z } from 'zod';
 import type { ClosableSocket, LiveSocketRegistry } from '../auth/live-sockets.js';
 import type { ChatRelay, RelayConnection, RelayFrame } from '../chat/relay.js';
+import { DEFAULT_LIVE_CHANNEL, type LiveChannelSettings } from '../config.js';
 import { errorResponse } from '../http/errors.js';
 import type { Logger } from '../logger.js';
+import { createHeartbeat, type PingableSocket } from './live-heartbeat.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the Node adapter's socket and option types vary.
 export type UpgradeWebSocket = HonoUpgradeWebSocket<any, any>;
 
 /** Largest frame the live channel accepts; the ws server enforces it too (maxPayload). */
 export const MAX_FRAME_BYTES = 64 * 1024;
+
+/**
+ * Close code for "too slow": the socket's unsent output passed the bound (it does not read what
+ * it is sent). Like HTTP 408; the client reconnects and catches up from the history.
+ */
+export const TOO_SLOW_CLOSE_CODE = 4008;
 
 /** Frames a client may send: pings, and protocol messages for the chat relay. */
 export const clientFrameSchema = z.discriminatedUnion('type', [
@@ -58,6 +66,9 @@ export function parseClientFrame(data: unknown): ClientFrame | ServerFrame {
   return parsed.data;
 }
 
+/** The `ws` socket under Hono's context: pings, pongs and the buffered amount live there. */
+type RawSocket = PingableSocket & { bufferedAmount: number };
+
 function send(ws: WSContext, frame: ServerFrame) {
   ws.send(JSON.stringify(frame));
 }
@@ -78,14 +89,25 @@ export interface LiveChannelAuth {
   publicOrigin: string;
 }
 
-/** GET /api/ws: the live channel. It greets, answers pings and hands sends to the chat relay. */
+/**
+ * GET /api/ws: the live channel. It greets, answers pings and hands sends to the chat relay.
+ * One shared heartbeat pings every socket and drops those that stop answering; a socket whose
+ * output backs up past `maxBufferedBytes` is closed with 4008 (then terminated if it never
+ * reads the close either), so a reader that never reads costs a bounded amount of memory.
+ */
 export function liveChannelRoutes(deps: {
   upgradeWebSocket: UpgradeWebSocket;
   logger: Logger;
   auth: LiveChannelAuth;
   relay: ChatRelay;
+  settings?: LiveChannelSettings;
 }) {
   const { auth, relay } = deps;
+  const settings = deps.settings ?? DEFAULT_LIVE_CHANNEL;
+  const heartbeat = createHeartbeat({
+    intervalMs: settings.pingIntervalMs,
+    onTerminate: (reason) => deps.logger.info('live channel: socket terminated', { reason }),
+  });
   return new Hono<{
     Variables: { liveSession: { sessionIdHash: string; userId: number } };
   }>().get(
@@ -105,11 +127,29 @@ export function liveChannelRoutes(deps: {
       let socket: ClosableSocket | undefined;
       let connection: RelayConnection | undefined;
       let timer: ReturnType<typeof setInterval> | undefined;
+      let raw: RawSocket | undefined;
+      let tooSlow = false;
+      /** Sends a frame unless the socket is being dropped; drops it when its output backs up. */
+      const sendBounded = (ws: WSContext, frame: ServerFrame) => {
+        if (tooSlow) return;
+        send(ws, frame);
+        if (raw && raw.bufferedAmount > settings.maxBufferedBytes) {
+          tooSlow = true;
+          deps.logger.warn('live channel: socket too slow, closing', {
+            code: TOO_SLOW_CLOSE_CODE,
+            bufferedBytes: raw.bufferedAmount,
+          });
+          ws.close(TOO_SLOW_CLOSE_CODE, 'too slow');
+          heartbeat.closing(raw);
+        }
+      };
       return {
         onOpen(_event, ws) {
+          raw = ws.raw as RawSocket | undefined;
+          if (raw) heartbeat.watch(raw);
           socket = { close: (code, reason) => ws.close(code, reason) };
           auth.sockets.add(sessionIdHash, socket);
-          connection = { userId, sessionIdHash, send: (frame) => send(ws, frame) };
+          connection = { userId, sessionIdHash, send: (frame) => sendBounded(ws, frame) };
           relay.connect(connection);
           timer = setInterval(async () => {
             if (!(await auth.stillAlive(sessionIdHash).catch(() => true))) {
@@ -117,19 +157,22 @@ export function liveChannelRoutes(deps: {
             }
           }, auth.checkIntervalMs);
           timer.unref?.();
-          send(ws, { type: 'hello', protocol: 1 });
+          sendBounded(ws, { type: 'hello', protocol: 1 });
         },
         onClose() {
+          if (raw) heartbeat.unwatch(raw);
           if (timer) clearInterval(timer);
           if (socket) auth.sockets.remove(sessionIdHash, socket);
           if (connection) relay.disconnect(connection);
         },
         onMessage(event, ws) {
           const frame = parseClientFrame(event.data);
+          // Application pings (a browser cannot send WebSocket pings) get a pong: the browser's
+          // own liveness check.
           if (frame.type === 'ping')
-            send(ws, { type: 'pong', ...(frame.id ? { id: frame.id } : {}) });
+            sendBounded(ws, { type: 'pong', ...(frame.id ? { id: frame.id } : {}) });
           else if (frame.type === 'send' && connection) void relay.submit(connection, frame);
-          else if (frame.type === 'error') send(ws, frame);
+          else if (frame.type === 'error') sendBounded(ws, frame);
         },
         onError(error) {
           deps.logger.warn('websocket error', { error });
