@@ -12,7 +12,9 @@ import { createLocalCluster } from './cluster/cluster.js';
 import { createRedisCluster } from './cluster/redis-cluster.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDatabase } from './db/client.js';
+import { databaseErrorSummary } from './db/errors.js';
 import { ensureDatabase, migrateDatabase } from './db/migrate.js';
+import { waitForDatabase } from './db/wait-for-database.js';
 import { createLogger } from './logger.js';
 import { packageRoot } from './paths.js';
 import { systemRandom } from './random.js';
@@ -30,11 +32,26 @@ try {
 const logger = createLogger({ format: config.logFormat, level: config.logLevel });
 const databaseUrl = databaseUrlWithPasswordFile(config);
 
-await retry(() => ensureDatabase(databaseUrl), 'database', 30);
-await migrateDatabase(databaseUrl, config.migrationsDir);
+try {
+  // As long as it takes: the database may start after us, or be restarted meanwhile.
+  await waitForDatabase(
+    async () => {
+      await ensureDatabase(databaseUrl);
+      await migrateDatabase(databaseUrl, config.migrationsDir);
+    },
+    'migrations',
+    { logger },
+  );
+} catch (error) {
+  // Not an outage (a broken migration, refused credentials): say what, without a stack.
+  logger.error('cannot prepare the database', { reason: databaseErrorSummary(error) });
+  process.exit(1);
+}
 logger.info('migrations applied');
 
-const database = createDatabase(databaseUrl);
+const database = createDatabase(databaseUrl, {
+  acquireTimeoutMs: config.databaseAcquireTimeoutMs,
+});
 const auth = createAuthDeps({
   config,
   random: systemRandom,
@@ -74,13 +91,8 @@ const server = serve(
     }),
 );
 
-// WebSocket pings every 25 s keep proxies (nginx closes idle sockets after 60 s) from dropping
-// the live channel. Pings are not user activity and never extend a session.
-export const WEBSOCKET_PING_INTERVAL_MS = 25_000;
-const heartbeat = setInterval(() => {
-  for (const client of webSockets.clients) client.ping();
-}, WEBSOCKET_PING_INTERVAL_MS);
-heartbeat.unref();
+// The live channel's heartbeat (pings every config.liveChannel.pingIntervalMs, 25 s by default,
+// dropping sockets that stop answering) lives in server/routes/live-heartbeat.ts.
 
 let stopping = false;
 const shutdown = (signal: string) => {
@@ -97,20 +109,3 @@ const shutdown = (signal: string) => {
 };
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
-
-/** Waits for a dependency that may still be starting (the database in compose). */
-async function retry(action: () => Promise<void>, what: string, attempts: number): Promise<void> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await action();
-      return;
-    } catch (error) {
-      if (attempt >= attempts) throw error;
-      logger.warn(`waiting for ${what}`, {
-        attempt,
-        reason: error instanceof Error ? error.message : String(error),
-      });
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-    }
-  }
-}

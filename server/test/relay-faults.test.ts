@@ -8,15 +8,10 @@
  */
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanTally, type Tally, tallyDelivery } from './support/delivery-tally.js';
 import { type LiveApp, prepareDatabase, startLiveApp } from './support/live-app.js';
 import { createPrivateMariadb, type PrivateMariadb } from './support/private-mariadb.js';
-import {
-  counterOf,
-  type Frame,
-  LiveSocket,
-  msgPayload,
-  ResendingSender,
-} from './support/resending-client.js';
+import { LiveSocket, msgPayload, ResendingSender } from './support/resending-client.js';
 import { testConfig } from './support/test-app.js';
 
 let db: PrivateMariadb;
@@ -55,65 +50,9 @@ async function admin() {
   return mysql.createConnection({ uri: db.urlOf('parley_faults') });
 }
 
-interface Tally {
-  sent: number;
-  acked: number;
-  stored: number;
-  delivered: number;
-  lost: number;
-  duplicated: number;
-  outOfOrder: number;
-}
-
-/**
- * Compares what a sender queued with what the database holds and what the recipient got:
- * stored rows in id order must carry the counters 1..sent, each once.
- */
-async function tally(
-  sender: ResendingSender,
-  senderId: string,
-  recipient: LiveSocket,
-): Promise<Tally> {
-  const connection = await admin();
-  const [rows] = await connection.query(
-    'SELECT id, client_message_id AS cid, payload FROM messages WHERE sender_id = ? ORDER BY id',
-    [Number(senderId)],
-  );
-  await connection.end();
-  const stored = rows as { id: number; cid: string; payload: string }[];
-  const counters = stored.map((r) => counterOf(r.payload));
-  const sent = sender.outbox.length;
-  const unique = new Set(counters);
-  let outOfOrder = 0;
-  for (let i = 1; i < counters.length; i += 1) {
-    if ((counters[i] ?? 0) < (counters[i - 1] ?? 0)) outOfOrder += 1;
-  }
-  const deliveredIds = new Set(
-    recipient
-      .of('message')
-      .filter((f: Frame) => f.from === senderId)
-      .map((f: Frame) => f.id),
-  );
-  return {
-    sent,
-    acked: sender.acked.length,
-    stored: stored.length,
-    delivered: deliveredIds.size,
-    lost: [...Array(sent).keys()].filter((i) => !unique.has(i + 1)).length,
-    duplicated: counters.length - unique.size,
-    outOfOrder,
-  };
-}
-
-const clean = (sent: number): Tally => ({
-  sent,
-  acked: sent,
-  stored: sent,
-  delivered: sent,
-  lost: 0,
-  duplicated: 0,
-  outOfOrder: 0,
-});
+const tally = (sender: ResendingSender, senderId: string, recipient: LiveSocket) =>
+  tallyDelivery(db.urlOf('parley_faults'), sender, senderId, recipient);
+const clean = cleanTally;
 
 describe('the ordering contract under database faults', () => {
   it('after a failed store, refuses the later frames of that socket and conversation until the resend, so nothing is stored out of order', async () => {
@@ -236,9 +175,9 @@ describe('database outages', () => {
 
   it('a write-locked messages table for 10 s while 20 conversations send: /healthz answers within 1 s throughout, every message stored once after the lock', async () => {
     // One at a time: the recording CAPTCHA provider answers for the latest picture.
-    const recipients = [];
+    const recipients: Awaited<ReturnType<LiveApp['user']>>[] = [];
     for (let i = 0; i < 4; i += 1) recipients.push(await app.user(`lockr${i}`));
-    const senders = [];
+    const senders: Awaited<ReturnType<LiveApp['user']>>[] = [];
     for (let i = 0; i < 20; i += 1) senders.push(await app.user(`locks${i}`));
     const inboxes = recipients.map((r) => new LiveSocket(socketOptions(r.cookie)));
     const outs = senders.map((s) => new ResendingSender(socketOptions(s.cookie), 8));
