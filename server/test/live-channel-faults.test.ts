@@ -98,7 +98,7 @@ describe('backpressure', () => {
     const [alice, bob] = await signUpUsers(testDb.url, ['flooder', 'sleeper']);
     const app = await spawnApp({
       databaseUrl: testDb.url,
-      env: { LIVE_PING_INTERVAL_MS: '30000', ...(process.env.REVERT_BP ? { REVERT_BP: '1' } : {}) },
+      env: { LIVE_PING_INTERVAL_MS: '30000' },
     });
     const sockets: WebSocket[] = [];
     try {

@@ -54,6 +54,7 @@ export async function spawnApp(options: SpawnOptions): Promise<SpawnedApp> {
       DATABASE_URL: options.databaseUrl,
       PUBLIC_ORIGIN: url,
       PEPPER_FILE: join(pepperDir, 'pepper'),
+      TOTP_KEY_FILE: join(pepperDir, 'totp-key'),
       LOG_FORMAT: 'json',
       LOG_LEVEL: 'info',
       ...options.env,
