@@ -225,12 +225,15 @@ describe('database outages', () => {
         outs.map((out, i) => tally(out, senders[i]!.id, inboxes[i % inboxes.length]!)),
       );
       await expect
-        .poll(async () => {
-          const again = await Promise.all(
-            outs.map((out, i) => tally(out, senders[i]!.id, inboxes[i % inboxes.length]!)),
-          );
-          return again.reduce((sum, r) => sum + r.delivered, 0);
-        })
+        .poll(
+          async () => {
+            const again = await Promise.all(
+              outs.map((out, i) => tally(out, senders[i]!.id, inboxes[i % inboxes.length]!)),
+            );
+            return again.reduce((sum, r) => sum + r.delivered, 0);
+          },
+          { timeout: 30_000 },
+        )
         .toBe(20 * perSender);
       const sum = (key: keyof Tally) => results.reduce((total, r) => total + r[key], 0);
       const slowest = Math.max(...health.map((h) => h.ms));

@@ -19,10 +19,11 @@ export interface PrivateMariadb {
   serverUrl: string;
   /** mysql://root@127.0.0.1:<port>/<name>. */
   urlOf(name: string): string;
+  /** Starts it unless it runs already (a second mariadbd on the same folder would clash). */
   start(): Promise<void>;
   /** SIGKILL, as a crash or a pulled plug: no clean shutdown. Resolves once it is gone. */
   kill(): Promise<void>;
-  /** Stops it (if running) and deletes its folder. */
+  /** Stops it (if running; SIGTERM, then SIGKILL) and deletes its folder. */
   destroy(): Promise<void>;
 }
 
@@ -46,24 +47,36 @@ export async function createPrivateMariadb(): Promise<PrivateMariadb> {
       return false;
     }
   };
+  // The pid of the server this helper started, read once it answers.
+  let running: number | undefined;
+  const gone = async (p: number) => {
+    for (let i = 0; i < 200 && alive(p); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  const signal = async (sig: NodeJS.Signals) => {
+    const p = running;
+    if (p === undefined) return;
+    if (alive(p)) process.kill(p, sig);
+    await gone(p);
+    if (!alive(p)) running = undefined;
+  };
   return {
     port,
     serverUrl,
     urlOf: (name) => `${serverUrl}${name}`,
     async start() {
+      if (running !== undefined && alive(running)) return;
       await run('bash', [script, 'start', dir, String(port)], { timeout: 90_000 });
+      running = pid();
     },
     async kill() {
-      const p = pid();
-      if (p === undefined || !alive(p)) return;
-      process.kill(p, 'SIGKILL');
-      for (let i = 0; i < 100 && alive(p); i += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await signal('SIGKILL');
       rmSync(join(dir, 'mysqld.pid'), { force: true });
     },
     async destroy() {
-      await run('bash', [script, 'stop', dir], { timeout: 30_000 }).catch(() => undefined);
+      await signal('SIGTERM');
+      await signal('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     },
   };
