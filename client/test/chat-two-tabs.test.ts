@@ -88,4 +88,62 @@ describe('two tabs of one browser', () => {
     await alice.context.close();
     await bob.context.close();
   }, 120_000);
+
+  it('a burst of 50 from each tab at once: all sent, pipelined per lock grant, all accepted', async () => {
+    const { app, browser } = running;
+    const [alice, bob] = [
+      await chatPerson(app, browser, 'burstalice'),
+      await chatPerson(app, browser, 'burstbob'),
+    ];
+    await openChatWith(bob.page, 'burstalice');
+    const one = alice.page;
+    const two = await anotherTab(app, alice);
+    await openChatWith(one, 'burstbob');
+    await openChatWith(two, 'burstbob');
+    await one.getByLabel('Message', { exact: true }).fill('hello');
+    await one.getByLabel('Message', { exact: true }).press('Enter');
+    await expect
+      .poll(async () => (await shownEntries(bob.page)).length, { timeout: 20_000 })
+      .toBe(1);
+    const BURST = 50;
+    // Typed as fast as the page takes them: each submit is one message.
+    const burst = (page: typeof one, prefix: string) =>
+      page.evaluate(
+        ([count, label]) => {
+          const input = document.querySelector<HTMLInputElement>('#chat-message');
+          const form = input?.form;
+          if (!input || !form) throw new Error('no composer');
+          for (let i = 0; i < count; i += 1) {
+            input.value = `${label} ${i}`;
+            form.requestSubmit();
+          }
+        },
+        [BURST, prefix] as const,
+      );
+    const started = performance.now();
+    await Promise.all([burst(one, 'one'), burst(two, 'two')]);
+    const sentIn = async (page: typeof one, prefix: string) =>
+      (await shownEntries(page)).filter(
+        (e) => e.who === '>' && e.text.startsWith(prefix) && e.state === 'sent',
+      ).length;
+    await expect.poll(() => sentIn(one, 'one '), { timeout: 60_000 }).toBe(BURST);
+    await expect.poll(() => sentIn(two, 'two '), { timeout: 60_000 }).toBe(BURST);
+    const tookMs = performance.now() - started;
+    const received = async () => (await shownEntries(bob.page)).filter((e) => e.who === '<');
+    await expect
+      .poll(async () => (await received()).length, { timeout: 30_000 })
+      .toBe(2 * BURST + 1);
+    expect((await shownEntries(bob.page)).filter((e) => FLAGGED.test(e.text))).toEqual([]);
+    // Each tab's own messages in the order typed.
+    const order = (await received()).map((e) => e.text);
+    for (const prefix of ['one', 'two']) {
+      const mineInOrder = order.filter((t) => t.startsWith(`${prefix} `));
+      expect(mineInOrder).toEqual(Array.from({ length: BURST }, (_, i) => `${prefix} ${i}`));
+    }
+    console.log(
+      `two tabs, a burst of ${BURST} each: all ${2 * BURST} acknowledged in ${Math.round(tookMs)} ms`,
+    );
+    await alice.context.close();
+    await bob.context.close();
+  }, 120_000);
 });
