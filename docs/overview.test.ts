@@ -143,10 +143,16 @@ describe('docs/overview.md', () => {
       [...overview.matchAll(/^\| `([^`]+)` \| (\d+\.\d+\.\d+) \|/gm)].map((m) => [m[1], m[2]]),
     );
     // Every runtime dependency is in the table...
-    for (const name of Object.keys(pkg.dependencies)) expect(named.has(name), name).toBe(true);
+    for (const name of Object.keys(pkg.dependencies)) {
+      expect(named.has(name), `${name}: add it to the library table of docs/overview.md`).toBe(
+        true,
+      );
+    }
     // ...and every version in it is the installed one.
     for (const [name, version] of named) {
-      expect(version, name).toBe(lock.packages[`node_modules/${name}`]?.version);
+      expect(version, `${name}: docs/overview.md names another version`).toBe(
+        lock.packages[`node_modules/${name}`]?.version,
+      );
     }
   });
 
