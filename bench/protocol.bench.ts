@@ -134,7 +134,9 @@ const benchmark: Benchmark = {
         const storage = createMemoryStorage();
         for (const [key, value] of snapshot) storage.setItem(key, value);
         const reader = openParty('bob', 'alice', storage);
-        const outcomes = await reader.chat.decryptHistory(history);
+        const outcomes = await reader.chat.decryptHistory(
+          history.map((payload, i) => ({ id: i + 1, payload })),
+        );
         if (outcomes.some((o) => o.kind !== 'plaintext')) throw new Error('history not readable');
       },
       { minSamples: 5, warmup: 1 },

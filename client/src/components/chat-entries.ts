@@ -6,6 +6,16 @@ export const UNDECRYPTABLE_WARNING =
   'This browser does not hold the keys for earlier messages — local storage was cleared or this is another browser.';
 
 /**
+ * What a key reset (a new exchange that replaced the keys, not a Refresh) means for the reader.
+ * `mine`: this browser started the new exchange (its keys were lost or another browser had them).
+ */
+export function keysResetNotice(mine: boolean, peerName: string): string {
+  return mine
+    ? `Keys reset: this browser started a new key exchange with ${peerName}. Older messages can't be read in a browser that lost its keys.`
+    : `Keys reset: ${peerName}'s keys were reset (a new key exchange). Older messages can't be read in that browser.`;
+}
+
+/**
  * One formatter for every entry: toLocaleTimeString with options builds a new one per call
  * (about 60 µs), and the whole list re-renders on every message.
  */
@@ -48,6 +58,9 @@ export class ChatEntries extends LitElement {
       case 'keys-changed':
         return html`<li class="chat-system keys-changed">Keys changed
           <span class="chat-meta">by ${entry.mine ? 'you' : this.peerName} · ${time(entry.at)}</span></li>`;
+      case 'keys-reset':
+        return html`<li class="chat-system keys-reset">${keysResetNotice(entry.mine, this.peerName)}
+          <span class="chat-meta">${time(entry.at)}</span></li>`;
       case 'undecryptable':
         return html`<li class="chat-bubble undecryptable ${entry.mine ? 'mine' : 'theirs'}">
           <span class="chat-text">Encrypted message: its keys are not in this browser</span>

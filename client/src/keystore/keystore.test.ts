@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { createConversation } from '../protocol/conversation.js';
 import { emptyConversation } from '../protocol/state.js';
-import { exchangeKeys, party, testClock } from '../protocol/test-support.js';
+import { exchangeKeys, party, send, testClock } from '../protocol/test-support.js';
 import { conversationKey, createKeystore } from './keystore.js';
 import { createMemoryLocks, type LockManagerLike, webLocks } from './locks.js';
 import { createMemoryStorage, type StorageLike } from './storage.js';
@@ -23,12 +23,49 @@ describe('keystore layout', () => {
     expect(record).toMatchObject({ v: 1, self: 'alice', peer: 'bob' });
     expect(Object.keys(record).sort()).toEqual([
       'current',
+      'delivered',
+      'elsewhere',
       'epochs',
       'exchanges',
+      'offered',
       'peer',
       'pending',
       'self',
       'v',
+    ]);
+  });
+
+  test('a record written before the delivery record and exchange standings existed keeps its keys', async () => {
+    const clock = testClock();
+    const alice = party('alice', 'bob', clock);
+    const bob = party('bob', 'alice', clock);
+    await exchangeKeys(alice, bob);
+    const key = conversationKey('alice', 'bob');
+    const record = JSON.parse(alice.storage.getItem(key)!);
+    delete record.delivered;
+    delete record.offered;
+    delete record.elsewhere;
+    for (const exchange of Object.values(record.exchanges) as Record<string, unknown>[]) {
+      for (const field of [
+        'replaced',
+        'standing',
+        'automatic',
+        'recovered',
+        'replyId',
+        'rivalReplyId',
+      ]) {
+        delete exchange[field];
+      }
+    }
+    alice.storage.setItem(key, JSON.stringify(record));
+    const reopened = party('alice', 'bob', clock, { storage: alice.storage });
+    expect(reopened.chat.status().state).toBe('ready');
+    const wire = await send(bob.chat, 'after the upgrade');
+    expect(await reopened.chat.receive(wire, 7)).toMatchObject({ text: 'after the upgrade' });
+    const upgraded = JSON.parse(alice.storage.getItem(key)!);
+    expect(upgraded.delivered).toHaveLength(1);
+    expect(Object.values(upgraded.exchanges)).toMatchObject([
+      { standing: 'confirmed', replaced: false },
     ]);
   });
 

@@ -1,9 +1,12 @@
 /**
  * Validation of a conversation record read back from storage. Storage is ours, but it may hold
  * a truncated write, a hand edit or an older format; a record that does not validate is treated
- * as absent (the same as cleared storage), never half-trusted.
+ * as absent (the same as cleared storage), never half-trusted. Fields added to the format since
+ * version 1 first shipped (the delivery record, exchange standings…) may be absent from a record
+ * an older client wrote: they read as their defaults, so an upgrade keeps every key.
  */
 
+import { DELIVERIES_KEPT, EXCHANGES_NOTED } from '../protocol/constants.js';
 import { fromBase64Url } from '../protocol/encoding.js';
 import {
   type ConversationRecord,
@@ -33,7 +36,23 @@ function shape(value: unknown, fields: Record<string, Check>): boolean {
 const keyPair: Check = (value) => shape(value, { publicKey: bytes(97), privateKey: bytes(48) });
 const directionKeys: Check = (value) => shape(value, { encryptionKey: key, macKey: key });
 const epochRef: Check = (value) => shape(value, { xid, salt: positive });
-const pending: Check = (value) => value === null || shape(value, { xid, keyPair, sentAt: counter });
+const boolean: Check = (value) => typeof value === 'boolean';
+const nullOr =
+  (check: Check): Check =>
+  (value) =>
+    value === null || check(value);
+/** A field added after version 1 shipped: absent, or valid. */
+const later =
+  (check: Check): Check =>
+  (value) =>
+    value === undefined || check(value);
+const listOf =
+  (check: Check, max: number): Check =>
+  (value) =>
+    Array.isArray(value) && value.length <= max && value.every(check);
+const standings = new Set(['confirmed', 'unconfirmed', 'disputed', 'lost']);
+const pending: Check = (value) =>
+  value === null || shape(value, { xid, keyPair, sentAt: counter, automatic: later(boolean) });
 const exchange: Check = (value) =>
   shape(value, {
     xid,
@@ -42,7 +61,14 @@ const exchange: Check = (value) =>
     peerPublicKey: bytes(97),
     sharedSecret: bytes(48),
     completedAt: counter,
+    replaced: later(boolean),
+    standing: later((v) => typeof v === 'string' && standings.has(v)),
+    automatic: later(boolean),
+    recovered: later(boolean),
+    replyId: later(nullOr(positive)),
+    rivalReplyId: later(nullOr(positive)),
   });
+const delivery: Check = (value) => shape(value, { id: positive, mac: bytes(32) });
 const epoch: Check = (value) =>
   shape(value, {
     xid,
@@ -74,6 +100,9 @@ export function parseStoredConversation(
   if (!(value.current === null || epochRef(value.current)) || !pending(value.pending)) return null;
   const { exchanges, epochs } = value;
   if (!isObject(exchanges) || !isObject(epochs)) return null;
+  if (!later(listOf(delivery, DELIVERIES_KEPT))(value.delivered)) return null;
+  if (!later(listOf(xid, EXCHANGES_NOTED))(value.offered)) return null;
+  if (!later(listOf(xid, EXCHANGES_NOTED))(value.elsewhere)) return null;
   for (const [id, record] of Object.entries(exchanges)) {
     if (!exchange(record) || (record as ExchangeRecord).xid !== id) return null;
   }
@@ -83,5 +112,23 @@ export function parseStoredConversation(
   }
   const current = value.current as ConversationRecord['current'];
   if (current !== null && epochs[epochKey(current)] === undefined) return null;
-  return value as unknown as ConversationRecord;
+  return withDefaults(value as unknown as ConversationRecord);
+}
+
+/** Fills in the fields a record written before they existed lacks (see the file comment). */
+function withDefaults(record: ConversationRecord): ConversationRecord {
+  record.delivered ??= [];
+  record.offered ??= [];
+  record.elsewhere ??= [];
+  if (record.pending !== null) record.pending.automatic ??= false;
+  for (const exchange of Object.values(record.exchanges)) {
+    exchange.replaced ??= false;
+    // Keys an older client kept were in use before: treat them as shared, as that client did.
+    exchange.standing ??= 'confirmed';
+    exchange.automatic ??= false;
+    exchange.recovered ??= false;
+    exchange.replyId ??= null;
+    exchange.rivalReplyId ??= null;
+  }
+  return record;
 }

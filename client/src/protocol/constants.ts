@@ -26,6 +26,14 @@ export const XID_BYTES = 16; // exchange id: truncated SHA-256 of the initiator'
 export const MAX_PLAINTEXT_BYTES = 16_384;
 /** Largest network message (JSON text) the validator parses at all. */
 export const MAX_WIRE_CHARS = 32_768;
+/**
+ * How many accepted messages the conversation record remembers by relay id, so that a second
+ * tab's copy of a delivery is recognised (not flagged as a replay). A tab would have to fall this
+ * many messages behind another of the same browser to see a false alarm.
+ */
+export const DELIVERIES_KEPT = 128;
+/** How many exchange ids the record keeps of its own offers and of other key stores' exchanges. */
+export const EXCHANGES_NOTED = 32;
 /** Epoch counters stay well inside 32 bits; one refresh per click makes this unreachable. */
 export const MAX_SALT = 0xffff_ffff;
 

@@ -9,6 +9,13 @@
  * lets the store persist it; nothing is cached between calls except imported CryptoKeys, which
  * are content-addressed and never change. Expected outcomes come back as tagged values; a
  * message that fails any check comes back as `{ kind: 'invalid' }` with no detail.
+ *
+ * A stored message is processed once per browser, keyed by the relay's id: another tab's copy
+ * of a delivery already accepted comes back as plaintext flagged `alreadyAccepted`, never as a
+ * replay. An exchange cannot wedge (docs/protocol.md, "An exchange that cannot wedge"): no
+ * offer is answered twice by one user, a second answer to one offer is settled by the relay's
+ * order, and a message that fails its MAC under keys its sender may not share starts a new
+ * exchange instead of a dead end.
  */
 import { signChange, verifyChangeMac } from './change.js';
 import {
@@ -18,6 +25,7 @@ import {
   MAX_SALT,
 } from './constants.js';
 import { type CryptoLog, silentCryptoLog } from './crypto-log.js';
+import { deliveryOf, noteExchange, rememberDelivery } from './deliveries.js';
 import { deriveEpochKeys, type EpochKeys } from './derive.js';
 import { deriveSharedSecret, exchangeId, generateKeyPair, type KeyPair } from './ecdh.js';
 import { type Bytes, fromBase64Url, toBase64Url, utf8 } from './encoding.js';
@@ -45,6 +53,7 @@ import {
   type ConversationStore,
   type EpochRecord,
   type EpochRef,
+  type ExchangeRecord,
   epochKey,
   type StoredDirectionKeys,
   type StoredKeyPair,
@@ -52,18 +61,42 @@ import {
 
 /** What feeding one received (or stored) network message in produces. */
 export type ReceiveOutcome =
-  /** A chat message, authentic, in order, decrypted. `from` may be self (own message, history). */
-  | { kind: 'plaintext'; from: string; text: string; epoch: EpochRef; counter: number }
+  /**
+   * A chat message, authentic, in order, decrypted. `from` may be self (own message, history).
+   * `alreadyAccepted`: this browser accepted this stored message before (another tab, an earlier
+   * read); show it once, by its relay id.
+   */
+  | {
+      kind: 'plaintext';
+      from: string;
+      text: string;
+      epoch: EpochRef;
+      counter: number;
+      alreadyAccepted?: true;
+    }
   /** A refresh was accepted (or, in history, is shown): record "Keys changed" here. */
-  | { kind: 'keys-changed'; by: string; epoch: EpochRef }
-  /** We engaged in the peer's offer: send `reply`. Keys are ready on our side. */
+  | { kind: 'keys-changed'; by: string; epoch: EpochRef; alreadyAccepted?: true }
+  /** We engaged in the peer's offer (a first exchange): send `reply`. Keys are ready. */
   | { kind: 'exchange-reply'; reply: string; epoch: EpochRef }
-  /** The peer answered our offer: keys are ready, queued messages can go. */
+  /** The peer answered our offer (a first exchange): keys are ready, queued messages can go. */
   | { kind: 'exchange-complete'; epoch: EpochRef }
+  /**
+   * A new exchange replaced keys this conversation had (storage cleared, another browser, a
+   * recovery; never a Refresh): show that `by` reset the keys and that older messages cannot be
+   * read in the browser that lost them. Keys are ready; send `reply` when present (live, or a
+   * fresh offer found in history). In history, and in a second tab, it marks where it happened.
+   */
+  | { kind: 'keys-reset'; by: string; epoch: EpochRef; reply?: string }
+  /** A recovery started a new exchange: send `offer`; queued text goes once it completes. */
+  | { kind: 'rekey'; offer: string; reason: RekeyReason }
   /** A key-exchange message shown in history but not engaged. */
   | { kind: 'exchange-ignored'; reason: ExchangeIgnoredReason }
-  /** Authentic or not, we hold no keys for this epoch (storage cleared, another browser). */
-  | { kind: 'undecryptable'; from: string; epoch: EpochRef }
+  /**
+   * We hold no keys for this epoch that its sender shares (storage cleared, another browser, or
+   * another key store's answer won the exchange). `offer`: a recovery started a new exchange
+   * because of it; send it.
+   */
+  | { kind: 'undecryptable'; from: string; epoch: EpochRef; offer?: string }
   /** Authentic, but its IV is not above the last one accepted: a replay or a reordering. */
   | { kind: 'rejected-replay'; from: string; epoch: EpochRef; counter: number }
   /** Malformed, not for this conversation, or failed authentication. Deliberately vague. */
@@ -76,10 +109,21 @@ export type ExchangeIgnoredReason =
   | 'superseded'
   /** This exchange was already engaged or completed (another tab, or history). */
   | 'already-handled'
+  /**
+   * Another key store of our user answered this offer (another browser, or this browser before
+   * its storage was cleared), or the peer answered such a store's offer: not ours to complete.
+   */
+  | 'other-key-store'
   /** A reply to an offer we no longer have pending. */
   | 'unknown-offer'
   /** Our own key-exchange message (history or a relay echo). */
   | 'own';
+
+export type RekeyReason =
+  /** The peer answered our offer twice with different keys (two key stores, a reset race). */
+  | 'conflicting-reply'
+  /** The history shows keys in use that this browser lost (storage cleared, first visit here). */
+  | 'keys-lost';
 
 export type EncryptOutcome =
   | { kind: 'encrypted'; wire: string; epoch: EpochRef; counter: number }
@@ -123,23 +167,48 @@ export interface Conversation {
   encrypt(text: string): Promise<EncryptOutcome>;
   /** Re-derives all four keys with the next salt and returns the "change" message to send. */
   refreshKeys(): Promise<RefreshOutcome>;
-  /** Feeds in one live network message (JSON text or parsed value), of any type. */
-  receive(wire: unknown): Promise<ReceiveOutcome>;
+  /**
+   * Feeds in one live network message (JSON text or parsed value), of any type, with the
+   * relay's id of the stored message. Omit `serverId` only for a message that was never stored:
+   * it is then checked against the high-water marks alone.
+   */
+  receive(wire: unknown, serverId?: number): Promise<ReceiveOutcome>;
   /** Feeds in stored history in server order; one outcome per message, same order. */
-  decryptHistory(wires: readonly unknown[]): Promise<ReceiveOutcome[]>;
+  decryptHistory(messages: readonly StoredEntry[]): Promise<ReceiveOutcome[]>;
+  /** Tells the protocol the relay stored our message `wire` as `serverId` (its ack). */
+  acknowledged(wire: string, serverId: number): Promise<void>;
   /** `receive`, restricted to one message type: anything else is `invalid`. */
-  acceptKeyExchange(offer: unknown): Promise<ReceiveOutcome>;
-  completeKeyExchange(reply: unknown): Promise<ReceiveOutcome>;
-  decrypt(message: unknown): Promise<ReceiveOutcome>;
-  acceptRefresh(change: unknown): Promise<ReceiveOutcome>;
+  acceptKeyExchange(offer: unknown, serverId?: number): Promise<ReceiveOutcome>;
+  completeKeyExchange(reply: unknown, serverId?: number): Promise<ReceiveOutcome>;
+  decrypt(message: unknown, serverId?: number): Promise<ReceiveOutcome>;
+  acceptRefresh(change: unknown, serverId?: number): Promise<ReceiveOutcome>;
 }
 
-/** Live messages are checked against the persisted high-water marks; history against order. */
+/** One stored message as the relay's history returns it: its id and the protocol message. */
+export interface StoredEntry {
+  id: number;
+  payload: unknown;
+}
+
+/**
+ * How a message arrives. Live messages are checked against the persisted high-water marks;
+ * history against the order along the pass, knowing what the whole pass shows.
+ */
 type Mode =
   | { kind: 'live' }
-  | { kind: 'history'; lastCounter: Map<string, number>; changes: Set<string> };
+  | {
+      kind: 'history';
+      lastCounter: Map<string, number>;
+      changes: Set<string>;
+      /** Offers that a reply from our own user in this history answers. */
+      answeredBySelf: Set<string>;
+    };
 
 const invalid: ReceiveOutcome = { kind: 'invalid' };
+const ignored = (reason: ExchangeIgnoredReason): ReceiveOutcome => ({
+  kind: 'exchange-ignored',
+  reason,
+});
 
 export function createConversation(options: ConversationOptions): Conversation {
   const { self, peer, store, now } = options;
@@ -166,6 +235,8 @@ export function createConversation(options: ConversationOptions): Conversation {
     const age = now() - sentAt;
     return age <= KEY_EXCHANGE_MAX_AGE_MS && -age <= KEY_EXCHANGE_MAX_FUTURE_MS;
   };
+  const freshPending = (record: ConversationRecord): boolean =>
+    record.pending !== null && isFresh(record.pending.sentAt);
 
   const checkRecord = (record: ConversationRecord): void => {
     if (record.self !== self || record.peer !== peer) {
@@ -173,12 +244,26 @@ export function createConversation(options: ConversationOptions): Conversation {
     }
   };
 
+  /** Whether this conversation had keys before (held, lost, or used by another key store). */
+  const hadKeys = (record: ConversationRecord): boolean =>
+    record.current !== null ||
+    Object.keys(record.exchanges).length > 0 ||
+    record.elsewhere.length > 0;
+
   /** Stores a completed exchange and its first epoch, and makes that epoch current. */
   const installExchange = async (
     record: ConversationRecord,
-    exchange: { xid: string; initiator: string; own: KeyPair; peerPublicKey: Bytes; secret: Bytes },
-  ): Promise<EpochRef> => {
+    exchange: {
+      xid: string;
+      initiator: string;
+      own: KeyPair;
+      peerPublicKey: Bytes;
+      secret: Bytes;
+      automatic: boolean;
+    },
+  ): Promise<{ epoch: EpochRef; replaced: boolean }> => {
     const ref = { xid: exchange.xid, salt: 1 };
+    const replaced = hadKeys(record);
     const keys = await deriveEpochKeys({ secret: exchange.secret, salt: 1, self, peer }, log);
     record.exchanges[exchange.xid] = {
       xid: exchange.xid,
@@ -187,34 +272,113 @@ export function createConversation(options: ConversationOptions): Conversation {
       peerPublicKey: toBase64Url(exchange.peerPublicKey),
       sharedSecret: toBase64Url(exchange.secret),
       completedAt: now(),
+      replaced,
+      // The initiator took the peer's own reply; a responder learns only from the peer's use.
+      standing: exchange.initiator === self ? 'confirmed' : 'unconfirmed',
+      automatic: exchange.automatic,
+      recovered: false,
+      replyId: null,
+      rivalReplyId: null,
     };
     record.epochs[epochKey(ref)] = newEpoch(ref, keys, now());
     record.current = ref;
     log.op('epoch-current', { epoch: epochKey(ref), reason: 'exchange' });
-    return ref;
+    return { epoch: ref, replaced };
   };
 
-  const onOffer = async (record: ConversationRecord, offer: KeyOffer): Promise<ReceiveOutcome> => {
-    if (offer.from === self) return { kind: 'exchange-ignored', reason: 'own' };
+  /** Makes a fresh offer of ours pending and returns its wire form. */
+  const makeOffer = async (
+    record: ConversationRecord,
+    automatic: boolean,
+  ): Promise<{ offer: string; xid: string }> => {
+    const own = await generateKeyPair(log);
+    const xid = await exchangeId(own.publicKey);
+    const sentAt = now();
+    record.pending = { xid, keyPair: storeKeyPair(own), sentAt, automatic };
+    noteExchange(record.offered, xid);
+    log.op('kx-offer', { xid, publicKey: own.publicKey, sentAt, automatic: `${automatic}` });
+    const offer: KeyOffer = {
+      type: 'kx-offer',
+      from: self,
+      to: peer,
+      publicKey: own.publicKey,
+      sentAt,
+    };
+    return { offer: serializeMessage(offer), xid };
+  };
+
+  /** Stops sending under exchange `xid` if it is current: the peer may not hold its keys. */
+  const dropCurrent = (record: ConversationRecord, xid: string | undefined, reason: string) => {
+    if (xid === undefined || record.current?.xid !== xid) return;
+    record.current = null;
+    log.op('epoch-current', { epoch: 'none', reason });
+  };
+
+  /**
+   * Starts a recovery exchange because of `cause`, at most once per exchange, never because of
+   * an exchange a recovery made (so two key stores answering every offer cannot loop), and not
+   * while a fresh offer is out. Returns the offer to send.
+   */
+  const recover = async (
+    record: ConversationRecord,
+    cause: ExchangeRecord | undefined,
+  ): Promise<string | undefined> => {
+    if (cause !== undefined) {
+      if (cause.recovered || cause.automatic) return undefined;
+      cause.recovered = true;
+    }
+    if (freshPending(record)) return undefined;
+    return (await makeOffer(record, true)).offer;
+  };
+
+  /** Two answers of our user to one offer: the first the relay stored is the one the peer took. */
+  const settleRivalry = (record: ConversationRecord, exchange: ExchangeRecord) => {
+    if (exchange.replyId === null || exchange.rivalReplyId === null) return;
+    if (exchange.rivalReplyId < exchange.replyId) {
+      exchange.standing = 'lost';
+      dropCurrent(record, exchange.xid, 'another key store answered first');
+    } else if (exchange.standing !== 'lost') {
+      exchange.standing = 'confirmed';
+    }
+  };
+
+  const onOffer = async (
+    record: ConversationRecord,
+    offer: KeyOffer,
+    mode: Mode,
+  ): Promise<ReceiveOutcome> => {
+    if (offer.from === self) return ignored('own');
     const xid = await exchangeId(offer.publicKey);
-    if (record.exchanges[xid] !== undefined) {
-      return { kind: 'exchange-ignored', reason: 'already-handled' };
+    const known = record.exchanges[xid];
+    if (known !== undefined) {
+      // Engaged before (another tab, an earlier read): a reset still shows where it happened.
+      return known.replaced
+        ? { kind: 'keys-reset', by: peer, epoch: { xid, salt: 1 } }
+        : ignored('already-handled');
     }
-    if (!isFresh(offer.sentAt)) return { kind: 'exchange-ignored', reason: 'stale' };
+    // Rule 1: never answer an offer our user already answered (another key store, or this
+    // browser before its storage was cleared: its reply is in the history).
+    if (
+      record.elsewhere.includes(xid) ||
+      (mode.kind === 'history' && mode.answeredBySelf.has(xid))
+    ) {
+      noteExchange(record.elsewhere, xid);
+      return ignored('other-key-store');
+    }
+    if (!isFresh(offer.sentAt)) return ignored('stale');
     // Simultaneous initiation: the offer of the lower user id wins, on both sides.
-    if (record.pending !== null && isFresh(record.pending.sentAt) && self < peer) {
-      return { kind: 'exchange-ignored', reason: 'superseded' };
-    }
+    if (freshPending(record) && self < peer) return ignored('superseded');
     const own = await generateKeyPair(log);
     const secret = await deriveSharedSecret(own, offer.publicKey, log);
     if (secret === null) return invalid;
     record.pending = null;
-    const epoch = await installExchange(record, {
+    const { epoch, replaced } = await installExchange(record, {
       xid,
       initiator: peer,
       own,
       peerPublicKey: offer.publicKey,
       secret,
+      automatic: false,
     });
     const reply: KeyReply = {
       type: 'kx-reply',
@@ -224,58 +388,172 @@ export function createConversation(options: ConversationOptions): Conversation {
       publicKey: own.publicKey,
       sentAt: now(),
     };
-    return { kind: 'exchange-reply', reply: serializeMessage(reply), epoch };
+    const wire = serializeMessage(reply);
+    return replaced
+      ? { kind: 'keys-reset', by: peer, epoch, reply: wire }
+      : { kind: 'exchange-reply', reply: wire, epoch };
   };
 
-  const onReply = async (record: ConversationRecord, reply: KeyReply): Promise<ReceiveOutcome> => {
-    if (reply.from === self) return { kind: 'exchange-ignored', reason: 'own' };
-    if (record.exchanges[reply.xid] !== undefined) {
-      return { kind: 'exchange-ignored', reason: 'already-handled' };
+  /** A reply of our own user: ours (echoed), or another key store's. */
+  const onOwnReply = (
+    record: ConversationRecord,
+    reply: KeyReply,
+    mode: Mode,
+    serverId: number | undefined,
+  ): ReceiveOutcome => {
+    const known = record.exchanges[reply.xid];
+    if (known === undefined) {
+      // Another key store of our user answered this offer: it holds the conversation now (in
+      // history, the pass decides at its end what is latest).
+      noteExchange(record.elsewhere, reply.xid);
+      if (mode.kind === 'live') {
+        dropCurrent(record, record.current?.xid, 'another key store answered the peer');
+      }
+      return ignored('other-key-store');
+    }
+    if (known.initiator !== peer) return ignored('own');
+    if (toBase64Url(reply.publicKey) === known.ownKeyPair.publicKey) {
+      if (serverId !== undefined && known.replyId === null) {
+        known.replyId = serverId;
+        settleRivalry(record, known);
+      }
+      return ignored('own');
+    }
+    // Rule 2, responder side: two key stores of our user answered one offer with different keys.
+    if (serverId !== undefined) {
+      known.rivalReplyId = Math.min(known.rivalReplyId ?? serverId, serverId);
+    }
+    if (known.standing === 'unconfirmed') known.standing = 'disputed';
+    settleRivalry(record, known);
+    return ignored('other-key-store');
+  };
+
+  const onReply = async (
+    record: ConversationRecord,
+    reply: KeyReply,
+    mode: Mode,
+    serverId: number | undefined,
+  ): Promise<ReceiveOutcome> => {
+    if (reply.from === self) return onOwnReply(record, reply, mode, serverId);
+    const known = record.exchanges[reply.xid];
+    if (known !== undefined) {
+      if (known.initiator !== self) return ignored('already-handled');
+      if (toBase64Url(reply.publicKey) === known.peerPublicKey) {
+        return known.replaced
+          ? { kind: 'keys-reset', by: self, epoch: { xid: reply.xid, salt: 1 } }
+          : ignored('already-handled');
+      }
+      // Rule 2: a second, different answer to our offer. The peer's user answered twice (two
+      // key stores, or storage cleared in between); we took the first. Unless this exchange was
+      // itself a recovery, stop using it and start a fresh one.
+      known.standing = 'disputed';
+      if (known.automatic) return ignored('already-handled');
+      dropCurrent(record, reply.xid, 'conflicting reply');
+      const offer = await recover(record, known);
+      return offer === undefined
+        ? ignored('already-handled')
+        : { kind: 'rekey', offer, reason: 'conflicting-reply' };
     }
     const pending = record.pending;
     if (pending === null || pending.xid !== reply.xid) {
-      return { kind: 'exchange-ignored', reason: 'unknown-offer' };
+      if (record.offered.includes(reply.xid)) return ignored('unknown-offer');
+      // The peer answered an offer of another key store of ours: that store holds it now.
+      noteExchange(record.elsewhere, reply.xid);
+      if (mode.kind === 'live') {
+        dropCurrent(record, record.current?.xid, 'another key store completed an exchange');
+      }
+      return ignored('other-key-store');
     }
-    if (!isFresh(reply.sentAt)) return { kind: 'exchange-ignored', reason: 'stale' };
+    if (!isFresh(reply.sentAt)) return ignored('stale');
     const own = loadKeyPair(pending.keyPair);
     const secret = await deriveSharedSecret(own, reply.publicKey, log);
     if (secret === null) return invalid;
     record.pending = null;
-    const epoch = await installExchange(record, {
+    const { epoch, replaced } = await installExchange(record, {
       xid: reply.xid,
       initiator: self,
       own,
       peerPublicKey: reply.publicKey,
       secret,
+      automatic: pending.automatic,
     });
-    return { kind: 'exchange-complete', epoch };
+    return replaced
+      ? { kind: 'keys-reset', by: self, epoch }
+      : { kind: 'exchange-complete', epoch };
+  };
+
+  /**
+   * A MAC that fails under keys of `exchange`. Under confirmed keys it is an integrity failure
+   * (`invalid`). Under keys the sender may not share, it means we hold the wrong ones: shown as
+   * undecryptable, and rule 3: when the peer's message fails under an exchange we answered and
+   * still use, that exchange is lost, and a new one starts (once) instead of a dead end.
+   */
+  const onBadMac = async (
+    record: ConversationRecord,
+    from: string,
+    ref: EpochRef,
+    exchange: ExchangeRecord,
+  ): Promise<ReceiveOutcome> => {
+    if (exchange.standing === 'confirmed') return invalid;
+    const undecryptable = { kind: 'undecryptable', from, epoch: ref } as const;
+    if (from !== peer || exchange.initiator !== peer || exchange.standing === 'lost') {
+      return undecryptable;
+    }
+    exchange.standing = 'lost';
+    if (record.current?.xid !== exchange.xid) return undecryptable;
+    dropCurrent(record, exchange.xid, 'the peer does not share these keys');
+    const offer = await recover(record, exchange);
+    return offer === undefined ? undecryptable : { ...undecryptable, offer };
+  };
+
+  /** The peer used this exchange's keys, authentically: it holds the same secret. */
+  const confirm = (exchange: ExchangeRecord, from: string) => {
+    if (from === peer) exchange.standing = 'confirmed';
   };
 
   const onMessage = async (
     record: ConversationRecord,
     message: ChatMessage,
     mode: Mode,
+    serverId: number | undefined,
   ): Promise<ReceiveOutcome> => {
     const fromPeer = message.from === peer;
     const ref = { xid: message.xid, salt: message.salt };
     const epoch = record.epochs[epochKey(ref)];
-    if (epoch === undefined) return { kind: 'undecryptable', from: message.from, epoch: ref };
+    const exchange = record.exchanges[message.xid];
+    if (epoch === undefined || exchange === undefined) {
+      return { kind: 'undecryptable', from: message.from, epoch: ref };
+    }
     const keys = await handlesOf(fromPeer ? epoch.receive : epoch.send);
     // 1. The MAC, before anything else touches the message.
-    if (!(await verifyMessageMac(message, keys, log))) return invalid;
+    if (!(await verifyMessageMac(message, keys, log))) {
+      return onBadMac(record, message.from, ref, exchange);
+    }
     const counter = counterOf(message.iv);
-    // The peer declared, in its change message, the last IV it used under this epoch.
+    // 2. The peer declared, in its change message, the last IV it used under this epoch.
     if (fromPeer && epoch.peerLastIv !== null && counter > epoch.peerLastIv) return invalid;
-    // 2. The IV must be strictly above the last one accepted (persisted, or along history).
+    // 3. The relay id: a copy of a message this browser already accepted (another tab, an
+    //    earlier read) is shown again, flagged; another message under that id is a replay.
+    const mac = toBase64Url(message.mac);
+    const seen = serverId === undefined ? undefined : deliveryOf(record, serverId);
     const direction = fromPeer ? 'peer' : 'own';
+    if (seen !== undefined && seen.mac !== mac) {
+      return { kind: 'rejected-replay', from: message.from, epoch: ref, counter };
+    }
+    // 4. Otherwise the IV must be strictly above the last one accepted (persisted, or along
+    //    history): the same message under a new relay id, or a lower counter, is a replay.
     const orderKey = `${epochKey(ref)}/${direction}`;
     const last =
-      mode.kind === 'live' ? epoch.accepted[direction] : (mode.lastCounter.get(orderKey) ?? 0);
+      mode.kind === 'history'
+        ? (mode.lastCounter.get(orderKey) ?? 0)
+        : seen !== undefined
+          ? 0
+          : epoch.accepted[direction];
     if (counter <= last) {
       log.op('replay-rejected', { epoch: epochKey(ref), iv: message.iv, lastAccepted: last });
       return { kind: 'rejected-replay', from: message.from, epoch: ref, counter };
     }
-    // 3. Decrypt.
+    // 5. Decrypt.
     let text: string;
     try {
       text = await decryptMessage(message, keys, log);
@@ -285,17 +563,28 @@ export function createConversation(options: ConversationOptions): Conversation {
     }
     if (mode.kind === 'history') mode.lastCounter.set(orderKey, counter);
     epoch.accepted[direction] = Math.max(epoch.accepted[direction], counter);
-    return { kind: 'plaintext', from: message.from, text, epoch: ref, counter };
+    if (serverId !== undefined) rememberDelivery(record, serverId, mac);
+    confirm(exchange, message.from);
+    const outcome: ReceiveOutcome = {
+      kind: 'plaintext',
+      from: message.from,
+      text,
+      epoch: ref,
+      counter,
+    };
+    return seen === undefined ? outcome : { ...outcome, alreadyAccepted: true };
   };
 
   const onChange = async (
     record: ConversationRecord,
     change: ChangeMessage,
     mode: Mode,
+    serverId: number | undefined,
   ): Promise<ReceiveOutcome> => {
     const fromPeer = change.from === peer;
     const newRef = { xid: change.xid, salt: change.salt };
-    const oldEpoch = record.epochs[epochKey({ xid: change.xid, salt: change.salt - 1 })];
+    const oldRef = { xid: change.xid, salt: change.salt - 1 };
+    const oldEpoch = record.epochs[epochKey(oldRef)];
     const exchange = record.exchanges[change.xid];
     if (oldEpoch === undefined || exchange === undefined) {
       return { kind: 'undecryptable', from: change.from, epoch: newRef };
@@ -303,7 +592,8 @@ export function createConversation(options: ConversationOptions): Conversation {
     // Verify the old MAC before doing anything with the message.
     const pick = (epoch: EpochRecord) => (fromPeer ? epoch.receive : epoch.send);
     if (!(await verifyChangeMac(change, 'old', await handlesOf(pick(oldEpoch)), log))) {
-      return invalid;
+      const outcome = await onBadMac(record, change.from, oldRef, exchange);
+      return outcome.kind === 'undecryptable' ? { ...outcome, epoch: newRef } : outcome;
     }
     const lastCounter = counterOf(change.lastIv);
     if (fromPeer && lastCounter < oldEpoch.accepted.peer) return invalid;
@@ -323,16 +613,33 @@ export function createConversation(options: ConversationOptions): Conversation {
       return invalid;
     }
     const direction = fromPeer ? 'peer' : 'own';
+    // The relay id, as for chat messages: another change under an id already accepted is a
+    // replay; a copy of the one accepted is shown again, flagged, and changes nothing.
+    const mac = toBase64Url(change.macNew);
+    const seen = serverId === undefined ? undefined : deliveryOf(record, serverId);
+    const replay = {
+      kind: 'rejected-replay',
+      from: change.from,
+      epoch: newRef,
+      counter: 0,
+    } as const;
+    if (seen !== undefined && seen.mac !== mac) return replay;
+    const passKey = `${epochKey(newRef)}/${direction}`;
     const replayed =
-      mode.kind === 'live'
-        ? newEpochRecord.changeAccepted[direction]
-        : mode.changes.has(`${epochKey(newRef)}/${direction}`);
-    if (replayed) return { kind: 'rejected-replay', from: change.from, epoch: newRef, counter: 0 };
+      mode.kind === 'history'
+        ? mode.changes.has(passKey)
+        : seen === undefined && newEpochRecord.changeAccepted[direction];
+    if (replayed) return replay;
+    if (mode.kind === 'history') mode.changes.add(passKey);
+    if (seen !== undefined && known !== undefined) {
+      return { kind: 'keys-changed', by: change.from, epoch: newRef, alreadyAccepted: true };
+    }
     // Accepted: only now does the record change.
-    if (mode.kind === 'history') mode.changes.add(`${epochKey(newRef)}/${direction}`);
     record.epochs[epochKey(newRef)] = newEpochRecord;
     newEpochRecord.changeAccepted[direction] = true;
     if (fromPeer) oldEpoch.peerLastIv = lastCounter;
+    if (serverId !== undefined) rememberDelivery(record, serverId, mac);
+    confirm(exchange, change.from);
     const current = record.current;
     if (current !== null && current.xid === change.xid && current.salt < change.salt) {
       record.current = newRef;
@@ -343,33 +650,55 @@ export function createConversation(options: ConversationOptions): Conversation {
 
   const processMessage = async (
     record: ConversationRecord,
-    wire: unknown,
+    message: ProtocolMessage | null,
     mode: Mode,
+    serverId: number | undefined,
     only?: ProtocolMessage['type'],
   ): Promise<ReceiveOutcome> => {
-    const message = parseMessage(wire);
     if (message === null || (only !== undefined && message.type !== only)) return invalid;
-    const between =
-      (message.from === peer && message.to === self) ||
-      (message.from === self && message.to === peer);
-    if (!between) return invalid;
+    if (!isBetween(message)) return invalid;
     switch (message.type) {
       case 'kx-offer':
-        return onOffer(record, message);
+        return onOffer(record, message, mode);
       case 'kx-reply':
-        return onReply(record, message);
+        return onReply(record, message, mode, serverId);
       case 'msg':
-        return onMessage(record, message, mode);
+        return onMessage(record, message, mode, serverId);
       case 'change':
-        return onChange(record, message, mode);
+        return onChange(record, message, mode, serverId);
     }
   };
 
-  const receiveOnly = (wire: unknown, only?: ProtocolMessage['type']) =>
+  const isBetween = (message: ProtocolMessage): boolean =>
+    (message.from === peer && message.to === self) ||
+    (message.from === self && message.to === peer);
+
+  const receiveOnly = (wire: unknown, serverId?: number, only?: ProtocolMessage['type']) =>
     store.update(async (record) => {
       checkRecord(record);
-      return processMessage(record, wire, { kind: 'live' }, only);
+      return processMessage(record, parseMessage(wire), { kind: 'live' }, serverId, only);
     });
+
+  /**
+   * After a history pass: if the latest exchange of the conversation (its last reply) is not one
+   * we hold, the peer uses keys this key store does not have. Known before the pass (another
+   * key store of ours took over while we watched): stop using ours. Not known (storage cleared,
+   * or the first visit in this browser): start a new exchange, so the conversation recovers
+   * without anyone having to send first. Returns the offer to send.
+   */
+  const afterHistory = async (
+    record: ConversationRecord,
+    latestXid: string,
+    knownBefore: Set<string>,
+  ): Promise<string | undefined> => {
+    const held = record.exchanges[latestXid];
+    if (held !== undefined && held.standing !== 'lost') return undefined;
+    if (knownBefore.has(latestXid)) {
+      dropCurrent(record, record.current?.xid, 'another key store holds the conversation');
+      return undefined;
+    }
+    return recover(record, undefined);
+  };
 
   return {
     self,
@@ -377,8 +706,7 @@ export function createConversation(options: ConversationOptions): Conversation {
 
     status() {
       const record = store.read();
-      const pending =
-        record.pending !== null && isFresh(record.pending.sentAt) ? record.pending : null;
+      const pending = freshPending(record) ? record.pending : null;
       if (record.current !== null) {
         return { state: 'ready', epoch: record.current, exchangePending: pending !== null };
       }
@@ -394,19 +722,7 @@ export function createConversation(options: ConversationOptions): Conversation {
         if (pending !== null && isFresh(pending.sentAt) && startOptions.force !== true) {
           return { kind: 'pending', xid: pending.xid, sentAt: pending.sentAt };
         }
-        const own = await generateKeyPair(log);
-        const xid = await exchangeId(own.publicKey);
-        const sentAt = now();
-        record.pending = { xid, keyPair: storeKeyPair(own), sentAt };
-        log.op('kx-offer', { xid, publicKey: own.publicKey, sentAt });
-        const offer: KeyOffer = {
-          type: 'kx-offer',
-          from: self,
-          to: peer,
-          publicKey: own.publicKey,
-          sentAt,
-        };
-        return { kind: 'offer', offer: serializeMessage(offer), xid };
+        return { kind: 'offer', ...(await makeOffer(record, false)) };
       });
     },
 
@@ -424,8 +740,7 @@ export function createConversation(options: ConversationOptions): Conversation {
         return { ref: record.current, counter: epoch.reserved, keys: epoch.send };
       });
       if (reservation === null) {
-        const pending = store.read().pending;
-        return { kind: 'no-keys', exchangePending: pending !== null && isFresh(pending.sentAt) };
+        return { kind: 'no-keys', exchangePending: freshPending(store.read()) };
       }
       const { ref, counter, keys } = reservation;
       const message = await sealMessage(
@@ -474,19 +789,58 @@ export function createConversation(options: ConversationOptions): Conversation {
       });
     },
 
-    receive: (wire) => receiveOnly(wire),
-    acceptKeyExchange: (offer) => receiveOnly(offer, 'kx-offer'),
-    completeKeyExchange: (reply) => receiveOnly(reply, 'kx-reply'),
-    decrypt: (message) => receiveOnly(message, 'msg'),
-    acceptRefresh: (change) => receiveOnly(change, 'change'),
+    receive: (wire, serverId) => receiveOnly(wire, serverId),
+    acceptKeyExchange: (offer, serverId) => receiveOnly(offer, serverId, 'kx-offer'),
+    completeKeyExchange: (reply, serverId) => receiveOnly(reply, serverId, 'kx-reply'),
+    decrypt: (message, serverId) => receiveOnly(message, serverId, 'msg'),
+    acceptRefresh: (change, serverId) => receiveOnly(change, serverId, 'change'),
 
-    decryptHistory(wires) {
+    decryptHistory(entries) {
       return store.update(async (record) => {
         checkRecord(record);
-        const mode: Mode = { kind: 'history', lastCounter: new Map(), changes: new Set() };
+        const messages = entries.map((entry) => parseMessage(entry.payload));
+        const answeredBySelf = new Set<string>();
+        for (const message of messages) {
+          if (message?.type === 'kx-reply' && message.from === self && message.to === peer) {
+            answeredBySelf.add(message.xid);
+          }
+        }
+        const knownBefore = new Set(record.elsewhere);
+        for (const exchange of Object.values(record.exchanges)) {
+          if (exchange.standing === 'lost') knownBefore.add(exchange.xid);
+        }
+        const mode: Mode = {
+          kind: 'history',
+          lastCounter: new Map(),
+          changes: new Set(),
+          answeredBySelf,
+        };
         const outcomes: ReceiveOutcome[] = [];
-        for (const wire of wires) outcomes.push(await processMessage(record, wire, mode));
+        let latest: { index: number; xid: string } | undefined;
+        for (const [index, message] of messages.entries()) {
+          outcomes.push(await processMessage(record, message, mode, entries[index]?.id));
+          if (message?.type === 'kx-reply' && isBetween(message)) {
+            latest = { index, xid: message.xid };
+          }
+        }
+        if (latest !== undefined) {
+          const offer = await afterHistory(record, latest.xid, knownBefore);
+          if (offer !== undefined)
+            outcomes[latest.index] = { kind: 'rekey', offer, reason: 'keys-lost' };
+        }
         return outcomes;
+      });
+    },
+
+    async acknowledged(wire, serverId) {
+      const message = parseMessage(wire);
+      if (message?.type !== 'kx-reply' || message.from !== self || message.to !== peer) return;
+      await store.update(async (record) => {
+        checkRecord(record);
+        const exchange = record.exchanges[message.xid];
+        if (exchange?.ownKeyPair.publicKey !== toBase64Url(message.publicKey)) return;
+        exchange.replyId = serverId;
+        settleRivalry(record, exchange);
       });
     },
   };

@@ -24,7 +24,23 @@ export interface PendingOffer {
   xid: string;
   keyPair: StoredKeyPair;
   sentAt: number;
+  /** Made by a recovery rather than by the user (see ExchangeRecord.automatic). */
+  automatic: boolean;
 }
+
+/**
+ * Whether the peer holds the same secret under this exchange's name (docs/protocol.md, "An
+ * exchange that cannot wedge"):
+ * - `confirmed`: we initiated it and took the peer's reply, or an authentic message from the peer
+ *   under it verified;
+ * - `unconfirmed`: we answered the peer's offer and have seen nothing from the peer under it yet:
+ *   the peer may have taken another key store's answer;
+ * - `disputed`: a second, different answer to the same offer was seen (the peer's, or another key
+ *   store of our own user's);
+ * - `lost`: another answer to the same offer reached the relay before ours: the peer took that
+ *   one. Kept only to read our own messages sent under it.
+ */
+export type ExchangeStanding = 'confirmed' | 'unconfirmed' | 'disputed' | 'lost';
 
 /** A completed ECDH exchange: both public keys and the shared secret. */
 export interface ExchangeRecord {
@@ -36,6 +52,25 @@ export interface ExchangeRecord {
   /** base64url of the 48-byte ECDH shared secret, kept to derive later epochs on refresh. */
   sharedSecret: string;
   completedAt: number;
+  /** It replaced keys the conversation already had (a reset, not a Refresh): show a notice. */
+  replaced: boolean;
+  standing: ExchangeStanding;
+  /** Started by a recovery, not by the user: a dispute over it starts no further recovery. */
+  automatic: boolean;
+  /** A recovery (a new exchange) was already started because of this exchange. */
+  recovered: boolean;
+  /** The relay's id of our reply to this offer, once acknowledged (when we answered it). */
+  replyId: number | null;
+  /** The relay's id of another key store's different reply to this offer, once seen. */
+  rivalReplyId: number | null;
+}
+
+/** A message this browser accepted, by the relay's id: what a later copy of it must match. */
+export interface DeliveryRecord {
+  /** The relay's id of the stored message. */
+  id: number;
+  /** What authenticated it (base64url): a chat message's MAC, a change's macNew. */
+  mac: string;
 }
 
 export interface StoredDirectionKeys {
@@ -72,6 +107,16 @@ export interface ConversationRecord {
   exchanges: Record<string, ExchangeRecord>;
   /** Keyed by epochKey(ref). Never pruned: history needs every epoch. */
   epochs: Record<string, EpochRecord>;
+  /** The messages accepted most recently, by relay id (the DELIVERIES_KEPT highest ids). */
+  delivered: DeliveryRecord[];
+  /** Exchange ids of the offers this key store made (the newest OFFERS_KEPT). */
+  offered: string[];
+  /**
+   * Exchanges this key store does not hold but knows of: answered by another key store of our
+   * user (or by our own storage before it was cleared), or completed by the peer for an offer of
+   * another key store (the newest OFFERS_KEPT). We never answer these offers again.
+   */
+  elsewhere: string[];
 }
 
 /**
@@ -94,6 +139,9 @@ export function emptyConversation(self: string, peer: string): ConversationRecor
     pending: null,
     exchanges: {},
     epochs: {},
+    delivered: [],
+    offered: [],
+    elsewhere: [],
   };
 }
 

@@ -7,9 +7,9 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { conversationKey } from '../keystore/keystore.js';
 import type { LockManagerLike } from '../keystore/locks.js';
-import type { Conversation } from './conversation.js';
+import type { Conversation, ReceiveOutcome } from './conversation.js';
 import type { ConversationRecord } from './state.js';
-import { exchangeKeys, party, send, testClock } from './test-support.js';
+import { asStored, exchangeKeys, party, send, testClock } from './test-support.js';
 
 type Command = 'send' | 'receive' | 'refresh';
 
@@ -80,7 +80,9 @@ async function runTabs(
         : Number.parseInt(Buffer.from(m.iv!, 'base64url').toString('hex'), 16))
     );
   };
-  const outcomes = await bob.chat.decryptHistory([...produced].sort((a, b) => order(a) - order(b)));
+  const outcomes = await bob.chat.decryptHistory(
+    asStored([...produced].sort((a, b) => order(a) - order(b))),
+  );
   return { used, outcomes };
 }
 
@@ -112,6 +114,116 @@ describe('two tabs of one user', () => {
         expect(new Set(used).size).toBe(used.length);
       }),
       { numRuns: 100, seed: 3334, endOnFailure: true },
+    );
+    expect(result.failed).toBe(true);
+  });
+});
+
+/**
+ * Two tabs of the receiving user get every delivery of the relay (the relay sends each stored
+ * message to every socket of the user); either may also read the history first. Each tab feeds
+ * what it gets to its own Conversation object over the one shared store.
+ */
+async function runReceivingTabs(
+  s: fc.Scheduler,
+  script: { refreshAt: number[]; historyTab: number | null; historyUpTo: number },
+  withIds: boolean,
+) {
+  const clock = testClock();
+  const alice = party('alice', 'bob', clock);
+  const bob = party('bob', 'alice', clock);
+  await exchangeKeys(alice, bob);
+  const relay: { id: number; payload: string; text?: string }[] = [];
+  for (let i = 0; i < 6; i += 1) {
+    if (script.refreshAt.includes(i)) {
+      const changed = await alice.chat.refreshKeys();
+      if (changed.kind === 'changed') relay.push({ id: relay.length + 1, payload: changed.change });
+    }
+    relay.push({ id: relay.length + 1, payload: await send(alice.chat, `m${i}`), text: `m${i}` });
+  }
+  const tabs = [0, 1].map(() => bob.newTab({ locks: scheduled(s, bob.locks) }));
+  const outcomes: { tab: number; id: number; outcome: ReceiveOutcome }[] = [];
+  const runTab = async (tab: number) => {
+    const chat = tabs[tab]!;
+    let from = 0;
+    if (script.historyTab === tab) {
+      const history = relay.slice(0, script.historyUpTo);
+      const read = await chat.decryptHistory(history);
+      for (const [i, outcome] of read.entries())
+        outcomes.push({ tab, id: history[i]!.id, outcome });
+      from = history.length;
+    }
+    for (const delivery of relay.slice(from)) {
+      const outcome = await chat.receive(delivery.payload, withIds ? delivery.id : undefined);
+      outcomes.push({ tab, id: delivery.id, outcome });
+    }
+  };
+  await s.waitFor(Promise.all([runTab(0), runTab(1)]));
+  return { relay, outcomes, alice, bob };
+}
+
+const receivingScript = fc.record({
+  refreshAt: fc.subarray([1, 3, 5], { maxLength: 2 }),
+  historyTab: fc.constantFrom(null, 0, 1),
+  historyUpTo: fc.integer({ min: 0, max: 8 }),
+});
+
+describe('two tabs of the receiving user', () => {
+  test('fed the same deliveries in any interleaving, never raise a false replay alarm', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), receivingScript, async (s, script) => {
+        const { relay, outcomes } = await runReceivingTabs(s, script, true);
+        for (const delivery of relay) {
+          const got = outcomes.filter((o) => o.id === delivery.id).map((o) => o.outcome);
+          expect(got).toHaveLength(2); // once in each tab
+          for (const outcome of got) {
+            if (delivery.text === undefined) expect(outcome.kind).toBe('keys-changed');
+            else expect(outcome).toMatchObject({ kind: 'plaintext', text: delivery.text });
+          }
+          // Processed once per browser: whichever tab came first; the other shows the result.
+          expect(got.filter((o) => !('alreadyAccepted' in o)).length).toBe(1);
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  test('a real replay stays rejected: the same message under a new relay id, a lower counter, another message under a known id', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), receivingScript, async (s, script) => {
+        const { relay, alice, bob } = await runReceivingTabs(s, script, true);
+        const tabs = [bob.newTab(), bob.newTab()]; // the same two tabs, now unscheduled
+        const messages = relay.filter((d) => d.text !== undefined);
+        const last = messages.at(-1)!;
+        const earlier = messages[0]!;
+        const fresh = await send(alice.chat, 'not yet delivered');
+        for (const tab of tabs) {
+          // The server stores a copy of a message again, under a new id.
+          expect(await tab.receive(last.payload, 1000)).toMatchObject({ kind: 'rejected-replay' });
+          expect(await tab.receive(earlier.payload, 1001)).toMatchObject({
+            kind: 'rejected-replay',
+          });
+          // Or hands another (authentic) message over under an id already accepted.
+          expect(await tab.receive(fresh, last.id)).toMatchObject({ kind: 'rejected-replay' });
+        }
+        // In history too: a copy under a new id after the original is flagged.
+        const reread = await tabs[0]!.decryptHistory([
+          ...relay,
+          { id: 1000, payload: last.payload },
+        ]);
+        expect(reread.at(-1)).toMatchObject({ kind: 'rejected-replay' });
+      }),
+      { numRuns: 10 },
+    );
+  });
+
+  test('control: without the relay ids, some interleaving shows a false replay alarm', async () => {
+    const result = await fc.check(
+      fc.asyncProperty(fc.scheduler(), receivingScript, async (s, script) => {
+        const { outcomes } = await runReceivingTabs(s, script, false);
+        expect(outcomes.map((o) => o.outcome.kind)).not.toContain('rejected-replay');
+      }),
+      { numRuns: 30, seed: 8, endOnFailure: true },
     );
     expect(result.failed).toBe(true);
   });

@@ -6,7 +6,7 @@
 import { createKeystore, type Keystore } from '../keystore/keystore.js';
 import { createMemoryLocks, type LockManagerLike } from '../keystore/locks.js';
 import { createMemoryStorage, type StorageLike } from '../keystore/storage.js';
-import { type Conversation, createConversation } from './conversation.js';
+import { type Conversation, createConversation, type StoredEntry } from './conversation.js';
 import { type CryptoLog, silentCryptoLog } from './crypto-log.js';
 
 export const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
@@ -78,12 +78,21 @@ export async function exchangeKeys(
   const started = await initiator.chat.startKeyExchange({ force: true });
   if (started.kind !== 'offer') throw new Error(`expected an offer, got ${started.kind}`);
   const answered = await responder.chat.receive(started.offer);
-  if (answered.kind !== 'exchange-reply') throw new Error(`expected a reply, got ${answered.kind}`);
-  const completed = await initiator.chat.receive(answered.reply);
-  if (completed.kind !== 'exchange-complete') {
+  const reply =
+    answered.kind === 'exchange-reply' || answered.kind === 'keys-reset'
+      ? answered.reply
+      : undefined;
+  if (reply === undefined) throw new Error(`expected a reply, got ${answered.kind}`);
+  const completed = await initiator.chat.receive(reply);
+  if (completed.kind !== 'exchange-complete' && completed.kind !== 'keys-reset') {
     throw new Error(`expected completion, got ${completed.kind}`);
   }
-  return { offer: started.offer, reply: answered.reply };
+  return { offer: started.offer, reply };
+}
+
+/** Wire texts as the relay's history returns them: relay ids `firstId`, `firstId + 1`, … */
+export function asStored(wires: readonly unknown[], firstId = 1): StoredEntry[] {
+  return wires.map((payload, i) => ({ id: firstId + i, payload }));
 }
 
 /** Encrypts `text` and fails the test if there were no keys. */

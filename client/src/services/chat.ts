@@ -174,7 +174,12 @@ export function createChatService(options: ChatServiceOptions): ChatService {
   const sendProtocol = (state: PeerState, wire: string) => {
     relay
       .send(state.peerId, wire)
-      .then((ack) => state.seen.add(ack.id))
+      .then((ack) => {
+        state.seen.add(ack.id);
+        // The protocol settles two answers to one offer by the relay's order (a key-exchange
+        // reply's id); for other messages this is a no-op.
+        return state.conversation.acknowledged(wire, ack.id);
+      })
       .catch(() => {
         // The relay refused it or the session ended; the status line says so.
       });
@@ -197,6 +202,14 @@ export function createChatService(options: ChatServiceOptions): ChatService {
       pump(state);
     } else if (outcome.kind === 'exchange-complete') {
       pump(state);
+    } else if (outcome.kind === 'keys-reset') {
+      if (outcome.reply !== undefined) sendProtocol(state, outcome.reply);
+      pump(state);
+    } else if (outcome.kind === 'rekey') {
+      sendProtocol(state, outcome.offer);
+    } else if (outcome.kind === 'undecryptable' && outcome.offer !== undefined) {
+      // A recovery: we held keys the sender does not share, and a new exchange starts.
+      sendProtocol(state, outcome.offer);
     }
   };
 
@@ -208,7 +221,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
         return;
       }
       state.seen.add(message.id);
-      apply(state, await state.conversation.receive(message.payload), message);
+      apply(state, await state.conversation.receive(message.payload, message.id), message);
       notify(state);
     });
   };
@@ -247,7 +260,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
       if (oldest === undefined) delete state.oldestId;
       else state.oldestId = oldest;
     }
-    const outcomes = await state.conversation.decryptHistory(stored.map((m) => m.payload));
+    const outcomes = await state.conversation.decryptHistory(stored);
     const history: ChatEntry[] = [];
     stored.forEach((message, i) => {
       const outcome = outcomes[i];
@@ -260,7 +273,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     for (const message of buffered) {
       if (state.seen.has(message.id)) continue;
       state.seen.add(message.id);
-      apply(state, await state.conversation.receive(message.payload), message);
+      apply(state, await state.conversation.receive(message.payload, message.id), message);
     }
     notify(state);
   };
@@ -271,7 +284,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
       if (!state.truncated || state.loading !== 'done') return;
       const result = await options.history(state.peerId, state.oldestId, false);
       const fresh = result.messages.filter((m) => !state.seen.has(m.id));
-      const outcomes = await state.conversation.decryptHistory(fresh.map((m) => m.payload));
+      const outcomes = await state.conversation.decryptHistory(fresh);
       const earlier: ChatEntry[] = [];
       fresh.forEach((message, i) => {
         const outcome = outcomes[i];

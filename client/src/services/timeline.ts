@@ -24,6 +24,8 @@ export type ChatEntry =
       wire?: string;
     }
   | { kind: 'keys-changed'; key: string; id?: number; mine: boolean; at: string }
+  /** A new key exchange replaced the conversation's keys (not a Refresh); `mine`: we started it. */
+  | { kind: 'keys-reset'; key: string; id: number; mine: boolean; at: string }
   /** We hold no keys for this message's epoch (storage cleared, or another browser). */
   | { kind: 'undecryptable'; key: string; id: number; mine: boolean; at: string }
   /** Authentic but replayed or out of order, or failed the checks. */
@@ -52,6 +54,8 @@ export function entryFor(
     }
     case 'keys-changed':
       return { ...base, kind: 'keys-changed', mine: outcome.by === selfId };
+    case 'keys-reset':
+      return { ...base, kind: 'keys-reset', mine: outcome.by === selfId };
     case 'undecryptable':
       return { ...base, kind: 'undecryptable', mine: outcome.from === selfId };
     case 'rejected-replay':
