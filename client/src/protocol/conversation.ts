@@ -202,6 +202,8 @@ type Mode =
       changes: Set<string>;
       /** Offers that a reply from our own user in this history answers. */
       answeredBySelf: Set<string>;
+      /** The message being read is followed by a reply (to it, or to a newer offer). */
+      overtaken: boolean;
     };
 
 const invalid: ReceiveOutcome = { kind: 'invalid' };
@@ -315,6 +317,15 @@ export function createConversation(options: ConversationOptions): Conversation {
   };
 
   /**
+   * Rule 5: another key store of our user holds the conversation now. Stop sending under our
+   * keys; our next send starts a new exchange and takes the conversation back. (A pending offer
+   * of ours stays: the peer may still answer it, which takes the conversation back too.)
+   */
+  const yieldToOtherStore = (record: ConversationRecord, reason: string) => {
+    dropCurrent(record, record.current?.xid, reason);
+  };
+
+  /**
    * Starts a recovery exchange because of `cause`, at most once per exchange, never because of
    * an exchange a recovery made (so two key stores answering every offer cannot loop), and not
    * while a fresh offer is out. Returns the offer to send.
@@ -363,8 +374,13 @@ export function createConversation(options: ConversationOptions): Conversation {
       (mode.kind === 'history' && mode.answeredBySelf.has(xid))
     ) {
       noteExchange(record.elsewhere, xid);
+      // Our own pending offer, if our user id is higher, lost to this one: the peer ignores it.
+      if (isFresh(offer.sentAt) && freshPending(record) && self > peer) record.pending = null;
       return ignored('other-key-store');
     }
+    // In history, an offer followed by a reply (its own, elsewhere, or to an offer that
+    // superseded it) is never engaged, however fresh: a later exchange overtook it.
+    if (mode.kind === 'history' && mode.overtaken) return ignored('superseded');
     if (!isFresh(offer.sentAt)) return ignored('stale');
     // Simultaneous initiation: the offer of the lower user id wins, on both sides.
     if (freshPending(record) && self < peer) return ignored('superseded');
@@ -406,9 +422,7 @@ export function createConversation(options: ConversationOptions): Conversation {
       // Another key store of our user answered this offer: it holds the conversation now (in
       // history, the pass decides at its end what is latest).
       noteExchange(record.elsewhere, reply.xid);
-      if (mode.kind === 'live') {
-        dropCurrent(record, record.current?.xid, 'another key store answered the peer');
-      }
+      if (mode.kind === 'live') yieldToOtherStore(record, 'another key store answered the peer');
       return ignored('other-key-store');
     }
     if (known.initiator !== peer) return ignored('own');
@@ -459,9 +473,8 @@ export function createConversation(options: ConversationOptions): Conversation {
       if (record.offered.includes(reply.xid)) return ignored('unknown-offer');
       // The peer answered an offer of another key store of ours: that store holds it now.
       noteExchange(record.elsewhere, reply.xid);
-      if (mode.kind === 'live') {
-        dropCurrent(record, record.current?.xid, 'another key store completed an exchange');
-      }
+      if (mode.kind === 'live')
+        yieldToOtherStore(record, 'another key store completed an exchange');
       return ignored('other-key-store');
     }
     if (!isFresh(reply.sentAt)) return ignored('stale');
@@ -494,8 +507,10 @@ export function createConversation(options: ConversationOptions): Conversation {
     ref: EpochRef,
     exchange: ExchangeRecord,
   ): Promise<ReceiveOutcome> => {
-    if (exchange.standing === 'confirmed') return invalid;
     const undecryptable = { kind: 'undecryptable', from, epoch: ref } as const;
+    // Our own user's message from another key store that answered the same offer its own way.
+    if (from === self && exchange.rivalReplyId !== null) return undecryptable;
+    if (exchange.standing === 'confirmed') return invalid;
     if (from !== peer || exchange.initiator !== peer || exchange.standing === 'lost') {
       return undecryptable;
     }
@@ -506,9 +521,16 @@ export function createConversation(options: ConversationOptions): Conversation {
     return offer === undefined ? undecryptable : { ...undecryptable, offer };
   };
 
-  /** The peer used this exchange's keys, authentically: it holds the same secret. */
+  /**
+   * The peer used this exchange's keys, authentically: it holds the same secret. (An exchange
+   * we initiated that got two answers stays disputed: the other answer's key store may still
+   * send under it, and that is no integrity failure.)
+   */
   const confirm = (exchange: ExchangeRecord, from: string) => {
-    if (from === peer) exchange.standing = 'confirmed';
+    if (from !== peer) return;
+    if (exchange.initiator === peer || exchange.standing !== 'disputed') {
+      exchange.standing = 'confirmed';
+    }
   };
 
   const onMessage = async (
@@ -694,7 +716,7 @@ export function createConversation(options: ConversationOptions): Conversation {
     const held = record.exchanges[latestXid];
     if (held !== undefined && held.standing !== 'lost') return undefined;
     if (knownBefore.has(latestXid)) {
-      dropCurrent(record, record.current?.xid, 'another key store holds the conversation');
+      yieldToOtherStore(record, 'another key store holds the conversation');
       return undefined;
     }
     return recover(record, undefined);
@@ -809,19 +831,30 @@ export function createConversation(options: ConversationOptions): Conversation {
         for (const exchange of Object.values(record.exchanges)) {
           if (exchange.standing === 'lost') knownBefore.add(exchange.xid);
         }
+        // overtaken[i]: a reply (to any offer) follows message i.
+        const overtaken = messages.map(() => false);
+        for (let i = messages.length - 2, later = false; i >= 0; i -= 1) {
+          later ||= messages[i + 1]?.type === 'kx-reply';
+          overtaken[i] = later;
+        }
         const mode: Mode = {
           kind: 'history',
           lastCounter: new Map(),
           changes: new Set(),
           answeredBySelf,
+          overtaken: false,
         };
         const outcomes: ReceiveOutcome[] = [];
         let latest: { index: number; xid: string } | undefined;
         for (const [index, message] of messages.entries()) {
-          outcomes.push(await processMessage(record, message, mode, entries[index]?.id));
+          mode.overtaken = overtaken[index] ?? false;
+          const outcome = await processMessage(record, message, mode, entries[index]?.id);
+          outcomes.push(outcome);
           if (message?.type === 'kx-reply' && isBetween(message)) {
             latest = { index, xid: message.xid };
           }
+          // A fresh offer engaged along the pass is newer than any reply before it.
+          if ('reply' in outcome && outcome.reply !== undefined) latest = undefined;
         }
         if (latest !== undefined) {
           const offer = await afterHistory(record, latest.xid, knownBefore);
