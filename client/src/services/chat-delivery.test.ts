@@ -163,7 +163,7 @@ const texts = (service: ChatService) =>
 
 /** What Bob's browser shows for the stored rows, in server order. */
 async function bobReads(bob: Party, server: Server): Promise<ReceiveOutcome['kind'][]> {
-  const outcomes = await bob.newTab().decryptHistory(server.rows.map((r) => r.payload));
+  const outcomes = await bob.newTab().decryptHistory(server.rows);
   return outcomes.map((o) => o.kind);
 }
 
@@ -279,7 +279,7 @@ describe('the outbox', () => {
     await expect.poll(() => texts(after)).toEqual(['typed before keys:sent']);
     const messages = server.rows.filter((r) => JSON.parse(r.payload).type === 'msg');
     expect(messages.map((r) => r.clientMessageId)).toEqual([typedId]);
-    const read = await bob.newTab().decryptHistory(messages.map((r) => r.payload));
+    const read = await bob.newTab().decryptHistory(messages);
     expect(read).toMatchObject([{ kind: 'plaintext', text: 'typed before keys' }]);
     await expect.poll(() => outboxStorage.items()).toEqual([]);
     expect(view.entries()).toHaveLength(1);
