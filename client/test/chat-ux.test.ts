@@ -167,4 +167,58 @@ describe('the chat as a messenger, in Chromium', () => {
     await carol.context.close();
     await dave.context.close();
   }, 90_000);
+
+  it('at 390 × 844: one pane at a time, the composer inside the viewport, opening at the newest message', async () => {
+    const phone = { width: 390, height: 844 };
+    const [erin, frank] = [await person('erin', phone), await person('frank')];
+    await openChat(frank);
+    await openChat(erin);
+    const list = erin.page.locator('.chat-side');
+    const composer = erin.page.getByLabel('Message', { exact: true });
+    expect(await list.isVisible()).toBe(true);
+    expect(await erin.page.locator('.chat-main').isVisible()).toBe(false);
+    await find(erin, 'frank');
+    // The conversation replaces the list.
+    expect(await list.isVisible()).toBe(false);
+    const inViewport = async () => {
+      const box = await composer.boundingBox();
+      const send = await erin.page.getByRole('button', { name: 'Send' }).boundingBox();
+      return (
+        box !== null &&
+        send !== null &&
+        box.y >= 0 &&
+        box.y + box.height <= phone.height &&
+        send.y + send.height <= phone.height &&
+        send.x + send.width <= phone.width
+      );
+    };
+    expect(await inViewport()).toBe(true);
+    for (let i = 1; i <= 25; i += 1) await send(erin, `phone message ${i}`);
+    await expect
+      .poll(() => erin.page.locator('.chat-log [data-state="sent"]').count(), { timeout: 20_000 })
+      .toBe(25);
+    expect(await inViewport()).toBe(true);
+    expect(
+      await erin.page.evaluate(() => document.documentElement.scrollHeight),
+    ).toBeLessThanOrEqual(phone.height);
+    await erin.page.screenshot({ path: '.tmp/chat-phone-conversation.png' });
+
+    // Reloaded, it opens at the newest message with the composer on screen.
+    await erin.page.reload();
+    await expect.poll(() => texts(erin)).toHaveLength(25);
+    await expect.poll(() => fromBottom(erin)).toBeLessThan(2);
+    expect(await erin.page.getByText('phone message 25').isVisible()).toBe(true);
+    expect(await inViewport()).toBe(true);
+
+    // The back control returns to the list.
+    await erin.page.getByRole('link', { name: 'Back to your chats' }).click();
+    await expect.poll(() => path(erin)).toBe('/chat');
+    expect(await list.isVisible()).toBe(true);
+    expect(await erin.page.locator('.chat-main').isVisible()).toBe(false);
+    await erin.page.screenshot({ path: '.tmp/chat-phone-list.png' });
+
+    await expectClean(erin);
+    await erin.context.close();
+    await frank.context.close();
+  }, 90_000);
 });

@@ -303,6 +303,7 @@ export class ChatPage extends LitElement {
     const view = this.view;
     if (this.missing) {
       return html`<section class="chat-main chat-placeholder" aria-labelledby="chat-missing">
+        <a class="chat-back" href="/chat" aria-label="Back to your chats">‹ Chats</a>
         <h2 id="chat-missing">No one here is called “${this.missing}”</h2>
         <p>Check the spelling of the address, or find a contact by username.</p>
         <p><a href="/chat">Back to your chats</a></p>
@@ -315,6 +316,7 @@ export class ChatPage extends LitElement {
     }
     return html`<section class="chat-main" aria-label=${`Conversation with ${peer.username}`}>
       <header class="chat-header">
+        <a class="chat-back" href="/chat" aria-label="Back to your chats">‹ Chats</a>
         <h2>${peer.username}</h2>
         <button type="button" class="secondary" @click=${() => this.onRefresh()}
           title="Derive new keys from the shared secret and tell ${peer.username}">Refresh</button>
@@ -352,7 +354,9 @@ export class ChatPage extends LitElement {
       return html`<main class="auth-page"><p class="form-error" role="alert">${this.loadError}</p></main>`;
     }
     if (!this.me) return html`<main class="auth-page"><p role="status">Loading…</p></main>`;
-    return html`<main class="chat-page">
+    // On a narrow screen one pane shows at a time (chat.css): the list, or the conversation.
+    const pane = this.peer || this.missing ? 'conversation' : 'list';
+    return html`<main class="chat-page" data-pane=${pane}>
       <aside class="chat-side">
         <header class="chat-me">
           <h1>Parley</h1>
