@@ -263,8 +263,11 @@ EOF
 # Renews the certificate of a running (or stopped) stack; nginx, if running, reloads it.
 renew() {
   load_settings
+  local before=0
+  [ -f "$state/init.log" ] && before=$(wc -l <"$state/init.log")
   prepare_secrets
-  grep -E '^(kept|renewing|replacing|issued) ' "$state/init.log" | tail -n 2 >&2
+  # What this run did to the certificate: kept, or renewed and issued.
+  tail -n "+$((before + 1))" "$state/init.log" | grep -E '^(kept|renewing|replacing|issued) ' >&2 || true
   local pid_file=$state/nginx/run/nginx.pid
   if [ -f "$pid_file" ] && alive "$(cat "$pid_file")" nginx; then
     kill -HUP "$(cat "$pid_file")"

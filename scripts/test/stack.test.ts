@@ -378,6 +378,8 @@ describe('a running stack', () => {
       const renewed = await runStack(['renew'], { ...process.env, STACK_DIR: stack.dir, DOMAIN });
       expect(renewed.stderr).toMatch(/renewing .*time left: (19|20) days, fewer than 30/);
       expect(renewed.stderr).toMatch(/nginx reloads/);
+      // Only this run's outcome: the start's "issued" line is not repeated.
+      expect(renewed.stderr.match(/^issued /gm)).toHaveLength(1);
       await expect
         .poll(async () =>
           Math.round(daysFromNow((await servedCertificate(stack.httpsPort, stack.caFile)).validTo)),
