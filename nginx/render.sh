@@ -8,7 +8,7 @@
 #   PARLEY_DOMAIN        the site's name, e.g. group-10.comp3334.xavier2dc.fr
 #   PARLEY_HTTPS_PORT    HTTPS port, the same inside and outside (redirects name it)
 #   PARLEY_HTTP_PORT     plain HTTP port (redirects only)
-#   PARLEY_APP_UPSTREAM  the app's address:port
+#   PARLEY_APP_UPSTREAM  the app's address:port, or several, comma-separated (several instances)
 #   PARLEY_TLS_CERT      server certificate file; PARLEY_TLS_KEY its key
 #   NGINX_LISTEN_ADDRESS address to listen on (127.0.0.1, or 0.0.0.0 in a container)
 #   NGINX_RUNTIME_DIR    pid file and temporary files; NGINX_LOG_DIR access.log and error.log
@@ -64,9 +64,19 @@ case "$style" in
 esac
 export NGINX_HTTP2_LISTEN NGINX_HTTP2_DIRECTIVE
 
+# One upstream server line per app instance. A name (compose's "app:3000") is resolved when
+# nginx starts, to every address it has: one server per replica of `--scale app=N`.
+PARLEY_APP_SERVERS=''
+for address in $(echo "$PARLEY_APP_UPSTREAM" | tr ',' ' '); do
+  echo "$address" | grep -Eq '^[A-Za-z0-9._-]+:[0-9]+$' || die "PARLEY_APP_UPSTREAM: not host:port: $address"
+  PARLEY_APP_SERVERS="$PARLEY_APP_SERVERS${PARLEY_APP_SERVERS:+
+        }server $address max_fails=1 fail_timeout=10s;"
+done
+export PARLEY_APP_SERVERS
+
 mkdir -p "$out_dir/snippets" "$NGINX_RUNTIME_DIR" "$NGINX_LOG_DIR"
 # shellcheck disable=SC2016 # the single-quoted names are envsubst's list, not shell expansions
-envsubst '${PARLEY_DOMAIN} ${PARLEY_HTTPS_PORT} ${PARLEY_HTTP_PORT} ${PARLEY_APP_UPSTREAM}
+envsubst '${PARLEY_DOMAIN} ${PARLEY_HTTPS_PORT} ${PARLEY_HTTP_PORT} ${PARLEY_APP_SERVERS}
   ${PARLEY_TLS_CERT} ${PARLEY_TLS_KEY} ${NGINX_LISTEN_ADDRESS} ${NGINX_RUNTIME_DIR}
   ${NGINX_LOG_DIR} ${NGINX_HTTP2_LISTEN} ${NGINX_HTTP2_DIRECTIVE}' \
   <"$here/nginx.conf.template" >"$out_dir/nginx.conf.new"

@@ -123,11 +123,34 @@ describe('nginx/render.sh', () => {
     ['a space outside a path', { PARLEY_APP_UPSTREAM: '127.0.0.1:3000 backup' }, /not allowed/],
     ['a bad domain', { PARLEY_DOMAIN: 'not_a_domain' }, /not a domain name/],
     ['a bad port', { PARLEY_HTTPS_PORT: '84a3' }, /ports must be numbers/],
+    ['an upstream without a port', { PARLEY_APP_UPSTREAM: '127.0.0.1:3000,app' }, /not host:port/],
   ])('refuses %s', async (_what, overrides, message) => {
     const dir = mkdtempSync(join(work, 'bad-'));
     const rendered = await render(dir, overrides);
     expect(rendered.code).not.toBe(0);
     expect(rendered.stderr).toMatch(message);
+  });
+});
+
+describe('several app instances', () => {
+  it('renders one upstream server per comma-separated address, each skipped for 10 s once it fails', async () => {
+    const dir = mkdtempSync(join(work, 'several-'));
+    cpSync(join(work, 'tls'), join(dir, 'tls'), { recursive: true });
+    const rendered = await render(dir, {
+      PARLEY_APP_UPSTREAM: '127.0.0.1:3001,127.0.0.1:3002,127.0.0.1:3003',
+    });
+    expect(rendered.code, rendered.stderr).toBe(0);
+    const conf = readFileSync(join(dir, 'conf', 'nginx.conf'), 'utf8');
+    const upstream = conf.slice(conf.indexOf('upstream parley_app {'));
+    expect(upstream.slice(0, upstream.indexOf('}')).match(/server \S+ [^;]*;/g)).toEqual([
+      'server 127.0.0.1:3001 max_fails=1 fail_timeout=10s;',
+      'server 127.0.0.1:3002 max_fails=1 fail_timeout=10s;',
+      'server 127.0.0.1:3003 max_fails=1 fail_timeout=10s;',
+    ]);
+    // A dead instance costs at most a 2 s connect before the next one is tried.
+    expect(conf).toMatch(/^\s*proxy_connect_timeout 2s;/m);
+    expect(conf).toMatch(/^\s*proxy_next_upstream error timeout;/m);
+    expect((await nginxTest(dir)).code).toBe(0);
   });
 });
 

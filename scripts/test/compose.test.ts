@@ -255,6 +255,68 @@ describe('docker-compose.yaml', () => {
   });
 });
 
+describe('docker-compose.scale.yaml (several app instances through Redis)', () => {
+  const scaled = async () => {
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work };
+    const args = ['--env-file', join(work, 'empty.env'), '-f', 'docker-compose.yaml'];
+    return run('docker-compose', [...args, '-f', 'docker-compose.scale.yaml', 'config'], {
+      cwd: repoRoot,
+      env,
+    });
+  };
+
+  it('passes docker-compose v1 validation on top of docker-compose.yaml', async () => {
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work };
+    const args = ['--env-file', join(work, 'empty.env'), '-f', 'docker-compose.yaml'];
+    const ran = await run(
+      'docker-compose',
+      [...args, '-f', 'docker-compose.scale.yaml', 'config', '-q'],
+      { cwd: repoRoot, env },
+    );
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stderr).toBe('');
+  });
+
+  it('adds a redis on the internal network only, unprivileged, health-checked, with no data kept', async () => {
+    const ran = await scaled();
+    expect(ran.code, ran.stderr).toBe(0);
+    const merged = parse(ran.stdout) as Compose;
+    expect(Object.keys(merged.services).sort()).toEqual(['app', 'db', 'init', 'nginx', 'redis']);
+    const redis = merged.services.redis!;
+    expect(redis.image).toMatch(/^redis:\d+\.\d+$/);
+    expect(Object.keys(redis.networks ?? {})).toEqual(['backend']);
+    expect(merged.networks.backend?.internal).toBe(true);
+    expect(publishedPorts(redis)).toEqual([]);
+    expect(redis.read_only).toBe(true);
+    expect(redis.user).toBe('999:999');
+    expect(redis.healthcheck?.test).toContain('ping');
+    expect(redis.command?.join(' ')).toContain('--save  --appendonly no');
+    expect(mounts(redis)).toEqual([]);
+  });
+
+  it('points every app replica at it, after it is healthy, and keeps the app scalable', async () => {
+    const merged = parse((await scaled()).stdout) as Compose & {
+      services: Record<string, ComposeService & { container_name?: string }>;
+    };
+    const app = merged.services.app!;
+    expect(app.environment?.REDIS_URL).toBe('redis://redis:6379');
+    expect(app.depends_on?.redis).toEqual({ condition: 'service_healthy' });
+    expect(app.depends_on?.db).toEqual({ condition: 'service_healthy' });
+    // --scale app=3 needs no fixed name, address or published port on the app.
+    expect(app.container_name).toBeUndefined();
+    expect(publishedPorts(app)).toEqual([]);
+    for (const network of Object.values(app.networks ?? {})) {
+      expect(network?.ipv4_address).toBeUndefined();
+    }
+    // nginx reaches the replicas by the service name (one address per replica).
+    expect(merged.services.nginx?.environment?.PARLEY_APP_UPSTREAM).toBe('app:3000');
+    const file = readFileSync(join(repoRoot, 'docker-compose.scale.yaml'), 'utf8');
+    expect(file).toContain(
+      'docker compose -f docker-compose.yaml -f docker-compose.scale.yaml up -d --scale app=3',
+    );
+  });
+});
+
 describe('Dockerfile', () => {
   const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
   const stage = (name: string) => {
@@ -501,12 +563,12 @@ describe('the compose services’ steps, run without Docker', () => {
     expect(rendered.code, rendered.stderr).toBe(0);
     const conf = readFileSync(join(out, 'nginx.conf'), 'utf8');
     expect(conf).toContain(`listen 0.0.0.0:${example.HTTPS_PORT} ssl`);
-    expect(conf).toContain('server app:3000;');
+    expect(conf).toContain('server app:3000 max_fails=1 fail_timeout=10s;');
     // nginx -t resolves upstream names, and `app` is a name of Docker's DNS only: the test
     // resolves the one name that differs to this machine's loopback instead.
     writeFileSync(
       join(out, 'nginx-here.conf'),
-      conf.replace('server app:3000;', 'server localhost:3000;'),
+      conf.replace('server app:3000 ', 'server localhost:3000 '),
     );
     const tested = await run('/usr/sbin/nginx', [
       '-t',
