@@ -75,6 +75,15 @@ export interface ChatRelay {
 /** Sends one socket may have waiting to be stored: a flood is refused, not queued without bound. */
 export const MAX_PENDING_PER_SOCKET = 64;
 
+/**
+ * A session's sends are recorded as user activity at most once per this interval (the first
+ * send after it has passed), so a message costs no session read or write on its way: the
+ * socket's session was checked when it connected, the live channel's sweep re-checks it, and
+ * revocations close its sockets at once. The 30-minute idle rule is thereby exact to within
+ * this interval (docs/security.md).
+ */
+export const ACTIVITY_INTERVAL_MS = 60_000;
+
 /** Identical relay failures are logged once per this interval, with a count. */
 export const RELAY_LOG_INTERVAL_MS = 10_000;
 
@@ -112,6 +121,9 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
   const pending = new WeakMap<RelayConnection, number>();
   const arrivals = new WeakMap<RelayConnection, number>();
   const gaps = new WeakMap<RelayConnection, Map<string, Gap>>();
+  /** When each session's activity was last recorded (sessions with an open socket only). */
+  const activityAt = new Map<string, number>();
+  const sockets = new Map<string, number>();
   const logger = throttleRepeats(deps.logger, {
     intervalMs: RELAY_LOG_INTERVAL_MS,
     now: () => deps.clock.now().getTime(),
@@ -180,8 +192,13 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
       return refuse(connection, frame, code === 'malformed' ? 'invalid_payload' : code);
     }
     try {
-      if (!(await deps.touchSession(connection.sessionIdHash))) {
-        return refuse(connection, frame, 'session_ended');
+      const now = deps.clock.now().getTime();
+      const recorded = activityAt.get(connection.sessionIdHash);
+      if (recorded === undefined || now - recorded >= ACTIVITY_INTERVAL_MS) {
+        if (!(await deps.touchSession(connection.sessionIdHash))) {
+          return refuse(connection, frame, 'session_ended');
+        }
+        activityAt.set(connection.sessionIdHash, now);
       }
       // The messages table's foreign key tells an unknown recipient: no look-up per send.
       const result = await insertMessage(deps.db, {
@@ -227,11 +244,18 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
       const set = byUser.get(connection.userId) ?? new Set();
       set.add(connection);
       byUser.set(connection.userId, set);
+      sockets.set(connection.sessionIdHash, (sockets.get(connection.sessionIdHash) ?? 0) + 1);
     },
     disconnect(connection) {
       const set = byUser.get(connection.userId);
-      set?.delete(connection);
-      if (set?.size === 0) byUser.delete(connection.userId);
+      if (!set?.delete(connection)) return;
+      if (set.size === 0) byUser.delete(connection.userId);
+      const left = (sockets.get(connection.sessionIdHash) ?? 1) - 1;
+      if (left > 0) sockets.set(connection.sessionIdHash, left);
+      else {
+        sockets.delete(connection.sessionIdHash);
+        activityAt.delete(connection.sessionIdHash);
+      }
     },
     submit(connection, frame) {
       const seq = (arrivals.get(connection) ?? 0) + 1;

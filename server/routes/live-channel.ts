@@ -75,9 +75,9 @@ function send(ws: WSContext, frame: ServerFrame) {
 
 /**
  * Who may open the live channel: only a full (AAL2) session, checked at the upgrade, from our
- * own origin. Neither the upgrade, frames nor pings count as session activity; every socket
- * re-checks its session every `checkIntervalMs` and closes when it has ended, and sign-out
- * closes it at once through the registry.
+ * own origin. Neither the upgrade, frames nor pings count as session activity; one shared sweep
+ * re-checks every session holding sockets every `checkIntervalMs` and closes its sockets when it
+ * has ended, and sign-out closes them at once through the registry.
  */
 export interface LiveChannelAuth {
   /** The full session the upgrade request names (its id hash and user), or undefined. */
@@ -104,6 +104,7 @@ export function liveChannelRoutes(deps: {
 }) {
   const { auth, relay } = deps;
   const settings = deps.settings ?? DEFAULT_LIVE_CHANNEL;
+  const sweep = createSessionSweep(auth);
   const heartbeat = createHeartbeat({
     intervalMs: settings.pingIntervalMs,
     onTerminate: (reason) => deps.logger.info('live channel: socket terminated', { reason }),
@@ -126,7 +127,6 @@ export function liveChannelRoutes(deps: {
       const { sessionIdHash, userId } = c.get('liveSession');
       let socket: ClosableSocket | undefined;
       let connection: RelayConnection | undefined;
-      let timer: ReturnType<typeof setInterval> | undefined;
       let raw: RawSocket | undefined;
       let tooSlow = false;
       /** Sends a frame unless the socket is being dropped; drops it when its output backs up. */
@@ -151,17 +151,12 @@ export function liveChannelRoutes(deps: {
           auth.sockets.add(sessionIdHash, socket);
           connection = { userId, sessionIdHash, send: (frame) => sendBounded(ws, frame) };
           relay.connect(connection);
-          timer = setInterval(async () => {
-            if (!(await auth.stillAlive(sessionIdHash).catch(() => true))) {
-              auth.sockets.closeSessions([sessionIdHash], 'session ended');
-            }
-          }, auth.checkIntervalMs);
-          timer.unref?.();
+          sweep.add(sessionIdHash);
           sendBounded(ws, { type: 'hello', protocol: 1 });
         },
         onClose() {
           if (raw) heartbeat.unwatch(raw);
-          if (timer) clearInterval(timer);
+          if (socket) sweep.remove(sessionIdHash);
           if (socket) auth.sockets.remove(sessionIdHash, socket);
           if (connection) relay.disconnect(connection);
         },
@@ -180,4 +175,49 @@ export function liveChannelRoutes(deps: {
       };
     }),
   );
+}
+
+/**
+ * One shared sweep of the sessions that hold open sockets: every `checkIntervalMs` each such
+ * session is checked once (not once per socket), and one that has ended (idle, expired) has its
+ * sockets closed. Sign-out and other revocations close them at once through the registry; the
+ * sweep catches the ends nobody announces. A sweep still running when the next is due is not
+ * doubled.
+ */
+function createSessionSweep(auth: LiveChannelAuth) {
+  const sessions = new Map<string, number>();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let running = false;
+  const sweep = async () => {
+    if (running) return;
+    running = true;
+    try {
+      for (const idHash of [...sessions.keys()]) {
+        if (!sessions.has(idHash)) continue;
+        if (!(await auth.stillAlive(idHash).catch(() => true))) {
+          auth.sockets.closeSessions([idHash], 'session ended');
+        }
+      }
+    } finally {
+      running = false;
+    }
+  };
+  return {
+    add(idHash: string) {
+      sessions.set(idHash, (sessions.get(idHash) ?? 0) + 1);
+      if (!timer) {
+        timer = setInterval(() => void sweep(), auth.checkIntervalMs);
+        timer.unref?.();
+      }
+    },
+    remove(idHash: string) {
+      const left = (sessions.get(idHash) ?? 1) - 1;
+      if (left > 0) sessions.set(idHash, left);
+      else sessions.delete(idHash);
+      if (sessions.size === 0 && timer) {
+        clearInterval(timer);
+        timer = undefined;
+      }
+    },
+  };
 }
