@@ -183,4 +183,12 @@ describe('README.md', () => {
     expect(firstLines).toContain('](docs/overview.md)');
     expect(brokenReferences(readme, join(repoRoot, 'README.md'))).toEqual([]);
   });
+
+  it('documents every setting scripts/stack.sh reads', () => {
+    const stackScript = readFileSync(join(repoRoot, 'scripts', 'stack.sh'), 'utf8');
+    const settings = new Set(stackScript.match(/\bSTACK_[A-Z_]+\b/g));
+    expect(settings.has('STACK_DATABASE_NAME')).toBe(true);
+    for (const setting of settings)
+      expect(readme, setting).toMatch(new RegExp(`\`${setting}[\`=]`));
+  });
 });
