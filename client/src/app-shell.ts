@@ -1,6 +1,7 @@
 import { html, LitElement } from 'lit';
 import { isInAppLink, matchRoute, type PageName, type Route } from './router.js';
 import { navigate } from './services/navigation.js';
+import './components/app-nav.js';
 import './pages/landing-page.js';
 import './pages/not-found-page.js';
 import './styles/auth.css';
@@ -76,6 +77,37 @@ export class ParleyApp extends LitElement {
     navigate(url.pathname + url.search);
   };
 
+  protected override updated(changed: Map<PropertyKey, unknown>): void {
+    if (changed.has('route') && changed.get('route') !== undefined) void this.focusHeading();
+  }
+
+  /**
+   * After a route change, focus moves to the new page's main heading (so a screen reader says
+   * where the user is), once the page has rendered it, unless the user already focused
+   * something. Bounded: about 3 s of 50 ms looks.
+   */
+  private async focusHeading() {
+    const route = this.route;
+    for (let i = 0; i < 60 && this.route === route; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const active = document.activeElement;
+      if (
+        active &&
+        active !== document.body &&
+        this.contains(active) &&
+        active.tagName !== 'BUTTON' &&
+        active.tagName !== 'A'
+      )
+        return;
+      const heading = this.querySelector<HTMLElement>('main h1');
+      if (heading) {
+        heading.tabIndex = -1;
+        heading.focus();
+        return;
+      }
+    }
+  }
+
   protected override willUpdate(changed: Map<PropertyKey, unknown>): void {
     if (!changed.has('route')) return;
     const page = this.route.page;
@@ -90,6 +122,14 @@ export class ParleyApp extends LitElement {
       return html`<main class="auth-page"><p class="form-error" role="alert">This page could not be
         loaded. Check your connection and reload.</p></main>`;
     }
+    const page = this.renderPage();
+    const signedIn = this.route.page === 'home' || this.route.page === 'account';
+    return signedIn
+      ? html`<parley-app-nav .current=${this.route.page}></parley-app-nav>${page}`
+      : page;
+  }
+
+  private renderPage() {
     switch (this.route.page) {
       case 'landing':
         return html`<parley-landing-page></parley-landing-page>`;

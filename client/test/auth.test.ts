@@ -122,7 +122,7 @@ describe('sign-up and sign-in in Chromium with a virtual security key', () => {
     await user.page.getByRole('button', { name: /lost my security key/ }).click();
     await fillAskedRecoveryCode(user.page, oldCodes);
     await user.page.getByRole('button', { name: 'Sign in' }).click();
-    await user.page.getByRole('heading', { name: 'Register a new security key' }).waitFor();
+    await user.page.getByRole('heading', { name: 'Set up a new second factor' }).waitFor();
     await user.page.getByLabel('Name for the new key (optional)').fill('Spare key');
     await user.page.getByRole('button', { name: 'Register the new key' }).click();
     const newCodes = await readRecoveryCodes(user.page);
@@ -135,6 +135,7 @@ describe('sign-up and sign-in in Chromium with a virtual security key', () => {
       .getByRole('button', { name: 'Remove Test key' })
       .or(user.page.getByRole('button', { name: 'Remove Security key' }))
       .click();
+    await user.page.getByRole('button', { name: 'Yes, remove it' }).click();
     await expect
       .poll(() => user.page.locator('.notice-box').textContent())
       .toContain('was removed');

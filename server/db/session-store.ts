@@ -1,5 +1,5 @@
 /** Sessions: rows keyed by the SHA-256 of the session token. */
-import { eq, lt, or } from 'drizzle-orm';
+import { desc, eq, lt, or } from 'drizzle-orm';
 import type { Db } from './client.js';
 import { sessions } from './schema.js';
 
@@ -28,6 +28,15 @@ export async function reauthenticateSession(db: Db, idHash: string, now: Date): 
 
 export async function deleteSession(db: Db, idHash: string): Promise<void> {
   await db.delete(sessions).where(eq(sessions.idHash, idHash));
+}
+
+/** The user's sessions, the most recently active first. */
+export async function userSessions(db: Db, userId: number): Promise<SessionRow[]> {
+  return db
+    .select()
+    .from(sessions)
+    .where(eq(sessions.userId, userId))
+    .orderBy(desc(sessions.lastActiveAt));
 }
 
 /** Every session of the user. Returns the deleted id hashes. */

@@ -12,7 +12,7 @@
  *   POST /api/signin/totp           { attempt, code }         → session (full)
  *   POST /api/signin/recovery-code  { attempt, code }         → session (rebind: a new factor first)
  */
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import {
   reserveTry,
@@ -22,6 +22,7 @@ import {
 } from '../auth/account-failures.js';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
 import { normalizePassword } from '../auth/password-policy.js';
+import { ACCOUNT_LOCKOUT_THRESHOLD, captchaRequired } from '../auth/rate-limit.js';
 import { normalizeRecoveryCode, pickCodeNumber } from '../auth/recovery-codes.js';
 import { verifyTotpCode } from '../auth/totp-factor.js';
 import { usernameKey } from '../auth/username.js';
@@ -58,6 +59,7 @@ import {
   attemptBody,
   attemptTokenSchema,
   authenticationResponseSchema,
+  beginAttempt,
   captchaError,
   checkCaptcha,
   credentialsBody,
@@ -113,7 +115,12 @@ export function signinRoutes(rt: AuthRuntime) {
           .then(() => ({ ok: false, needsRehash: false }));
     if (!user || !verdict.ok) {
       await settleFailure(rt, ticket, info, 'password');
-      throw new HttpError(401, 'sign_in_failed', 'The username or password is not right.');
+      // Tells the page to show the CAPTCHA now if this failure made it required, so the next
+      // try is not wasted on a refusal (the same for known and unknown names).
+      const captchaNext = captchaRequired(ticket.failuresBefore + 1, rt.ipFailures.count(info.ip));
+      throw new HttpError(401, 'sign_in_failed', 'The username or password is not right.', {
+        captchaRequired: captchaNext,
+      });
     }
     await settleSuccess(rt, ticket);
     if (verdict.needsRehash) {
@@ -209,7 +216,10 @@ export function signinRoutes(rt: AuthRuntime) {
     const ticket = await reserveSecondFactor(rt, user, info);
     const number = attempt.recoveryCodeNumber;
     const ok = number !== null && (await useRecoveryCode(rt, user.id, number, body.code));
-    if (!ok) return failSecondFactor(rt, ticket, info, `recovery code #${number}`);
+    if (!ok) {
+      await settleFailure(rt, ticket, info, `recovery code #${number}`);
+      throw await recoveryCodeRetry(rt, c, attempt, user.id, ticket.failuresBefore + 1);
+    }
     await logSecurityEvent(rt.db, {
       userId: user.id,
       type: 'recovery_code_used',
@@ -336,6 +346,47 @@ export async function reserveSecondFactor(
     throw new HttpError(423, 'account_locked', ACCOUNT_LOCKED_MESSAGE);
   }
   return reservation.ticket;
+}
+
+/** How many mistyped recovery codes one password step allows before it must be typed again. */
+const RECOVERY_CODE_RETRIES = 3;
+
+/**
+ * A mistyped recovery code (already counted as a failure): the user stays on the code step with
+ * a new attempt asking for a newly picked code, up to RECOVERY_CODE_RETRIES times per password
+ * step and while the account is not locked. The 401 carries the new attempt and number.
+ */
+async function recoveryCodeRetry(
+  rt: AuthRuntime,
+  c: Context,
+  attempt: AttemptRow,
+  userId: number,
+  failures: number,
+): Promise<HttpError> {
+  const retries = (JSON.parse(attempt.pendingData ?? '{}') as { codeRetries?: number }).codeRetries;
+  const used = retries ?? 0;
+  const numbers = await unusedCodeNumbers(rt.db, userId);
+  const others = numbers.filter((n) => n !== attempt.recoveryCodeNumber);
+  const recoveryCodeNumber = pickCodeNumber(others.length > 0 ? others : numbers, rt.random);
+  if (
+    used >= RECOVERY_CODE_RETRIES ||
+    failures >= ACCOUNT_LOCKOUT_THRESHOLD ||
+    !recoveryCodeNumber
+  ) {
+    return new HttpError(401, 'sign_in_failed', SIGN_IN_FAILED_MESSAGE);
+  }
+  const next = await beginAttempt(rt, c, 'signin', {
+    step: 'second',
+    userId,
+    recoveryCodeNumber,
+    pendingData: JSON.stringify({ codeRetries: used + 1 }),
+  });
+  return new HttpError(
+    401,
+    'recovery_code_wrong',
+    `That recovery code is not right. Try code #${recoveryCodeNumber} from your list instead.`,
+    { attempt: next.token, recoveryCodeNumber },
+  );
 }
 
 async function failSecondFactor(

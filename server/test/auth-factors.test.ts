@@ -78,7 +78,52 @@ describe('§5.1.2 recovery codes', () => {
     const other = codes.find((c) => c.number !== asked)?.code;
     const wrong = await client.post('/api/signin/recovery-code', { attempt, code: other });
     expect(wrong.status).toBe(401);
-    expect(wrong.body.error.code).toBe('sign_in_failed');
+    expect(wrong.body.error.code).toBe('recovery_code_wrong');
+  });
+
+  it('a mistyped recovery code keeps the code step: a new attempt asks for another number (each counted), three times per password step', async () => {
+    const env = await account();
+    const client = env.client();
+    const { attempt, response } = await signInPassword(client, env.captcha, env.name, PASSWORD);
+    let current = attempt;
+    let asked = response.body.recoveryCodeNumber as number;
+    for (let i = 0; i < 3; i += 1) {
+      const wrong = await client.post('/api/signin/recovery-code', {
+        attempt: current,
+        code: '0000-0000-0000-0000',
+      });
+      expect(wrong.status).toBe(401);
+      expect(wrong.body.error.code).toBe('recovery_code_wrong');
+      const next = wrong.body.error.details as { attempt: string; recoveryCodeNumber: number };
+      expect(next.recoveryCodeNumber).not.toBe(asked);
+      // The old attempt is used up.
+      const again = await client.post('/api/signin/recovery-code', { attempt: current, code: 'x' });
+      expect(again.body.error.code).toBe('attempt_expired');
+      current = next.attempt;
+      asked = next.recoveryCodeNumber;
+    }
+    const [row] = await env.rows('SELECT failed_attempts FROM users WHERE username_key = ?', [
+      env.name,
+    ]);
+    expect(Number(row?.failed_attempts)).toBe(3);
+    // The fourth mistake ends the attempt: back to the password.
+    const last = await client.post('/api/signin/recovery-code', {
+      attempt: current,
+      code: '0000-0000-0000-0000',
+    });
+    expect(last.body.error.code).toBe('sign_in_failed');
+    expect(last.body.error.details).toBeUndefined();
+    // A right code on a retry attempt signs in (rebind).
+    const second = await signInPassword(client, env.captcha, env.name, PASSWORD);
+    const miss = await client.post('/api/signin/recovery-code', {
+      attempt: second.attempt,
+      code: '0000-0000-0000-0000',
+    });
+    const retry = miss.body.error.details as { attempt: string; recoveryCodeNumber: number };
+    const code = env.codes.find((c) => c.number === retry.recoveryCodeNumber)?.code;
+    const ok = await client.post('/api/signin/recovery-code', { attempt: retry.attempt, code });
+    expect(ok.status).toBe(200);
+    expect(ok.body.kind).toBe('rebind');
   });
 
   it('5.1.2.2: each code works once; two parallel uses → exactly one succeeds', async () => {

@@ -118,7 +118,7 @@ describe('§5.2.2 parallel attempts on one account are weighed one at a time', (
     const locked = await burst(env, [late!], () => PASSWORD);
     expect(locked[0]?.response.status).toBe(423);
     expect((await failures(env)).count).toBe(ACCOUNT_LOCKOUT_THRESHOLD);
-  });
+  }, 90_000);
 
   it('with the count at 99, a burst of 10 including the right password weighs one guess only: nothing is confirmed past the cap', async () => {
     const env = await account();
@@ -141,5 +141,5 @@ describe('§5.2.2 parallel attempts on one account are weighed one at a time', (
     } else {
       expect(count).toBe(ACCOUNT_LOCKOUT_THRESHOLD);
     }
-  });
+  }, 90_000);
 });

@@ -79,7 +79,7 @@ describe('§5.2.2 rate limiting per account', () => {
       [env.name],
     );
     expect(Number(events[0]?.n)).toBe(1);
-  });
+  }, 90_000);
 
   it('a password change weighs the current password as a reauthentication does: counted, refused while locked', async () => {
     const env = await account();
@@ -286,6 +286,22 @@ describe('§5.2.2 CAPTCHA at sign-in', () => {
     }
     expect(answers[0]).toEqual(answers[1]);
     expect(answers[0]?.[0]).toBe(400);
+  });
+
+  it('the failure that makes it required says so, for known and unknown names alike, so the page shows it before the next try', async () => {
+    const env = await account();
+    const client = env.client();
+    for (const name of [env.name, 'nobody-known']) {
+      const flags = [];
+      for (let i = 0; i < 3; i += 1) {
+        client.ip = `198.18.7.${name.length}`;
+        const { response } = await signInPassword(client, env.captcha, name, `bad ${i}`);
+        expect(response.status).toBe(401);
+        flags.push(response.body.error.details.captchaRequired);
+      }
+      expect(flags).toEqual([false, false, true]);
+      client.ip = '198.18.8.1';
+    }
   });
 
   it('is single use, bound to its attempt, and expires within minutes', async () => {

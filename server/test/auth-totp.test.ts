@@ -191,7 +191,7 @@ describe('§5.1.4 authenticator app (TOTP)', () => {
     env.clock.advance(STEP);
     const { response } = await signInPassword(env.client(), env.captcha, name, PASSWORD);
     expect(response.status).toBe(423);
-  });
+  }, 90_000);
 
   it('the secret in the database is not the secret: sealed with AES-256-GCM under a key outside the database', async () => {
     const env = authApp(testDb, { clock: new FakeClock('2026-03-01T14:00:05Z') });

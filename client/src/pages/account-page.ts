@@ -3,21 +3,31 @@ import '../components/key-prompt.js';
 import '../components/password-input.js';
 import '../components/recovery-code-sheet.js';
 import '../components/strength-meter.js';
+import '../components/totp-enrol.js';
+import '../components/session-list.js';
 import type { PasswordInput } from '../components/password-input.js';
 import { ApiError } from '../services/api.js';
 import {
   type AccountInfo,
   accountInfo,
   bindKey,
+  bindTotp,
   changePassword,
   currentSession,
+  endSession,
+  type ListedSession,
+  listSessions,
   newKeyOptions,
+  newTotpOptions,
   type RecoveryCode,
   reauthenticate,
   regenerateCodes,
   removeKey,
+  removeTotp,
+  renameKey,
   type SessionInfo,
   signOut,
+  type TotpEnrolment,
 } from '../services/auth.js';
 import { navigate } from '../services/navigation.js';
 import { createKeyCredential } from '../services/security-key.js';
@@ -32,6 +42,10 @@ const EVENT_LABELS: Record<string, string> = {
   recovery_codes_issued: 'New recovery codes',
   key_bound: 'Security key added',
   key_revoked: 'Security key removed',
+  key_renamed: 'Security key renamed',
+  totp_bound: 'Authenticator app added',
+  totp_revoked: 'Authenticator app removed',
+  session_ended: 'Session signed out',
   account_locked: 'Account locked',
   account_unlocked: 'Account unlocked',
   unlock_failed: 'Failed unlock',
@@ -56,7 +70,19 @@ export class AccountPage extends LitElement {
     waitingForKey: { state: true },
     reauthFor: { state: true },
     newPassword: { state: true },
+    confirming: { state: true },
+    renaming: { state: true },
+    enrolment: { state: true },
+    enrolError: { state: true },
+    sessions: { state: true },
   };
+  declare sessions: ListedSession[];
+  /** A removal waiting for the user's confirmation: what it removes, and the action. */
+  declare confirming: { label: string; action: () => Promise<void> } | undefined;
+  /** The key being renamed, if any. */
+  declare renaming: number | undefined;
+  declare enrolment: (TotpEnrolment & { attempt: string }) | undefined;
+  declare enrolError: string;
   declare session: SessionInfo | undefined;
   declare account: AccountInfo | undefined;
   declare error: string;
@@ -77,6 +103,11 @@ export class AccountPage extends LitElement {
     this.waitingForKey = false;
     this.reauthFor = undefined;
     this.newPassword = '';
+    this.confirming = undefined;
+    this.renaming = undefined;
+    this.enrolment = undefined;
+    this.enrolError = '';
+    this.sessions = [];
   }
 
   protected override createRenderRoot() {
@@ -94,9 +125,18 @@ export class AccountPage extends LitElement {
       if (!this.session) return navigate('/signin');
       if (this.session.kind === 'rebind') return navigate('/recover');
       this.account = await accountInfo();
+      if (this.session.kind === 'full') this.sessions = await listSessions();
     } catch (error) {
       this.error = messageOf(error);
     }
+  }
+
+  private async endOtherSession(id: string) {
+    await this.guarded(async () => {
+      await endSession(id);
+      this.notice = 'That session is signed out.';
+      this.sessions = await listSessions();
+    });
   }
 
   /** Runs an action; when the server wants a fresh password first, asks for it and retries. */
@@ -147,12 +187,63 @@ export class AccountPage extends LitElement {
     this.account = await accountInfo();
   };
 
-  private async removeKeyById(id: number, name: string) {
-    await this.guarded(async () => {
+  /** Removing a factor: confirmed first; the server then wants a very recent password. */
+  private askRemoval(label: string, action: () => Promise<void>) {
+    this.error = '';
+    this.notice = '';
+    this.confirming = { label, action };
+  }
+
+  private async confirmRemoval() {
+    const pending = this.confirming;
+    this.confirming = undefined;
+    if (pending) await this.guarded(pending.action);
+  }
+
+  private removeKeyById(id: number, name: string) {
+    this.askRemoval(`the security key “${name}”`, async () => {
       await removeKey(id);
       this.notice = `The key “${name}” was removed. It can no longer sign in.`;
       this.account = await accountInfo();
     });
+  }
+
+  private removeApp() {
+    this.askRemoval('your authenticator app', async () => {
+      await removeTotp();
+      this.notice = 'The authenticator app was removed. Its codes no longer sign in.';
+      this.account = await accountInfo();
+    });
+  }
+
+  private async submitRename(event: SubmitEvent, id: number) {
+    event.preventDefault();
+    const input = (event.target as HTMLFormElement).elements.namedItem('key-rename');
+    const name = (input as HTMLInputElement).value.trim();
+    await this.guarded(async () => {
+      await renameKey(id, name);
+      this.renaming = undefined;
+      this.notice = `The key is now called “${name}”.`;
+      this.account = await accountInfo();
+    });
+  }
+
+  private startApp = async () => {
+    this.enrolError = '';
+    this.enrolment = await newTotpOptions();
+  };
+
+  private async confirmApp(code: string) {
+    if (!this.enrolment) return;
+    this.enrolError = '';
+    try {
+      await bindTotp(this.enrolment.attempt, code);
+      this.enrolment = undefined;
+      this.notice = 'Your authenticator app is set up. Its codes now sign you in.';
+      this.account = await accountInfo();
+    } catch (error) {
+      this.enrolError = messageOf(error);
+    }
   }
 
   private newCodes = async () => {
@@ -173,7 +264,7 @@ export class AccountPage extends LitElement {
     });
   }
 
-  private async leave(everywhere: boolean) {
+  private async leave(everywhere: true) {
     await this.guarded(async () => {
       await signOut(everywhere);
       navigate('/signin');
@@ -187,6 +278,7 @@ export class AccountPage extends LitElement {
       <h1>Your account</h1>
       ${this.error ? html`<p class="form-error" role="alert">${this.error}</p>` : ''}
       ${this.notice ? html`<p class="notice-box" role="status">${this.notice}</p>` : ''}
+      ${this.confirming ? this.renderConfirm(this.confirming.label) : ''}
       ${this.reauthFor ? this.renderReauth() : ''}
       ${
         mustChange
@@ -196,18 +288,26 @@ export class AccountPage extends LitElement {
       }
       ${account && !mustChange ? this.renderDetails(account) : ''}
       ${account ? this.renderPasswordChange() : ''}
-      <section class="card">
-        <h2>Sign out</h2>
-        <div class="actions">
-          <button type="button" class="secondary" @click=${() => this.leave(false)}>Sign out</button>
-          ${
-            mustChange
-              ? ''
-              : html`<button type="button" class="secondary" @click=${() => this.leave(true)}>
-                Sign out everywhere</button>`
-          }
-        </div>
-      </section>
+      ${
+        this.sessions.length > 0
+          ? html`<section class="card" aria-labelledby="sessions-title">
+            <h2 id="sessions-title">Signed-in sessions</h2>
+            <parley-session-list .sessions=${this.sessions}
+              @end-session=${(e: CustomEvent<string>) => this.endOtherSession(e.detail)}></parley-session-list>
+          </section>`
+          : ''
+      }
+      ${
+        mustChange
+          ? ''
+          : html`<section class="card">
+            <h2>Sign out everywhere</h2>
+            <p class="help">Ends every session of your account, this one included. To end this
+              session only, use Sign out at the top.</p>
+            <button type="button" class="secondary" @click=${() => this.leave(true)}>
+              Sign out everywhere</button>
+          </section>`
+      }
       ${account && !mustChange ? this.renderEvents(account) : ''}
     </main>`;
   }
@@ -215,7 +315,7 @@ export class AccountPage extends LitElement {
   private renderReauth() {
     return html`<form id="reauth" class="card auth-form" @submit=${this.confirmPassword} novalidate>
       <h2>Confirm your password</h2>
-      <p>For your safety, confirm your password before changing your keys or codes.</p>
+      <p>For your safety, confirm your password before changing your second factors or codes.</p>
       <input type="text" name="username" autocomplete="username" hidden .value=${this.session?.username ?? ''} />
       <parley-password-input label="Password" input-id="reauth-password" autocomplete="current-password">
       </parley-password-input>
@@ -228,25 +328,89 @@ export class AccountPage extends LitElement {
     </form>`;
   }
 
+  private renderConfirm(label: string) {
+    return html`<section class="card confirm-box" role="alertdialog" aria-labelledby="confirm-title">
+      <h2 id="confirm-title">Remove ${label}?</h2>
+      <p>It will no longer sign you in. You may be asked for your password first.</p>
+      <div class="actions">
+        <button type="button" class="primary" @click=${() => this.confirmRemoval()}>Yes, remove it</button>
+        <button type="button" class="secondary" @click=${() => {
+          this.confirming = undefined;
+        }}>Cancel</button>
+      </div>
+    </section>`;
+  }
+
+  private renderApp(account: AccountInfo, factors: number) {
+    const app = account.totp;
+    return html`<section class="card" aria-labelledby="app-title">
+      <h2 id="app-title">Authenticator app</h2>
+      ${
+        app
+          ? html`<p>Set up ${formatDate(app.createdAt)}${app.lastUsedAt ? `, last used ${formatDate(app.lastUsedAt)}` : ''}.</p>
+            ${
+              factors > 1
+                ? html`<button type="button" class="secondary" @click=${() => this.removeApp()}>
+                  Remove the authenticator app</button>`
+                : html`<p class="help">It is your only second factor: add a security key before removing it.</p>`
+            }`
+          : this.enrolment
+            ? html`<parley-totp-enrol .uri=${this.enrolment.uri} .secret=${this.enrolment.secret}
+                .error=${this.enrolError}
+                @totp-code=${(e: CustomEvent<string>) => this.confirmApp(e.detail)}></parley-totp-enrol>`
+            : html`<p>Sign in with a 6-digit code from an app on your phone instead of (or besides) a key.</p>
+              <button type="button" class="secondary" @click=${() => this.guarded(this.startApp)}>
+                Set up an authenticator app</button>`
+      }
+    </section>`;
+  }
+
+  private renderKeyEntry(key: AccountInfo['keys'][number], removable: boolean) {
+    const storage =
+      key.storage === 'synced'
+        ? 'synced passkey'
+        : key.storage === 'device-bound'
+          ? 'device-bound'
+          : 'storage unknown';
+    return html`<li class=${key.revokedAt ? 'revoked' : ''}>
+      <span class="key-name">${key.name}</span>
+      <span class="key-storage">${storage}</span>
+      <span class="help">added ${formatDate(key.createdAt)}${key.lastUsedAt ? `, last used ${formatDate(key.lastUsedAt)}` : ''}${key.revokedAt ? `, removed ${formatDate(key.revokedAt)}` : ''}</span>
+      ${
+        key.revokedAt
+          ? ''
+          : this.renaming === key.id
+            ? html`<form class="rename" @submit=${(e: SubmitEvent) => this.submitRename(e, key.id)} novalidate>
+                <label for="key-rename">New name</label>
+                <input id="key-rename" name="key-rename" maxlength="64" required .value=${key.name} />
+                <button type="submit" class="primary">Save</button>
+                <button type="button" class="secondary" @click=${() => {
+                  this.renaming = undefined;
+                }}>Cancel</button>
+              </form>`
+            : html`<button type="button" class="secondary" aria-label=${`Rename ${key.name}`}
+                @click=${() => {
+                  this.renaming = key.id;
+                }}>Rename</button>
+              ${
+                removable
+                  ? html`<button type="button" class="secondary" aria-label=${`Remove ${key.name}`}
+                    @click=${() => this.removeKeyById(key.id, key.name)}>Remove</button>`
+                  : ''
+              }`
+      }
+    </li>`;
+  }
+
   private renderDetails(account: AccountInfo) {
     const active = account.keys.filter((k) => !k.revokedAt);
+    const factors = active.length + (account.totp ? 1 : 0);
     return html`
       <p>Signed in as <strong>${account.username}</strong>.</p>
       <section class="card" aria-labelledby="keys-title">
         <h2 id="keys-title">Security keys</h2>
         <ul class="key-list">
-          ${account.keys.map(
-            (key) => html`<li class=${key.revokedAt ? 'revoked' : ''}>
-              <span class="key-name">${key.name}</span>
-              <span class="help">added ${formatDate(key.createdAt)}${key.lastUsedAt ? `, last used ${formatDate(key.lastUsedAt)}` : ''}${key.revokedAt ? `, removed ${formatDate(key.revokedAt)}` : ''}</span>
-              ${
-                !key.revokedAt && active.length > 1
-                  ? html`<button type="button" class="secondary" aria-label=${`Remove ${key.name}`}
-                    @click=${() => this.removeKeyById(key.id, key.name)}>Remove</button>`
-                  : ''
-              }
-            </li>`,
-          )}
+          ${account.keys.map((key) => this.renderKeyEntry(key, factors > 1))}
         </ul>
         <p class="help">Register a second key and keep it somewhere safe: it signs you in if you lose the first.</p>
         <label for="new-key-name">Name for a new key (optional)</label>
@@ -258,6 +422,7 @@ export class AccountPage extends LitElement {
               Add a security key</button>`
         }
       </section>
+      ${this.renderApp(account, factors)}
       <section class="card" aria-labelledby="codes-title-account">
         <h2 id="codes-title-account">Recovery codes</h2>
         <p>${account.recoveryCodesLeft} of 10 unused.</p>

@@ -1,5 +1,5 @@
 import { html, LitElement } from 'lit';
-import { currentSession, type SessionInfo, signOut } from '../services/auth.js';
+import { currentSession, type SessionInfo } from '../services/auth.js';
 import { navigate } from '../services/navigation.js';
 
 /**
@@ -31,14 +31,10 @@ export class HomePage extends LitElement {
     if (!this.session) return html`<main class="auth-page"><p role="status">Loading…</p></main>`;
     return html`<main class="auth-page">
       <h1>Welcome, ${this.session.username}</h1>
-      <p class="notice-box" role="status">You are signed in with your password and security key.</p>
+      <p class="notice-box" role="status">You are signed in with your password and second factor.</p>
       <div class="actions">
         <a class="button primary" href="/chat">Open your chats</a>
         <a class="button secondary" href="/account">Account and security keys</a>
-        <button type="button" class="secondary" @click=${async () => {
-          await signOut();
-          navigate('/signin');
-        }}>Sign out</button>
       </div>
     </main>`;
   }

@@ -12,13 +12,14 @@ import {
   signInKeyOptions,
   signInPassword,
   signInRecoveryCode,
+  signInTotp,
   startAttempt,
 } from '../services/auth.js';
 import { navigate } from '../services/navigation.js';
 import { cancelKeyRequest, SecurityKeyError, useKeyCredential } from '../services/security-key.js';
 import { messageOf } from './message-of.js';
 
-type Step = 'password' | 'key' | 'code';
+type Step = 'password' | 'key' | 'totp' | 'code';
 
 /** Where a new session goes first, by what it may do. */
 function landingPathFor(session: SessionInfo): string {
@@ -28,8 +29,9 @@ function landingPathFor(session: SessionInfo): string {
 }
 
 /**
- * <parley-signin-page>: password (and a CAPTCHA after failures), then the security key, or
- * one numbered recovery code when the key is lost.
+ * <parley-signin-page>: password (and a CAPTCHA after failures), then the security key or the
+ * authenticator app's code, or one numbered recovery code when the factor is lost. A mistyped
+ * recovery code keeps the code step, asking for another numbered code.
  */
 export class SigninPage extends LitElement {
   static override properties = {
@@ -42,7 +44,11 @@ export class SigninPage extends LitElement {
     busy: { state: true },
     codeNumber: { state: true },
     keyError: { state: true },
+    factors: { state: true },
+    codeError: { state: true },
   };
+  declare factors: SecondStep['factors'];
+  declare codeError: string;
   declare step: Step;
   declare attempt: string;
   declare error: string;
@@ -66,6 +72,8 @@ export class SigninPage extends LitElement {
     this.busy = false;
     this.codeNumber = null;
     this.keyError = '';
+    this.factors = { key: true, totp: false };
+    this.codeError = '';
   }
 
   protected override createRenderRoot() {
@@ -111,8 +119,14 @@ export class SigninPage extends LitElement {
       });
       this.keyOptions = second.options;
       this.codeNumber = second.recoveryCodeNumber;
-      this.step = 'key';
-      await this.useKey();
+      this.factors = second.factors ?? { key: true, totp: false };
+      this.codeError = '';
+      if (this.factors.key) {
+        this.step = 'key';
+        await this.useKey();
+      } else {
+        this.step = 'totp';
+      }
     } catch (error) {
       await this.showPasswordError(error);
     } finally {
@@ -136,6 +150,12 @@ export class SigninPage extends LitElement {
     }
     if (error.code === 'account_locked') this.locked = true;
     if (error.code === 'attempt_expired') await this.restart();
+    if (error.details.captchaRequired === true && !this.captchaNeeded) {
+      // This failure made the CAPTCHA required: show it now, not after a wasted try.
+      this.captchaNeeded = true;
+      await this.updateComplete;
+      await this.captcha?.refresh();
+    }
     this.error = error.message;
     await this.updateComplete;
     this.querySelector<HTMLElement>('.form-error')?.focus();
@@ -156,12 +176,36 @@ export class SigninPage extends LitElement {
 
   private async submitCode(event: SubmitEvent) {
     event.preventDefault();
-    const code = (event.target as HTMLFormElement).elements.namedItem(
-      'recovery-code',
-    ) as HTMLInputElement;
+    const form = event.target as HTMLFormElement;
+    const code = form.elements.namedItem('recovery-code') as HTMLInputElement;
     this.busy = true;
     try {
       this.done(await signInRecoveryCode(this.attempt, code.value));
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'recovery_code_wrong') {
+        // Still counted as a failure; the server gave a new attempt for another numbered code.
+        this.attempt = String(error.details.attempt ?? '');
+        this.codeNumber = Number(error.details.recoveryCodeNumber);
+        this.codeError = error.message;
+        form.reset();
+        await this.updateComplete;
+        this.querySelector<HTMLInputElement>('#recovery-code')?.focus();
+        return;
+      }
+      await this.secondFactorError(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async submitTotp(event: SubmitEvent) {
+    event.preventDefault();
+    const code = (event.target as HTMLFormElement).elements.namedItem(
+      'totp-code',
+    ) as HTMLInputElement;
+    this.busy = true;
+    try {
+      this.done(await signInTotp(this.attempt, code.value));
     } catch (error) {
       await this.secondFactorError(error);
     } finally {
@@ -191,6 +235,7 @@ export class SigninPage extends LitElement {
       <h1>Sign in to Parley</h1>
       ${this.step === 'password' ? this.renderPassword() : ''}
       ${this.step === 'key' ? this.renderKey() : ''}
+      ${this.step === 'totp' ? this.renderTotp() : ''}
       ${this.step === 'code' ? this.renderCode() : ''}
     </main>`;
   }
@@ -223,7 +268,6 @@ export class SigninPage extends LitElement {
   }
 
   private renderKey() {
-    const number = this.codeNumber;
     return html`
       <section class="auth-form" aria-labelledby="key-title">
         <h2 id="key-title">Use your security key</h2>
@@ -234,14 +278,45 @@ export class SigninPage extends LitElement {
             : html`<parley-key-prompt></parley-key-prompt>`
         }
         ${
-          number
+          this.factors.totp
             ? html`<p class="alt"><button type="button" class="link" @click=${() => {
                 cancelKeyRequest();
-                this.step = 'code';
-              }}>I lost my security key: use a recovery code</button></p>`
-            : html`<p class="help">You have no recovery codes left. Without your key, an administrator must help.</p>`
+                this.step = 'totp';
+              }}>Use my authenticator app instead</button></p>`
+            : ''
         }
+        ${this.renderLostFactor('I lost my security key: use a recovery code')}
       </section>
+    `;
+  }
+
+  private renderLostFactor(label: string) {
+    return this.codeNumber
+      ? html`<p class="alt"><button type="button" class="link" @click=${() => {
+          cancelKeyRequest();
+          this.step = 'code';
+        }}>${label}</button></p>`
+      : html`<p class="help">You have no recovery codes left. Without your second factor, an administrator must help.</p>`;
+  }
+
+  private renderTotp() {
+    return html`
+      <form class="auth-form" @submit=${this.submitTotp} novalidate>
+        <h2>Type the code from your authenticator app</h2>
+        <label for="totp-code">6-digit code</label>
+        <input id="totp-code" name="totp-code" inputmode="numeric" autocomplete="one-time-code"
+          pattern="[0-9 ]*" maxlength="8" required spellcheck="false" />
+        <button type="submit" class="primary" ?disabled=${this.busy}>Sign in</button>
+        ${
+          this.factors.key
+            ? html`<p class="alt"><button type="button" class="link" @click=${() => {
+                this.step = 'key';
+                void this.useKey();
+              }}>Use my security key instead</button></p>`
+            : ''
+        }
+        ${this.renderLostFactor('I lost my authenticator app: use a recovery code')}
+      </form>
     `;
   }
 
@@ -251,8 +326,8 @@ export class SigninPage extends LitElement {
       <form class="auth-form" @submit=${this.submitCode} novalidate>
         <h2>Use recovery code #${number}</h2>
         <p>Type the code with the number <strong>#${number}</strong> from your saved list. After
-          signing in you will register a new security key.</p>
-        ${this.error ? html`<p class="form-error" role="alert">${this.error}</p>` : ''}
+          signing in you will register a new security key or authenticator app.</p>
+        ${this.codeError ? html`<p class="form-error" role="alert">${this.codeError}</p>` : ''}
         <label for="recovery-code">Recovery code #${number}</label>
         <input id="recovery-code" name="recovery-code" autocomplete="one-time-code" required
           spellcheck="false" autocapitalize="characters" placeholder="XXXX-XXXX-XXXX-XXXX" maxlength="40" />

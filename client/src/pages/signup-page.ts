@@ -4,6 +4,7 @@ import '../components/key-prompt.js';
 import '../components/password-input.js';
 import '../components/recovery-code-sheet.js';
 import '../components/strength-meter.js';
+import '../components/totp-enrol.js';
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/browser';
 import type { CaptchaField } from '../components/captcha-field.js';
 import type { PasswordInput } from '../components/password-input.js';
@@ -14,18 +15,21 @@ import {
   signUpKey,
   signUpKeyOptions,
   signUpPassword,
+  signUpTotp,
+  signUpTotpOptions,
   startAttempt,
+  type TotpEnrolment,
 } from '../services/auth.js';
 import { navigate } from '../services/navigation.js';
 import { createKeyCredential } from '../services/security-key.js';
 import { messageOf } from './message-of.js';
 
-type Step = 'form' | 'key' | 'codes';
+type Step = 'form' | 'key' | 'app' | 'codes';
 type FieldErrors = Partial<Record<'username' | 'password' | 'captcha' | 'form', string>>;
 
 /**
- * <parley-signup-page>: username, password and CAPTCHA; then the security key; then the
- * recovery codes. The account exists only after the last step.
+ * <parley-signup-page>: username, password and CAPTCHA; then the second factor, a security key
+ * or an authenticator app; then the recovery codes. The account exists only after the last step.
  */
 export class SignupPage extends LitElement {
   static override properties = {
@@ -37,7 +41,9 @@ export class SignupPage extends LitElement {
     codes: { state: true },
     password: { state: true },
     username: { state: true },
+    enrolment: { state: true },
   };
+  declare enrolment: TotpEnrolment | undefined;
   declare step: Step;
   declare attempt: string;
   declare errors: FieldErrors;
@@ -98,8 +104,12 @@ export class SignupPage extends LitElement {
         captcha: this.captcha?.value ?? '',
       });
       this.username = username.trim();
-      this.step = 'key';
-      await this.registerKey();
+      const factor = (form.elements.namedItem('factor') as RadioNodeList | null)?.value;
+      if (factor === 'app') await this.chooseApp();
+      else {
+        this.step = 'key';
+        await this.registerKey();
+      }
     } catch (error) {
       await this.showFormError(error);
     } finally {
@@ -149,6 +159,41 @@ export class SignupPage extends LitElement {
     }
   }
 
+  private async chooseApp() {
+    this.keyError = '';
+    try {
+      this.enrolment = await signUpTotpOptions(this.attempt);
+      this.step = 'app';
+    } catch (error) {
+      if (this.step === 'form') this.errors = { form: messageOf(error) };
+      else await this.factorError(error);
+    }
+  }
+
+  private async confirmApp(code: string) {
+    this.keyError = '';
+    this.busy = true;
+    try {
+      this.codes = await signUpTotp(this.attempt, code);
+      this.enrolment = undefined;
+      this.step = 'codes';
+    } catch (error) {
+      await this.factorError(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async factorError(error: unknown) {
+    if (error instanceof ApiError && error.code === 'attempt_expired') {
+      this.step = 'form';
+      this.errors = { form: 'The sign-up took too long. Start again.' };
+      await this.newAttempt();
+      return;
+    }
+    this.keyError = messageOf(error);
+  }
+
   private async finish() {
     this.busy = true;
     try {
@@ -166,11 +211,12 @@ export class SignupPage extends LitElement {
       <h1>Create your Parley account</h1>
       <ol class="steps" aria-label="Sign-up steps">
         <li aria-current=${this.step === 'form' ? 'step' : 'false'}>Password</li>
-        <li aria-current=${this.step === 'key' ? 'step' : 'false'}>Security key</li>
+        <li aria-current=${this.step === 'key' || this.step === 'app' ? 'step' : 'false'}>Second factor</li>
         <li aria-current=${this.step === 'codes' ? 'step' : 'false'}>Recovery codes</li>
       </ol>
       ${this.step === 'form' ? this.renderForm() : ''}
       ${this.step === 'key' ? this.renderKey() : ''}
+      ${this.step === 'app' ? this.renderApp() : ''}
       ${
         this.step === 'codes'
           ? html`<parley-recovery-codes .codes=${this.codes} .username=${this.username}
@@ -204,12 +250,34 @@ export class SignupPage extends LitElement {
         <p id="password-help" class="help">At least 8 characters; any characters you like. A few unrelated words make a strong password.</p>
         <parley-strength-meter .password=${this.password} .userInputs=${[this.username]}></parley-strength-meter>
         ${e.password ? html`<p id="password-error" class="field-error" role="alert">${e.password}</p>` : ''}
+        <fieldset class="factor-choice">
+          <legend>Second factor</legend>
+          <label><input type="radio" name="factor" value="key" checked /> A security key (such as a YubiKey)</label>
+          <label><input type="radio" name="factor" value="app" /> An authenticator app on your phone</label>
+          <p class="help">You can add the other one later on your account page.</p>
+        </fieldset>
         <parley-captcha .attempt=${this.attempt} .error=${e.captcha ?? ''}></parley-captcha>
         <button type="submit" class="primary" ?disabled=${this.busy || !this.attempt}>
           ${this.busy ? 'Checking…' : 'Continue'}
         </button>
         <p class="alt">Already have an account? <a href="/signin">Sign in</a></p>
       </form>
+    `;
+  }
+
+  private renderApp() {
+    return html`
+      <section aria-labelledby="app-title">
+        <h2 id="app-title">Set up your authenticator app</h2>
+        <parley-totp-enrol .uri=${this.enrolment?.uri ?? ''} .secret=${this.enrolment?.secret ?? ''}
+          .error=${this.keyError} ?busy=${this.busy}
+          @totp-code=${(e: CustomEvent<string>) => this.confirmApp(e.detail)}></parley-totp-enrol>
+        <p class="alt"><button type="button" class="link" @click=${() => {
+          this.step = 'key';
+          this.enrolment = undefined;
+          void this.registerKey();
+        }}>Use a security key instead</button></p>
+      </section>
     `;
   }
 

@@ -96,6 +96,51 @@ export async function signUpFinish(attempt: string): Promise<SessionInfo> {
 export interface SecondStep {
   options: PublicKeyCredentialRequestOptionsJSON;
   recoveryCodeNumber: number | null;
+  /** Which second factors the account has. */
+  factors: { key: boolean; totp: boolean };
+}
+
+/** An authenticator app's enrolment, shown once: the base32 secret and its otpauth:// URI. */
+export interface TotpEnrolment {
+  secret: string;
+  uri: string;
+}
+
+export function signUpTotpOptions(attempt: string): Promise<TotpEnrolment> {
+  return postJson<TotpEnrolment>('/api/signup/totp/options', { attempt });
+}
+
+export async function signUpTotp(attempt: string, code: string): Promise<RecoveryCode[]> {
+  return (await postJson<{ recoveryCodes: RecoveryCode[] }>('/api/signup/totp', { attempt, code }))
+    .recoveryCodes;
+}
+
+export async function signInTotp(attempt: string, code: string): Promise<SessionInfo> {
+  return remember(await postJson<SessionInfo>('/api/signin/totp', { attempt, code }));
+}
+
+export function newTotpOptions(): Promise<TotpEnrolment & { attempt: string }> {
+  return postJson('/api/account/totp/options');
+}
+
+export async function bindTotp(
+  attempt: string,
+  code: string,
+): Promise<{ recoveryCodes?: RecoveryCode[]; session?: SessionInfo }> {
+  const result = await postJson<{ recoveryCodes?: RecoveryCode[]; session?: SessionInfo }>(
+    '/api/account/totp',
+    { attempt, code },
+  );
+  if (result.session) remember(result.session);
+  return result;
+}
+
+export function removeTotp(): Promise<void> {
+  return deleteRequest('/api/account/totp');
+}
+
+export function renameKey(id: number, name: string): Promise<{ id: number; name: string }> {
+  return postJson(`/api/account/keys/${id}/name`, { name });
 }
 
 export function signInPassword(input: {
@@ -145,6 +190,23 @@ export async function signOut(everywhere = false): Promise<void> {
   setCsrfToken(undefined);
 }
 
+export interface ListedSession {
+  id: string;
+  userAgent: string;
+  ip: string;
+  createdAt: string;
+  lastActiveAt: string;
+  current: boolean;
+}
+
+export async function listSessions(): Promise<ListedSession[]> {
+  return (await getJson<{ sessions: ListedSession[] }>('/api/session/list')).sessions;
+}
+
+export function endSession(id: string): Promise<void> {
+  return postJson<void>('/api/session/end', { id });
+}
+
 export function reauthenticate(password: string): Promise<{ endsAt: string }> {
   return postJson('/api/session/reauth', { password });
 }
@@ -159,7 +221,9 @@ export interface AccountInfo {
     createdAt: string;
     lastUsedAt: string | null;
     revokedAt: string | null;
+    storage: 'device-bound' | 'synced' | 'unknown';
   }[];
+  totp: { createdAt: string; lastUsedAt: string | null } | null;
   recoveryCodesLeft: number;
   events: { type: string; detail: string | null; ip: string; userAgent: string; at: string }[];
 }
