@@ -78,6 +78,17 @@ describe('two tabs of one browser', () => {
     for (let round = 0; round < ROUNDS; round += 1) {
       expect(texts.has(`one ${round}`) && texts.has(`two ${round}`)).toBe(true);
     }
+    // Both sender tabs show every message of the browser (their own and the other tab's) as
+    // sent, once each, and no false alarm.
+    for (const page of [one, two]) {
+      await expect
+        .poll(
+          async () =>
+            (await shownEntries(page)).filter((e) => e.who === '>' && e.state === 'sent').length,
+        )
+        .toBe(2 * ROUNDS + 1);
+      expect((await shownEntries(page)).filter((e) => FLAGGED.test(e.text))).toEqual([]);
+    }
     // The server stored each message once.
     const [rows] = await app.testDb.database.pool.query(
       `SELECT COUNT(*) AS n FROM messages m JOIN users u ON u.id = m.sender_id
