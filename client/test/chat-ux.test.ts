@@ -221,4 +221,99 @@ describe('the chat as a messenger, in Chromium', () => {
     await erin.context.close();
     await frank.context.close();
   }, 90_000);
+
+  it('a hidden tab gets a notification (opt-in, text hidden on request); clicking it opens the conversation', async () => {
+    const george = await person('george', undefined, {
+      permissions: ['notifications'],
+      // The permission is the browser context's; the origin is the app's.
+    });
+    await george.context.grantPermissions(['notifications'], { origin: running.app.url });
+    // Headless Chromium's pages are always "visible", and freezing the page through CDP
+    // (Page.setWebLifecycleState) would stop its scripts and socket too, so the test makes the
+    // document report itself hidden (visibilityState, hidden, and a visibilitychange event).
+    // Notification is wrapped to record what the app shows; the real constructor still runs.
+    await george.page.addInitScript(() => {
+      const w = window as unknown as Record<string, unknown>;
+      w.__hidden = false;
+      for (const name of ['visibilityState', 'hidden'] as const) {
+        Object.defineProperty(document, name, {
+          configurable: true,
+          get: () => (name === 'hidden' ? w.__hidden === true : w.__hidden ? 'hidden' : 'visible'),
+        });
+      }
+      const Real = window.Notification;
+      const shown: { title: string; body: string | undefined; notification: Notification }[] = [];
+      w.__shown = shown;
+      class Recorded extends Real {
+        constructor(title: string, options?: NotificationOptions) {
+          super(title, options);
+          shown.push({ title, body: options?.body, notification: this });
+        }
+      }
+      Object.defineProperty(Recorded, 'permission', { get: () => Real.permission });
+      Object.defineProperty(Recorded, 'requestPermission', {
+        value: () => Real.requestPermission(),
+      });
+      w.Notification = Recorded;
+    });
+    const hank = await person('hank');
+    await openChat(george);
+    await george.page.getByLabel('Notify me of messages while this tab is hidden').check();
+    await expect
+      .poll(() =>
+        george.page.getByLabel('Notify me of messages while this tab is hidden').isChecked(),
+      )
+      .toBe(true);
+    const shown = () =>
+      george.page.evaluate(() =>
+        ((window as unknown as { __shown: { title: string; body: string }[] }).__shown ?? []).map(
+          ({ title, body }) => ({ title, body }),
+        ),
+      );
+    const hide = (hidden: boolean) =>
+      george.page.evaluate((value) => {
+        (window as unknown as { __hidden: boolean }).__hidden = value;
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+
+    await openChat(hank, '/chat/george');
+    await expect.poll(() => heading(hank).textContent()).toBe('george');
+    await send(hank, 'while you look');
+    await expect
+      .poll(() => george.page.getByRole('button', { name: /hank/ }).textContent(), {
+        timeout: 15_000,
+      })
+      .toContain('new');
+    await george.page.waitForTimeout(300);
+    expect(await shown()).toEqual([]);
+
+    await hide(true);
+    await send(hank, 'while you are away');
+    await expect
+      .poll(shown, { timeout: 15_000 })
+      .toEqual([{ title: 'hank', body: 'while you are away' }]);
+    await george.page.getByLabel('Hide the message text in notifications').check();
+    await send(hank, 'a secret');
+    await expect
+      .poll(() => shown().then((list) => list.at(-1)))
+      .toEqual({
+        title: 'hank',
+        body: 'New message',
+      });
+
+    // Clicking the notification opens Hank's conversation.
+    await george.page.evaluate(() => {
+      const list = (window as unknown as { __shown: { notification: Notification }[] }).__shown;
+      list.at(-1)?.notification.dispatchEvent(new Event('click'));
+    });
+    await expect.poll(() => path(george)).toBe('/chat/hank');
+    await expect.poll(() => heading(george).textContent()).toBe('hank');
+    await expect
+      .poll(() => texts(george))
+      .toEqual(['while you look', 'while you are away', 'a secret']);
+
+    await expectClean(george);
+    await george.context.close();
+    await hank.context.close();
+  }, 90_000);
 });

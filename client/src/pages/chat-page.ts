@@ -22,6 +22,7 @@ import {
 } from '../services/chat-relay.js';
 import { type CryptoLogSwitch, createCryptoLogSwitch } from '../services/crypto-log-switch.js';
 import { navigate } from '../services/navigation.js';
+import { createNotifier, type Notifier } from '../services/notifier.js';
 import { createOutbox } from '../services/outbox.js';
 import { indexedDbOutboxStorage, webLockPresence } from '../services/outbox-storage.js';
 import '../styles/chat.css';
@@ -74,6 +75,15 @@ export class ChatPage extends LitElement {
   private view: ConversationView | undefined;
   private stopView: (() => void) | undefined;
   private logSwitch: CryptoLogSwitch = createCryptoLogSwitch(localStorage);
+  private notifier: Notifier = createNotifier({
+    storage: localStorage,
+    api: 'Notification' in window ? window.Notification : undefined,
+    hidden: () => document.visibilityState === 'hidden',
+    open: (peer) => {
+      window.focus();
+      navigate(chatPath(peer.username));
+    },
+  });
   private unread = new Set<string>();
   private releasePresence: (() => void) | undefined;
   /** The open conversation's entries already shown once loaded (never announced again). */
@@ -143,6 +153,7 @@ export class ChatPage extends LitElement {
       sendLocks: webLocks(navigator.locks),
     });
     this.chat.onActivity((peerId) => this.onActivity(peerId));
+    this.chat.onIncomingText((peerId, entry) => void this.onIncomingText(peerId, entry.text));
     this.me = me;
     await this.loadContacts();
     await this.follow();
@@ -215,6 +226,23 @@ export class ChatPage extends LitElement {
     if (newlyUnread) this.unread.add(peerId);
     if (!this.contacts.some((c) => c.id === peerId)) void this.loadContacts();
     else if (newlyUnread) this.requestUpdate();
+  }
+
+  /** A text arrived live: a notification when the tab is hidden and the user opted in. */
+  private async onIncomingText(peerId: string, text: string) {
+    if (!this.notifier.enabled()) return;
+    let peer = this.contacts.find((c) => c.id === peerId);
+    if (!peer) {
+      await this.loadContacts();
+      peer = this.contacts.find((c) => c.id === peerId);
+    }
+    if (peer) this.notifier.incoming(peer, text);
+  }
+
+  private async onNotifySwitch(event: Event) {
+    const box = event.target as HTMLInputElement;
+    box.checked = await this.notifier.setEnabled(box.checked);
+    this.requestUpdate();
   }
 
   private openConversation(peer: ChatUser) {
@@ -386,6 +414,16 @@ export class ChatPage extends LitElement {
         <div class="chat-settings">
           <label class="check"><input type="checkbox" id="crypto-log" .checked=${this.logOn}
             @change=${(e: Event) => this.onLogSwitch(e)} /> Log crypto operations to the console</label>
+          ${
+            this.notifier.supported()
+              ? html`<label class="check"><input type="checkbox" id="notify" .checked=${this.notifier.enabled()}
+                  @change=${(e: Event) => this.onNotifySwitch(e)} /> Notify me of messages while this tab is hidden</label>
+                <label class="check"><input type="checkbox" id="notify-hide-text" .checked=${this.notifier.hideText()}
+                  ?disabled=${!this.notifier.enabled()}
+                  @change=${(e: Event) => this.notifier.setHideText((e.target as HTMLInputElement).checked)} />
+                  Hide the message text in notifications</label>`
+              : nothing
+          }
           <a href="/account">Account and security keys</a>
           <button type="button" class="link" @click=${async () => {
             await signOut().catch(() => undefined);

@@ -76,6 +76,8 @@ export interface ChatService {
   open(peerId: string): ConversationView;
   /** Told whenever a message arrives in any conversation (for the contact list). */
   onActivity(listener: (peerId: string) => void): () => void;
+  /** Told of each text from a peer that arrived live and was decrypted (for notifications). */
+  onIncomingText(listener: (peerId: string, entry: TextEntry) => void): () => void;
   /** Resolves once the texts left by closed or reloaded tabs were taken over (at start). */
   restored(): Promise<void>;
   close(): void;
@@ -125,6 +127,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     });
   const peers = new Map<string, PeerState>();
   const activity = new Set<(peerId: string) => void>();
+  const incomingTexts = new Set<(peerId: string, entry: TextEntry) => void>();
   let localCounter = 0;
   let closed = false;
 
@@ -191,7 +194,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     outcome: ReceiveOutcome,
     message: StoredMessage,
     into?: ChatEntry[],
-  ) => {
+  ): ChatEntry | undefined => {
     const entry = entryFor(outcome, message, self.id);
     if (entry) {
       if (into) into.push(entry);
@@ -211,6 +214,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
       // A recovery: we held keys the sender does not share, and a new exchange starts.
       sendProtocol(state, outcome.offer);
     }
+    return entry;
   };
 
   const receiveLive = (state: PeerState, message: RelayMessage) => {
@@ -221,8 +225,15 @@ export function createChatService(options: ChatServiceOptions): ChatService {
         return;
       }
       state.seen.add(message.id);
-      apply(state, await state.conversation.receive(message.payload, message.id), message);
+      const entry = apply(
+        state,
+        await state.conversation.receive(message.payload, message.id),
+        message,
+      );
       notify(state);
+      if (entry?.kind === 'text' && !entry.mine) {
+        for (const listener of incomingTexts) listener(state.peerId, entry);
+      }
     });
   };
 
@@ -509,6 +520,10 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     onActivity(listener) {
       activity.add(listener);
       return () => activity.delete(listener);
+    },
+    onIncomingText(listener) {
+      incomingTexts.add(listener);
+      return () => incomingTexts.delete(listener);
     },
     restored: () => restoring,
     close() {
