@@ -98,7 +98,7 @@ async function startServer(
     port,
     call,
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.send({ command: 'stop' } satisfies ServerCommand);
       // A server that does not stop within 5 s is killed (by the pid this bench started).

@@ -22,3 +22,7 @@ for (const file of files) {
   console.log(`\n${module.default.title}  [bench/${file}]`);
   await module.default.run();
 }
+// A benchmark may leave a handle behind (a child's IPC pipe, a pooled socket): the run is over,
+// so exit once the output is written rather than wait on it.
+await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+process.exit(0);
