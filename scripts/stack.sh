@@ -18,6 +18,8 @@
 # Settings (environment, else .env, else .env.example): DOMAIN, HTTPS_PORT, HTTP_PORT.
 # STACK_DIR         state folder (default .tmp/stack): certificates, secrets, logs, pids
 # STACK_APP_PORT    the app's loopback port (default: a free one)
+# STACK_INSTANCES   app instances behind nginx (default 1); from 2, a private redis-server in
+#                   STACK_DIR carries what they share (REDIS_URL), as docker-compose.scale.yaml
 # STACK_DATABASE_URL  the app's full database URL (default: database STACK_DATABASE_NAME on
 #                   DATABASE_URL's server, else 127.0.0.1:3306, else a private mariadbd in
 #                   STACK_DIR; STACK_PRIVATE_DB=1 always takes the latter)
@@ -109,11 +111,18 @@ down() {
     if alive "$pid" nginx; then say "stopping nginx ($pid)"; stop_pid "$pid"; fi
     rm -f "$state/nginx/run/nginx.pid"
   fi
-  if [ -f "$state/app.pid" ]; then
-    pid=$(cat "$state/app.pid")
+  local pid_file
+  for pid_file in "$state"/app.pid "$state"/app-*.pid; do
+    [ -f "$pid_file" ] || continue
+    pid=$(cat "$pid_file")
     # The app runs in its own session: its process group holds npm and node, nothing else.
     if alive "$pid" npm; then say "stopping the app (process group $pid)"; stop_pid "-$pid"; fi
-    rm -f "$state/app.pid"
+    rm -f "$pid_file"
+  done
+  if [ -f "$state/redis/redis.pid" ]; then
+    pid=$(cat "$state/redis/redis.pid")
+    if alive "$pid" redis-server; then say "stopping the private redis-server ($pid)"; stop_pid "$pid"; fi
+    rm -f "$state/redis/redis.pid"
   fi
   # A database on a shared server is dropped on --purge; a private server's goes with its folder.
   if [ "$purge" = 1 ] && [ -f "$state/database-created" ] && [ ! -d "$state/mariadb" ]; then
@@ -133,7 +142,11 @@ down() {
 status() {
   local running=0
   [ -f "$state/nginx/run/nginx.pid" ] && alive "$(cat "$state/nginx/run/nginx.pid")" nginx && { echo "nginx: running"; running=1; }
-  [ -f "$state/app.pid" ] && alive "$(cat "$state/app.pid")" npm && { echo "app: running"; running=1; }
+  local pid_file
+  for pid_file in "$state"/app.pid "$state"/app-*.pid; do
+    [ -f "$pid_file" ] && alive "$(cat "$pid_file")" npm && { echo "app ($(basename "$pid_file" .pid)): running"; running=1; }
+  done
+  [ -f "$state/redis/redis.pid" ] && alive "$(cat "$state/redis/redis.pid")" redis-server && echo "private redis-server: running"
   [ -f "$state/mariadb/mysqld.pid" ] && kill -0 "$(cat "$state/mariadb/mysqld.pid")" 2>/dev/null && echo "private mariadbd: running"
   [ "$running" = 1 ]
 }
@@ -180,23 +193,51 @@ prepare_secrets() {
 }
 
 # 3. The app, with the production start command, in its own session (so `down` can stop npm and
-# node together, and nothing else); sets app_port.
+# node together, and nothing else); STACK_INSTANCES of them, sharing through a private
+# redis-server when more than one. Sets app_upstream (their addresses, for nginx).
+start_redis() {
+  local redis_port redis_server
+  redis_server=$(find_bin redis-server) || die "redis-server not found"
+  redis_port=$(node "$scripts/stack-probe.mjs" free-port)
+  mkdir -p "$state/redis"
+  "$redis_server" --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+    --dir "$state/redis" --daemonize yes --pidfile "$state/redis/redis.pid" \
+    --logfile "$state/redis/redis.log"
+  for _ in $(seq 1 50); do
+    redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && break
+    sleep 0.1
+  done
+  redis_url=redis://127.0.0.1:$redis_port
+  say "private redis-server on 127.0.0.1:$redis_port"
+}
+
 start_app() {
-  app_port=${STACK_APP_PORT:-$(node "$scripts/stack-probe.mjs" free-port)}
-  (
-    cd "$root"
-    export NODE_ENV=${STACK_NODE_ENV:-production} HOST=127.0.0.1 PORT=$app_port DATABASE_URL=$database_url \
-      PUBLIC_ORIGIN=https://$DOMAIN:$HTTPS_PORT TRUSTED_PROXIES=127.0.0.1 LOG_FORMAT=json \
-      PEPPER_FILE=$state/secrets/pepper TOTP_KEY_FILE=$state/secrets/totp-key
-    exec setsid npm start </dev/null >>"$state/app.log" 2>&1
-  ) &
-  echo $! >"$state/app.pid"
-  say "app starting on 127.0.0.1:$app_port (log: $state/app.log)"
-  if ! node "$scripts/stack-probe.mjs" wait-http "http://127.0.0.1:$app_port/healthz" 90 \
-      --watch "$(cat "$state/app.pid")"; then
-    tail -n 20 "$state/app.log" >&2
-    false
-  fi
+  local instances=${STACK_INSTANCES:-1} index port name redis_url=''
+  case "$instances" in [1-9]) ;; *) die "STACK_INSTANCES must be 1 to 9" ;; esac
+  [ "$instances" -gt 1 ] && start_redis
+  app_upstream=''
+  for index in $(seq 1 "$instances"); do
+    name=app
+    [ "$index" -gt 1 ] && name=app-$index
+    port=$(node "$scripts/stack-probe.mjs" free-port)
+    [ "$index" = 1 ] && port=${STACK_APP_PORT:-$port}
+    (
+      cd "$root"
+      export NODE_ENV=${STACK_NODE_ENV:-production} HOST=127.0.0.1 PORT=$port DATABASE_URL=$database_url \
+        PUBLIC_ORIGIN=https://$DOMAIN:$HTTPS_PORT TRUSTED_PROXIES=127.0.0.1 LOG_FORMAT=json \
+        PEPPER_FILE=$state/secrets/pepper TOTP_KEY_FILE=$state/secrets/totp-key
+      [ -n "$redis_url" ] && export REDIS_URL=$redis_url
+      exec setsid npm start </dev/null >>"$state/$name.log" 2>&1
+    ) &
+    echo $! >"$state/$name.pid"
+    say "$name starting on 127.0.0.1:$port (log: $state/$name.log)"
+    if ! node "$scripts/stack-probe.mjs" wait-http "http://127.0.0.1:$port/healthz" 90 \
+        --watch "$(cat "$state/$name.pid")"; then
+      tail -n 20 "$state/$name.log" >&2
+      false
+    fi
+    app_upstream=$app_upstream${app_upstream:+,}127.0.0.1:$port
+  done
 }
 
 # 4. nginx with the same configuration as compose.
@@ -204,7 +245,7 @@ start_nginx() {
   local nginx
   nginx=$(find_bin nginx)
   PARLEY_DOMAIN=$DOMAIN PARLEY_HTTPS_PORT=$HTTPS_PORT PARLEY_HTTP_PORT=$HTTP_PORT \
-    PARLEY_APP_UPSTREAM=127.0.0.1:$app_port PARLEY_TLS_CERT=$state/tls/server.crt \
+    PARLEY_APP_UPSTREAM=$app_upstream PARLEY_TLS_CERT=$state/tls/server.crt \
     PARLEY_TLS_KEY=$state/tls/server.key NGINX_LISTEN_ADDRESS=127.0.0.1 \
     NGINX_RUNTIME_DIR=$state/nginx/run NGINX_LOG_DIR=$state/nginx/logs \
     PATH=$PATH:$(dirname "$nginx") sh "$root/nginx/render.sh" "$state/nginx"
@@ -243,7 +284,7 @@ up() {
 
   # From here on, a failure (inside a step's function too: set -E) stops whatever was started.
   trap start_failed ERR
-  local database_url app_port
+  local database_url app_upstream
   start_database
   prepare_secrets
   start_app
