@@ -317,6 +317,70 @@ describe('docker-compose.scale.yaml (several app instances through Redis)', () =
   });
 });
 
+describe('the rules hold for every compose file and override', () => {
+  /** Every combination a README or file comment tells people to run. */
+  const combinations = [
+    ['docker-compose.yaml'],
+    ['docker-compose.yaml', 'docker-compose.scale.yaml'],
+  ];
+
+  it('covers every docker-compose*.yaml of the repository', () => {
+    const files = readdirSync(repoRoot).filter((name) => /^docker-compose.*\.ya?ml$/.test(name));
+    expect(files.sort()).toEqual([...new Set(combinations.flat())].sort());
+  });
+
+  it.each(combinations.map((files) => [files.join(' + '), files] as const))(
+    '%s: validates, fixes no subnet or address, health-checks and log-limits every long-running service, labels bind mounts :z, uses release-line tags',
+    async (_name, files) => {
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work };
+      const args = [
+        '--env-file',
+        join(work, 'empty.env'),
+        ...files.flatMap((file) => ['-f', file]),
+      ];
+      const checked = await run('docker-compose', [...args, 'config', '-q'], {
+        cwd: repoRoot,
+        env,
+      });
+      expect(checked.code, checked.stderr).toBe(0);
+      expect(checked.stderr).toBe('');
+      const merged = parse(
+        (await run('docker-compose', [...args, 'config'], { cwd: repoRoot, env })).stdout,
+      ) as Compose;
+      const problems: string[] = [];
+      for (const [name, network] of Object.entries(merged.networks)) {
+        if ((network.ipam?.config ?? []).length > 0)
+          problems.push(`network ${name}: a fixed subnet`);
+      }
+      for (const [name, service] of Object.entries(merged.services)) {
+        for (const settings of Object.values(service.networks ?? {})) {
+          if (settings?.ipv4_address) problems.push(`${name}: a fixed address`);
+        }
+        if (name !== 'init' && service.healthcheck?.test[0] !== 'CMD') {
+          problems.push(`${name}: no health check`);
+        }
+        const logging = service.logging;
+        if (
+          logging?.driver !== 'json-file' ||
+          !/^\d+m$/.test(logging.options?.['max-size'] ?? '') ||
+          !(Number(logging.options?.['max-file']) > 0)
+        ) {
+          problems.push(`${name}: no log limits`);
+        }
+        for (const mount of mounts(service)) {
+          if (mount.source.startsWith('/') && !mount.options.includes('z')) {
+            problems.push(`${name}: bind mount ${mount.source} without :z`);
+          }
+        }
+        if (service.image && !/^[a-z0-9-]+:\d+(\.\d+)?$/.test(service.image)) {
+          problems.push(`${name}: image ${service.image} is not a release line's tag`);
+        }
+      }
+      expect(problems).toEqual([]);
+    },
+  );
+});
+
 describe('Dockerfile', () => {
   const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
   const stage = (name: string) => {
