@@ -43,7 +43,15 @@ export async function verifyTotpCode(
   const row = await activeTotp(rt.db, userId);
   if (!row) return false;
   const now = rt.clock.now();
-  const step = matchTotpStep(rt.totpSealer.open(row.secretSealed), code, now.getTime());
+  let secret: Uint8Array;
+  try {
+    secret = rt.totpSealer.open(row.secretSealed);
+  } catch {
+    // Sealed under another key (TOTP_KEY_FILE replaced): the operator's problem, not a 500.
+    rt.logger.error('an authenticator-app secret does not open under TOTP_KEY_FILE', { userId });
+    return false;
+  }
+  const step = matchTotpStep(secret, code, now.getTime());
   if (step === null) return false;
   return acceptTotpStep(rt.db, row.id, step, now);
 }

@@ -106,14 +106,23 @@ export async function refundUserFailure(db: Db, userId: number): Promise<void> {
   );
 }
 
-/** A full success: the consecutive-failure count starts again at zero. */
+/**
+ * A full success: the consecutive-failure count starts again at zero, and so does the queue of
+ * delayed tries (a burst's far slot must not hold the next sign-in).
+ */
 export async function resetUserFailures(db: Db, userId: number): Promise<void> {
-  await db.update(users).set({ failedAttempts: 0 }).where(eq(users.id, userId));
+  await db
+    .update(users)
+    .set({ failedAttempts: 0, nextAttemptAt: null })
+    .where(eq(users.id, userId));
 }
 
-/** Unlocking (security key + recovery code) clears both the count and the lock. */
+/** Unlocking clears the count, the queue of delayed tries and the lock. */
 export async function unlockUser(db: Db, userId: number): Promise<void> {
-  await db.update(users).set({ failedAttempts: 0, lockedAt: null }).where(eq(users.id, userId));
+  await db
+    .update(users)
+    .set({ failedAttempts: 0, nextAttemptAt: null, lockedAt: null })
+    .where(eq(users.id, userId));
 }
 
 export async function setPasswordHash(

@@ -142,4 +142,38 @@ describe('§5.2.2 parallel attempts on one account are weighed one at a time', (
       expect(count).toBe(ACCOUNT_LOCKOUT_THRESHOLD);
     }
   }, 90_000);
+
+  it('an unlock clears the queue of delayed tries: the next sign-in is not held behind a burst’s slots', async () => {
+    const env = authApp(testDb, { auth: { failureDelayScale: 1 } });
+    const name = uniqueName('unlocked');
+    const { key, codes } = await signUp(env.client(), env.captcha, name, PASSWORD);
+    // What a burst leaves: locked, and the last reserved slot an hour ahead.
+    await env.rows(
+      'UPDATE users SET failed_attempts = 100, locked_at = UTC_TIMESTAMP(3), next_attempt_at = UTC_TIMESTAMP(3) + INTERVAL 1 HOUR WHERE username_key = ?',
+      [name],
+    );
+    const client = env.client();
+    const start = await client.post('/api/unlock/start');
+    const proof = await client.post('/api/unlock/options', {
+      attempt: start.body.attempt,
+      username: name,
+      password: PASSWORD,
+      code: codes[0]?.code,
+    });
+    const unlocked = await client.post('/api/unlock/finish', {
+      attempt: proof.body.attempt,
+      response: await key.assert(proof.body.options),
+    });
+    expect(unlocked.status).toBe(204);
+    const [row] = await env.rows('SELECT next_attempt_at FROM users WHERE username_key = ?', [
+      name,
+    ]);
+    expect(row?.next_attempt_at).toBeNull();
+    const [late] = await attackers({ ...env, name }, 1);
+    const started = performance.now();
+    const answer = await burst({ ...env, name }, [late!], () => PASSWORD);
+    expect(answer[0]?.response.status).toBe(200);
+    // Not an hour: the first try after an unlock has no delay at all.
+    expect(performance.now() - started).toBeLessThan(20_000);
+  });
 });
