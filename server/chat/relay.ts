@@ -15,7 +15,12 @@ import type { Clock } from '../clock.js';
 import type { ClusterBus } from '../cluster/cluster.js';
 import type { Db } from '../db/client.js';
 import { databaseErrorSummary, isDatabaseUnavailable } from '../db/errors.js';
-import { insertMessage, type MessageRow, pairKeyOf } from '../db/message-store.js';
+import {
+  type BatchInsertResult,
+  insertMessages,
+  type MessageRow,
+  pairKeyOf,
+} from '../db/message-store.js';
 import { type Logger, throttleRepeats } from '../logger.js';
 import { checkEnvelope } from './envelope.js';
 
@@ -94,6 +99,16 @@ export const RELAY_LOG_INTERVAL_MS = 10_000;
 interface Gap {
   seq: number;
   clientMessageId: string;
+}
+
+/** Rows one multi-row INSERT stores at most (32 KiB payloads: well under max_allowed_packet). */
+export const MAX_BATCH_ROWS = 200;
+
+/** A checked frame waiting for the next batch. */
+interface Waiting {
+  connection: RelayConnection;
+  arrival: Arrival;
+  done: () => void;
 }
 
 /** A frame of one socket, numbered in arrival order. */
@@ -182,57 +197,135 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
     }
   };
 
-  const handle = async (connection: RelayConnection, arrival: Arrival): Promise<void> => {
+  const failed = (connection: RelayConnection, arrival: Arrival, error: unknown) => {
+    openGap(connection, arrival);
+    if (isDatabaseUnavailable(error)) {
+      logger.warn('relay: database unavailable', { error: databaseErrorSummary(error) });
+    } else {
+      logger.error('relay failed', { error });
+    }
+    refuse(connection, arrival.frame, 'relay_failed');
+  };
+
+  /**
+   * Group commit: the frames checked within one tick wait here and are stored together, one
+   * batch at a time, so a batch's INSERT sees the gaps the previous batch's failures opened.
+   */
+  let batch: Waiting[] = [];
+  let flushing = false;
+  let scheduled = false;
+  const schedule = () => {
+    if (scheduled || flushing || batch.length === 0) return;
+    scheduled = true;
+    setImmediate(() => void flush());
+  };
+  const flush = async () => {
+    scheduled = false;
+    flushing = true;
+    const items = batch.slice(0, MAX_BATCH_ROWS);
+    batch = batch.slice(items.length);
+    try {
+      // The ordering contract, checked now: a frame behind a refused one waits for its resend.
+      const ready = items.filter((item) => {
+        if (inOrder(item.connection, item.arrival)) return true;
+        refuse(item.connection, item.arrival.frame, 'relay_failed');
+        return false;
+      });
+      if (ready.length === 0) return;
+      const now = deps.clock.now();
+      let results: BatchInsertResult[];
+      try {
+        // The messages table's foreign key tells an unknown recipient: no look-up per send.
+        results = await insertMessages(
+          deps.db,
+          ready.map(({ connection, arrival }) => ({
+            senderId: connection.userId,
+            recipientId: arrival.recipientId,
+            clientMessageId: arrival.frame.clientMessageId,
+            payload: arrival.frame.payload,
+            now,
+          })),
+        );
+      } catch (error) {
+        results = ready.map(() => ({ outcome: 'failed', error }));
+      }
+      // The other instances have the messages before their acks: a send that follows an ack
+      // (the sender's next, from any instance) reaches every subscriber after it. A resend goes
+      // out again too (see below).
+      await Promise.all(
+        results.map((result) =>
+          result.outcome === 'stored' || result.outcome === 'resent'
+            ? deps.bus.publish({ kind: 'deliver', row: result.row })
+            : undefined,
+        ),
+      );
+      for (const [i, { connection, arrival }] of ready.entries()) {
+        const result = results[i];
+        if (!result || result.outcome === 'failed') {
+          failed(connection, arrival, result?.error ?? new Error('no result'));
+          continue;
+        }
+        if (result.outcome === 'unknown_recipient') {
+          refuse(connection, arrival.frame, 'unknown_recipient');
+          continue;
+        }
+        safeSend(connection, {
+          type: 'ack',
+          clientMessageId: arrival.frame.clientMessageId,
+          id: result.row.id,
+          at: result.row.createdAt.toISOString(),
+        });
+        // A resend of a stored message is delivered again too: the first attempt may have been
+        // committed without being delivered (the connection or process died in between).
+        deliver(result.row, connection);
+      }
+    } finally {
+      for (const item of items) item.done();
+      flushing = false;
+      schedule();
+    }
+  };
+
+  /**
+   * Checks one frame (in arrival order within its conversation) and hands it to the next
+   * batch; resolves once it is in the batch, with `stored` resolving after its ack or refusal.
+   */
+  const prepare = async (
+    connection: RelayConnection,
+    arrival: Arrival,
+  ): Promise<{ stored: Promise<void> }> => {
+    const settled = { stored: Promise.resolve() };
     const { frame, recipientId } = arrival;
-    if (!inOrder(connection, arrival)) return refuse(connection, frame, 'relay_failed');
-    if (recipientId === connection.userId) return refuse(connection, frame, 'wrong_recipient');
+    if (recipientId === connection.userId) {
+      refuse(connection, frame, 'wrong_recipient');
+      return settled;
+    }
     const verdict = checkEnvelope(frame.payload, connection.userId, recipientId);
     if (!verdict.ok) {
       const code = verdict.reason === 'too_large' ? 'payload_too_large' : verdict.reason;
-      return refuse(connection, frame, code === 'malformed' ? 'invalid_payload' : code);
+      refuse(connection, frame, code === 'malformed' ? 'invalid_payload' : code);
+      return settled;
     }
     try {
       const now = deps.clock.now().getTime();
       const recorded = activityAt.get(connection.sessionIdHash);
       if (recorded === undefined || now - recorded >= ACTIVITY_INTERVAL_MS) {
         if (!(await deps.touchSession(connection.sessionIdHash))) {
-          return refuse(connection, frame, 'session_ended');
+          refuse(connection, frame, 'session_ended');
+          return settled;
         }
         activityAt.set(connection.sessionIdHash, now);
       }
-      // The messages table's foreign key tells an unknown recipient: no look-up per send.
-      const result = await insertMessage(deps.db, {
-        senderId: connection.userId,
-        recipientId,
-        clientMessageId: frame.clientMessageId,
-        payload: frame.payload,
-        now: deps.clock.now(),
-      });
-      if (result.outcome === 'unknown_recipient') {
-        return refuse(connection, frame, 'unknown_recipient');
-      }
-      // The other instances have the message before its ack: a send that follows the ack (the
-      // sender's next, from any instance) reaches every subscriber after it. A resend goes out
-      // again too (see below).
-      await deps.bus.publish({ kind: 'deliver', row: result.row });
-      safeSend(connection, {
-        type: 'ack',
-        clientMessageId: frame.clientMessageId,
-        id: result.row.id,
-        at: result.row.createdAt.toISOString(),
-      });
-      // A resend of a stored message is delivered again too: the first attempt may have been
-      // committed without being delivered (the connection or process died in between).
-      deliver(result.row, connection);
     } catch (error) {
-      openGap(connection, arrival);
-      if (isDatabaseUnavailable(error)) {
-        logger.warn('relay: database unavailable', { error: databaseErrorSummary(error) });
-      } else {
-        logger.error('relay failed', { error });
-      }
-      refuse(connection, frame, 'relay_failed');
+      failed(connection, arrival, error);
+      return settled;
     }
+    return {
+      stored: new Promise<void>((done) => {
+        batch.push({ connection, arrival, done });
+        schedule();
+      }),
+    };
   };
 
   deps.bus.subscribe((event) => {
@@ -272,17 +365,22 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
       }
       pending.set(connection, waiting + 1);
       const previous = queues.get(key) ?? Promise.resolve();
-      const next = previous
-        .then(() => handle(connection, arrival))
-        .catch((error: unknown) => {
-          openGap(connection, arrival);
-          logger.error('relay failed', { error });
-          refuse(connection, frame, 'relay_failed');
-        });
-      queues.set(key, next);
+      // The conversation's queue holds a frame only until it is in a batch, so the frames of
+      // one tick are stored together; the batches keep their order.
+      const prepared = previous.then(() => prepare(connection, arrival));
+      const queued = prepared.then(
+        () => undefined,
+        () => undefined,
+      );
+      queues.set(key, queued);
+      const next = prepared
+        .then((p) => p.stored)
+        .catch((error: unknown) => failed(connection, arrival, error));
+      void queued.then(() => {
+        if (queues.get(key) === queued) queues.delete(key);
+      });
       void next.then(() => {
         pending.set(connection, (pending.get(connection) ?? 1) - 1);
-        if (queues.get(key) === next) queues.delete(key);
       });
       return next;
     },
