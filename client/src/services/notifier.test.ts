@@ -52,7 +52,8 @@ describe('createNotifier', () => {
     expect(shown).toEqual([
       { title: 'bob', options: { body: 'hello', tag: 'parley-chat-7' }, closed: false },
     ]);
-    (notification?.onclick as () => void)();
+    if (!notification) throw new Error('no notification');
+    (notification.onclick as () => void)();
     expect(opened).toEqual(['bob']);
     expect(shown[0]?.closed).toBe(true);
     notifier.setHideText(true);
