@@ -144,7 +144,7 @@ status() {
   [ -f "$state/nginx/run/nginx.pid" ] && alive "$(cat "$state/nginx/run/nginx.pid")" nginx && { echo "nginx: running"; running=1; }
   local pid_file
   for pid_file in "$state"/app.pid "$state"/app-*.pid; do
-    [ -f "$pid_file" ] && alive "$(cat "$pid_file")" npm && { echo "app ($(basename "$pid_file" .pid)): running"; running=1; }
+    [ -f "$pid_file" ] && alive "$(cat "$pid_file")" npm && { echo "$(basename "$pid_file" .pid): running"; running=1; }
   done
   [ -f "$state/redis/redis.pid" ] && alive "$(cat "$state/redis/redis.pid")" redis-server && echo "private redis-server: running"
   [ -f "$state/mariadb/mysqld.pid" ] && kill -0 "$(cat "$state/mariadb/mysqld.pid")" 2>/dev/null && echo "private mariadbd: running"
