@@ -37,12 +37,11 @@ export interface SpawnOptions {
   env?: Record<string, string>;
 }
 
-const pepperDir = mkdtempSync(join(tmpdir(), 'parley-spawned-'));
-process.on('exit', () => rmSync(pepperDir, { recursive: true, force: true }));
-
 export async function spawnApp(options: SpawnOptions): Promise<SpawnedApp> {
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
+  // Its pepper and TOTP key live in a folder of its own, removed when it exits.
+  const pepperDir = mkdtempSync(join(tmpdir(), 'parley-spawned-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: root,
     env: {
@@ -67,6 +66,7 @@ export async function spawnApp(options: SpawnOptions): Promise<SpawnedApp> {
   const exit = new Promise<void>((resolve) => {
     child.once('exit', () => {
       exited = true;
+      rmSync(pepperDir, { recursive: true, force: true });
       resolve();
     });
   });
