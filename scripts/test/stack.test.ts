@@ -277,6 +277,37 @@ describe('two stacks on one database server', () => {
   );
 });
 
+describe('several instances', () => {
+  it(
+    'STACK_INSTANCES=3 runs three apps sharing a private redis-server behind one nginx; down stops them all',
+    STACK_TIMEOUT,
+    async () => {
+      const { dir, env } = await stackEnvironment({ STACK_INSTANCES: '3' });
+      cleanups.push(() => runStack(['down', '--purge'], env));
+      await runStack(['up'], env);
+      const status = await runStack(['status'], env);
+      expect(status.stdout).toMatch(
+        /^nginx: running\napp: running\napp-2: running\napp-3: running\nprivate redis-server: running$/m,
+      );
+      // nginx balances over the three loopback ports.
+      const conf = readFileSync(join(dir, 'nginx', 'nginx.conf'), 'utf8');
+      const upstreams = [...conf.matchAll(/^\s*server (127\.0\.0\.1:\d+)\b/gm)].map((m) => m[1]);
+      expect(new Set(upstreams).size).toBe(3);
+      // Each app (node under its npm) has the same private redis-server's URL.
+      const redisUrls = ['app', 'app-2', 'app-3'].map((name) => {
+        const group = processGroup(Number(readFileSync(join(dir, `${name}.pid`), 'utf8')));
+        const node = group.find((p) => p.cmdline === 'node dist/server/main.js');
+        return node?.environ.find((item) => item.startsWith('REDIS_URL='));
+      });
+      expect(redisUrls[0]).toMatch(/^REDIS_URL=redis:\/\/127\.0\.0\.1:\d+$/);
+      expect(new Set(redisUrls).size).toBe(1);
+      expect(processesOfStack(dir).length).toBeGreaterThanOrEqual(8); // 3 × (npm, node), nginx, redis
+      await runStack(['down', '--purge'], env);
+      expect(processesOfStack(dir)).toEqual([]);
+    },
+  );
+});
+
 /** The certificate a TLS server at 127.0.0.1:port presents for DOMAIN, checked against caFile. */
 function servedCertificate(port: number, caFile: string) {
   return new Promise<{ validTo: Date; fingerprint256: string }>((resolve, reject) => {
