@@ -1,0 +1,44 @@
+/** Starting a session after the last factor, and answering what the page needs. */
+import type { Context } from 'hono';
+import type { AuthRuntime } from '../../auth/auth-runtime.js';
+import type { SessionKind } from '../../auth/session-policy.js';
+import { type StartedSession, startSession } from '../../auth/sessions.js';
+import { writeSessionCookie } from '../../http/session-cookie.js';
+import { requestInfo } from './attempts.js';
+
+/** Starts a session for the user, sets its cookie, and says what the page needs. */
+export async function startSessionResponse(
+  rt: AuthRuntime,
+  c: Context,
+  user: { id: number; username: string },
+  kind: SessionKind,
+  authenticatedAt?: Date,
+): Promise<{ started: StartedSession; body: SessionBody }> {
+  const started = await startSession(rt, {
+    userId: user.id,
+    kind,
+    ...requestInfo(c),
+    ...(authenticatedAt ? { authenticatedAt } : {}),
+  });
+  writeSessionCookie(c, started.token);
+  return { started, body: sessionBody(user.username, started.session) };
+}
+
+export interface SessionBody {
+  username: string;
+  kind: SessionKind;
+  csrfToken: string;
+  endsAt: string;
+}
+
+export function sessionBody(
+  username: string,
+  session: { kind: SessionKind; csrfToken: string; endsAt: Date },
+): SessionBody {
+  return {
+    username,
+    kind: session.kind,
+    csrfToken: session.csrfToken,
+    endsAt: session.endsAt.toISOString(),
+  };
+}
