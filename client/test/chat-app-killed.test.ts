@@ -73,7 +73,15 @@ describe('the app killed mid-stream', () => {
         fewestShownAfterKill = Math.min(fewestShownAfterKill, (await mine()).length);
     }
     await alice.page.getByText('Reconnecting…').waitFor({ timeout: 20_000 });
+    // It stays so across the attempts while the app is down (none says "Connecting…").
+    const labels: string[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      labels.push((await alice.page.locator('.chat-status').textContent())?.trim() ?? '');
+      await alice.page.waitForTimeout(200);
+    }
+    expect(new Set(labels)).toEqual(new Set(['Reconnecting…']));
     await app.start();
+    await alice.page.getByText('Connected', { exact: true }).waitFor({ timeout: 20_000 });
 
     const expected = ['keys first', ...Array.from({ length: TOTAL }, (_, i) => `stream ${i}`)];
     // The sender: every message once, in order, all sent; and it stays so.

@@ -130,6 +130,8 @@ export class ChatPage extends LitElement {
     if (!this.isConnected) return presence.release();
     this.relay = createRelayClient({ url: liveChannelUrl(window.location) });
     this.relay.onStatus((status) => {
+      // Each new attempt after a lost connection is still "Reconnecting…", not "Connecting…".
+      if (status === 'connecting' && this.status === 'offline') return;
       this.status = status;
     });
     this.chat = createChatService({
