@@ -104,6 +104,19 @@ async function race(names: [string, string], cleared: 'bob' | 'alice' | 'both') 
   await bob.context.close();
 }
 
+/** Bob signed in on a second browser (another context: its own localStorage, its own key store). */
+async function secondBrowser(person: ChatPerson): Promise<ChatPerson> {
+  const { app, browser } = running;
+  const context = await browser.newContext({ viewport: { width: 1000, height: 640 } });
+  await context.addCookies(await person.context.cookies());
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(`${app.url}/chat`);
+  await page.getByText(`Signed in as ${person.name}`).waitFor();
+  return { name: person.name, context, page, pageErrors };
+}
+
 describe('the key-exchange reset race', () => {
   it('Bob (who answered) clears his storage within 60 s: recovers, both told, both read', async () => {
     await race(['racealice1', 'racebob1'], 'bob');
@@ -115,5 +128,51 @@ describe('the key-exchange reset race', () => {
 
   it('both clear within 60 s: recovers, both told, both read', async () => {
     await race(['racealice3', 'racebob3'], 'both');
+  }, 120_000);
+
+  it('two browsers of Bob (two key stores) both answer one offer: recovers, no alarm, the browser Bob uses reads every new message', async () => {
+    const { app, browser } = running;
+    const alice = await chatPerson(app, browser, 'racealice4');
+    const bob = await chatPerson(app, browser, 'racebob4');
+    const bob2 = await secondBrowser(bob);
+    await openChatWith(bob.page, 'racealice4');
+    await openChatWith(bob2.page, 'racealice4');
+    await openChatWith(alice.page, 'racebob4');
+    // Both of Bob's browsers get Alice's offer live and both answer it.
+    await sendText(alice.page, 'first');
+    await expect
+      .poll(
+        async () =>
+          [await lastFrom(bob.page, '<'), await lastFrom(bob2.page, '<')].includes('first'),
+        { timeout: 20_000 },
+      )
+      .toBe(true);
+    // The race did happen: the relay stored two different answers of Bob to one offer.
+    const [rows] = await app.testDb.database.pool.query(
+      `SELECT m.payload FROM messages m JOIN users u ON u.id = m.sender_id
+       WHERE u.username_key = 'racebob4' AND m.payload LIKE '%"type":"kx-reply"%' ORDER BY m.id`,
+    );
+    const replies = (rows as { payload: string }[]).map(
+      (r) => JSON.parse(r.payload) as { xid: string; key: string },
+    );
+    expect(replies.length).toBeGreaterThanOrEqual(2);
+    expect(replies[1]?.xid).toBe(replies[0]?.xid);
+    expect(replies[1]?.key).not.toBe(replies[0]?.key);
+    // Whichever browser Bob uses reads Alice's new messages and is read; then the other one.
+    for (const [index, page] of [bob.page, bob2.page, bob.page].entries()) {
+      await sendText(page, `from bob ${index}`);
+      await expect
+        .poll(() => lastFrom(alice.page, '<'), { timeout: 20_000 })
+        .toBe(`from bob ${index}`);
+      await sendText(alice.page, `from alice ${index}`);
+      await expect.poll(() => lastFrom(page, '<'), { timeout: 20_000 }).toBe(`from alice ${index}`);
+    }
+    for (const person of [alice, bob, bob2]) {
+      expect((await shownEntries(person.page)).filter((e) => FLAGGED.test(e.text))).toEqual([]);
+      expect(person.pageErrors).toEqual([]);
+    }
+    await alice.context.close();
+    await bob.context.close();
+    await bob2.context.close();
   }, 120_000);
 });
