@@ -21,8 +21,8 @@ import { conversationPage, type MessageRow, recentConversations } from '../db/me
 import { findUserById, findUserByKey } from '../db/user-store.js';
 import { HttpError } from '../http/errors.js';
 import { rateLimit } from '../http/ip-rate-limit.js';
+import { noStore } from '../http/no-store.js';
 import { requireSession, type SessionEnv } from '../http/require-session.js';
-import { noStore } from './auth-common.js';
 
 /**
  * Contact look-ups per user: a bucket of 30, refilling one every 2 s, so a signed-in user cannot

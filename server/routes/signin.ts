@@ -21,24 +21,14 @@ import {
   type TryTicket,
 } from '../auth/account-failures.js';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
+import { newAssertionOptions, verifyKey } from '../auth/key-factor.js';
 import { normalizePassword } from '../auth/password-policy.js';
 import { ACCOUNT_LOCKOUT_THRESHOLD, captchaRequired } from '../auth/rate-limit.js';
 import { normalizeRecoveryCode, pickCodeNumber } from '../auth/recovery-codes.js';
 import { verifyTotpCode } from '../auth/totp-factor.js';
 import { usernameKey } from '../auth/username.js';
-import { authenticationOptions, newChallenge, verifyAuthentication } from '../auth/webauthn.js';
-import {
-  type AttemptRow,
-  type AttemptUpdate,
-  deleteAttempt,
-  updateAttempt,
-} from '../db/attempt-store.js';
-import {
-  activeCredentials,
-  credentialIdHash,
-  recordCredentialUse,
-  transportsOf,
-} from '../db/credential-store.js';
+import { type AttemptRow, deleteAttempt, updateAttempt } from '../db/attempt-store.js';
+import { activeCredentials } from '../db/credential-store.js';
 import { consumeCode, findUnusedCode, unusedCodeNumbers } from '../db/recovery-code-store.js';
 import { logSecurityEvent } from '../db/security-event-store.js';
 import { activeTotp } from '../db/totp-store.js';
@@ -245,60 +235,6 @@ async function secondStepUser(rt: AuthRuntime, attempt: AttemptRow): Promise<Use
   if (!user) throw new HttpError(401, 'sign_in_failed', SIGN_IN_FAILED_MESSAGE);
   if (user.lockedAt !== null) throw new HttpError(423, 'account_locked', ACCOUNT_LOCKED_MESSAGE);
   return user;
-}
-
-/**
- * WebAuthn options for an assertion by one of the user's active keys; the new challenge is kept
- * on the attempt (with any other fields of the step) for one verification.
- */
-export async function newAssertionOptions(
-  rt: AuthRuntime,
-  idHash: string,
-  userId: number,
-  fields: AttemptUpdate = {},
-) {
-  const keys = await activeCredentials(rt.db, userId);
-  const options = await authenticationOptions({
-    rp: rt.rp,
-    challenge: newChallenge(rt.random),
-    timeoutMs: rt.settings.challengeTtlMs,
-    allow: keys.map((key) => ({ credentialId: key.credentialId, transports: transportsOf(key) })),
-  });
-  await updateAttempt(rt.db, idHash, {
-    ...fields,
-    challenge: options.challenge,
-    challengeExpiresAt: new Date(rt.clock.now().getTime() + rt.settings.challengeTtlMs),
-  });
-  return options;
-}
-
-/** Verifies an assertion by one of the user's active keys and records its new counter. */
-export async function verifyKey(
-  rt: AuthRuntime,
-  userId: number,
-  response: Parameters<typeof verifyAuthentication>[0]['response'],
-  expectedChallenge: string,
-): Promise<boolean> {
-  const keys = await activeCredentials(rt.db, userId);
-  const key = keys.find((row) => row.credentialIdHash === credentialIdHash(response.id));
-  if (!key) return false;
-  const stored = {
-    credentialId: key.credentialId,
-    publicKey: new Uint8Array(Buffer.from(key.publicKey, 'base64url')),
-    signCount: key.signCount,
-    transports: transportsOf(key),
-  };
-  const result = await verifyAuthentication({
-    rp: rt.rp,
-    response,
-    expectedChallenge,
-    credential: stored,
-  });
-  if (!result.ok) {
-    rt.logger.info('assertion rejected', { userId, reason: result.reason });
-    return false;
-  }
-  return recordCredentialUse(rt.db, key.id, key.signCount, result.newSignCount, rt.clock.now());
 }
 
 /** Checks code #number (forgiving of case and separators) and uses it up, atomically. */

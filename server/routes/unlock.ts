@@ -20,6 +20,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
+import { newAssertionOptions, verifyKey } from '../auth/key-factor.js';
 import { normalizePassword } from '../auth/password-policy.js';
 import { normalizeRecoveryCode, RECOVERY_CODE_COUNT } from '../auth/recovery-codes.js';
 import { hashToken } from '../auth/secret-token.js';
@@ -44,7 +45,6 @@ import {
   useChallenge,
   usernameSchema,
 } from './auth-common.js';
-import { newAssertionOptions, verifyKey } from './signin.js';
 
 const optionsBody = z
   .object({

@@ -16,7 +16,11 @@ import {
 } from '../../db/attempt-store.js';
 import { deleteSessionsOlderThan } from '../../db/session-store.js';
 import { HttpError } from '../../http/errors.js';
+import { noStore } from '../../http/no-store.js';
 import { readJsonBody } from '../../http/validation.js';
+
+/** Re-exported for the sign-in routes, which import their shared pieces from auth-common.ts. */
+export { noStore };
 
 export interface RequestInfo {
   ip: string;
@@ -103,11 +107,6 @@ export async function requireAttempt(
     throw new HttpError(409, 'wrong_step', 'This step is not expected now. Start again.');
   }
   return row;
-}
-
-export function noStore(c: Context): void {
-  c.header('Cache-Control', 'no-store');
-  c.header('Pragma', 'no-cache');
 }
 
 /** Takes the attempt's challenge (single use) or fails when there is none or it expired. */
