@@ -1,8 +1,9 @@
 /**
  * The protocol folder is pure: no DOM, storage or network APIs, no Node built-ins, no packages,
- * no Math.random — only WebCrypto (`crypto.subtle`) and the state handed in. This test parses
- * every production file with the TypeScript compiler and fails on any such reference, so the
- * rule holds by check rather than by hope.
+ * no Math.random, no Date (the clock is the `now()` handed in) — only WebCrypto
+ * (`crypto.subtle`) and the state handed in. This test parses every production file with the
+ * TypeScript compiler and fails on any such reference, so the rule holds by check rather than
+ * by hope. The layers around protocol/ are held by docs/layers.test.ts.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -32,6 +33,8 @@ const forbiddenGlobals = new Set([
   'Buffer',
   'setTimeout',
   'setInterval',
+  // The wall clock: conversation.ts takes time as an injected now(), so tests can fake it.
+  'Date',
 ]);
 
 /** Reached through another object (`self.localStorage`, `globalThis.fetch`), still impure. */
@@ -99,6 +102,7 @@ describe('protocol purity', () => {
       'const s = new WebSocket("wss://x");',
       'const l = navigator.locks;',
       'const r = Math.random();',
+      'const t = Date.now();',
       'const d = globalThis.document;',
       'const w = self.localStorage;',
       'const m = await import("./x.js");',
@@ -113,6 +117,7 @@ describe('protocol purity', () => {
       'WebSocket',
       'navigator',
       'Math.random',
+      'Date',
       'globalThis.document',
       'self.localStorage',
       'dynamic import()',
@@ -120,7 +125,7 @@ describe('protocol purity', () => {
     const fine = [
       "import { a } from './encoding.js';",
       '// localStorage and window are only mentioned here',
-      'const self = "alice"; const o = { document: 1, fetch: 2 };',
+      'const self = "alice"; const o = { document: 1, fetch: 2, Date: 3 };',
       'const k = await globalThis.crypto.subtle.digest("SHA-256", new Uint8Array());',
       'const text = "navigator";',
     ].join('\n');
@@ -128,7 +133,7 @@ describe('protocol purity', () => {
   });
 
   test.each(productionFiles)(
-    '%s touches no DOM, storage, network or ambient randomness',
+    '%s touches no DOM, storage, network, ambient randomness or wall clock',
     (name) => {
       expect(impurities(name, readFileSync(join(folder, name), 'utf8'))).toEqual([]);
     },

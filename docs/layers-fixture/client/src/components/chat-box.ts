@@ -1,0 +1,6 @@
+/** Bad: a component fetches. */
+export class ChatBox {
+  async load(): Promise<Response> {
+    return fetch('/api/chat');
+  }
+}

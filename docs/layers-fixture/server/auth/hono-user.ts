@@ -1,0 +1,4 @@
+/** Bad: below routes and http, nothing speaks HTTP. */
+import type { Context } from 'hono';
+
+export type UserContext = Context;

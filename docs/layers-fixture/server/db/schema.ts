@@ -1,0 +1,2 @@
+/** The schema imports no local module. */
+export const users = 'users';

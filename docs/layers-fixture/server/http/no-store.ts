@@ -1,0 +1,4 @@
+/** Middleware: fine on its own. */
+export function noStore(): string {
+  return 'no-store';
+}

@@ -1,0 +1,2 @@
+/** Bad: a folder the layers do not know. */
+export const orphan = true;
