@@ -12,7 +12,8 @@ import {
   transportsOf,
 } from '../db/credential-store.js';
 import type { AuthRuntime } from './auth-runtime.js';
-import { authenticationOptions, newChallenge, verifyAuthentication } from './webauthn.js';
+import { verifyAuthentication } from './webauthn.js';
+import { keyAssertionChallenge } from './webauthn-challenges.js';
 
 /**
  * WebAuthn options for an assertion by one of the user's active keys; the new challenge is kept
@@ -24,19 +25,9 @@ export async function newAssertionOptions(
   userId: number,
   fields: AttemptUpdate = {},
 ) {
-  const keys = await activeCredentials(rt.db, userId);
-  const options = await authenticationOptions({
-    rp: rt.rp,
-    challenge: newChallenge(rt.random),
-    timeoutMs: rt.settings.challengeTtlMs,
-    allow: keys.map((key) => ({ credentialId: key.credentialId, transports: transportsOf(key) })),
-  });
-  await updateAttempt(rt.db, idHash, {
-    ...fields,
-    challenge: options.challenge,
-    challengeExpiresAt: new Date(rt.clock.now().getTime() + rt.settings.challengeTtlMs),
-  });
-  return options;
+  const issued = await keyAssertionChallenge(rt, userId);
+  await updateAttempt(rt.db, idHash, { ...fields, ...issued.fields });
+  return issued.options;
 }
 
 /** Verifies an assertion by one of the user's active keys and records its new counter. */

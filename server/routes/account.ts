@@ -26,7 +26,7 @@ import type { AuthRuntime } from '../auth/auth-runtime.js';
 import { recentlyAuthenticated } from '../auth/session-policy.js';
 import { type ActiveSession, endSessions, endUserSessions } from '../auth/sessions.js';
 import { beginTotpEnrolment, confirmTotpEnrolment } from '../auth/totp-factor.js';
-import { newChallenge, registrationOptions } from '../auth/webauthn.js';
+import { keyRegistrationChallenge } from '../auth/webauthn-challenges.js';
 import { deleteAttempt } from '../db/attempt-store.js';
 import {
   activeCredentials,
@@ -190,13 +190,8 @@ export function accountRoutes(rt: AuthRuntime) {
     requireRecent(session);
     const user = await loadUser(session);
     const existing = await activeCredentials(rt.db, user.id);
-    const challenge = newChallenge(rt.random);
-    const options = await registrationOptions({
-      rp: rt.rp,
+    const { options, fields } = await keyRegistrationChallenge(rt, {
       username: user.username,
-      userHandle: rt.random.bytes(16),
-      challenge,
-      timeoutMs: rt.settings.challengeTtlMs,
       exclude: existing.map((key) => ({
         credentialId: key.credentialId,
         transports: transportsOf(key),
@@ -205,8 +200,7 @@ export function accountRoutes(rt: AuthRuntime) {
     const { token } = await beginAttempt(rt, c, 'bind', {
       step: 'key',
       userId: user.id,
-      challenge: options.challenge,
-      challengeExpiresAt: new Date(rt.clock.now().getTime() + rt.settings.challengeTtlMs),
+      ...fields,
     });
     return c.json({ attempt: token, options });
   });

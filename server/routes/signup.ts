@@ -16,7 +16,7 @@ import { z } from 'zod';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
 import { beginTotpEnrolment, confirmTotpEnrolment } from '../auth/totp-factor.js';
 import { checkUsername } from '../auth/username.js';
-import { newChallenge, registrationOptions } from '../auth/webauthn.js';
+import { keyRegistrationChallenge } from '../auth/webauthn-challenges.js';
 import { deleteAttempt, updateAttempt } from '../db/attempt-store.js';
 import { insertCredential } from '../db/credential-store.js';
 import { isDuplicateEntry } from '../db/errors.js';
@@ -247,18 +247,7 @@ export function signupRoutes(rt: AuthRuntime) {
 }
 
 async function newKeyOptions(rt: AuthRuntime, idHash: string, username: string) {
-  const challenge = newChallenge(rt.random);
-  const options = await registrationOptions({
-    rp: rt.rp,
-    username,
-    userHandle: rt.random.bytes(16),
-    challenge,
-    timeoutMs: rt.settings.challengeTtlMs,
-    exclude: [],
-  });
-  await updateAttempt(rt.db, idHash, {
-    challenge: options.challenge,
-    challengeExpiresAt: new Date(rt.clock.now().getTime() + rt.settings.challengeTtlMs),
-  });
+  const { options, fields } = await keyRegistrationChallenge(rt, { username, exclude: [] });
+  await updateAttempt(rt.db, idHash, fields);
   return options;
 }
