@@ -200,7 +200,7 @@ describe('accessibility (axe-core) in Chromium', () => {
     expect.soft(await check(alice.page, 'sign-in: recovery code')).toEqual([]);
     await alice.page.getByLabel(`Recovery code #${number}`).fill(alice.codes.get(number) ?? '');
     await alice.page.getByRole('button', { name: 'Sign in' }).click();
-    await alice.page.getByRole('heading', { name: 'Register a new security key' }).waitFor();
+    await alice.page.getByRole('heading', { name: 'Set up a new second factor' }).waitFor();
     expect.soft(await check(alice.page, 'recover')).toEqual([]);
 
     await alice.context.close();

@@ -207,7 +207,12 @@ describe('the chat as a messenger, in Chromium', () => {
     await erin.page.reload();
     await expect.poll(() => texts(erin)).toHaveLength(25);
     await expect.poll(() => fromBottom(erin)).toBeLessThan(2);
-    expect(await erin.page.getByText('phone message 25').isVisible()).toBe(true);
+    expect(
+      await erin.page
+        .locator('.chat-log')
+        .getByText('phone message 25', { exact: true })
+        .isVisible(),
+    ).toBe(true);
     expect(await inViewport()).toBe(true);
 
     // The back control returns to the list.
@@ -316,4 +321,73 @@ describe('the chat as a messenger, in Chromium', () => {
     await george.context.close();
     await hank.context.close();
   }, 90_000);
+
+  it('unread counts last: Bob away while Alice sends 3, then signs in: 3 on her entry and in the title, cleared by opening, also after a reload', async () => {
+    const [kim, leo] = [await person('kim'), await person('leo')];
+    await openChat(leo);
+    await openChat(kim, '/chat/leo');
+    await expect.poll(() => heading(kim).textContent()).toBe('leo');
+    await send(kim, 'before you left');
+    await expect
+      .poll(() => leo.page.locator('.contact .contact-preview').textContent(), { timeout: 15_000 })
+      .toBe('before you left');
+    // Leo opens it (read), then signs out: he is away.
+    const marked = leo.page.waitForResponse((r) => r.url().endsWith('/read'));
+    await leo.page.getByRole('button', { name: /kim/ }).click();
+    await expect.poll(() => texts(leo)).toEqual(['before you left']);
+    expect((await marked).status()).toBe(204);
+    await leo.page.goto(`${running.app.url}/home`);
+    await leo.page.getByRole('button', { name: 'Sign out' }).first().click();
+    await leo.page.getByRole('heading', { name: 'Sign in to Parley' }).waitFor();
+    for (const text of ['one', 'two', 'three']) await send(kim, text);
+    await expect
+      .poll(() => kim.page.locator('.chat-log [data-state="sent"]').count(), { timeout: 15_000 })
+      .toBe(4);
+
+    // A new sign-in: the count from the server's read mark and the history decrypted here.
+    await leo.page.getByLabel('Username').fill('leo');
+    await leo.page.locator('#current-password').fill(PASSWORD);
+    await leo.page.getByRole('button', { name: 'Continue' }).click();
+    await leo.page.getByRole('heading', { name: 'Welcome, leo' }).waitFor();
+    await openChat(leo);
+    const badge = leo.page.getByRole('button', { name: /kim/ }).locator('.unread');
+    await expect.poll(() => badge.textContent(), { timeout: 15_000 }).toBe('3 new');
+    await expect.poll(() => leo.page.title()).toBe('(3) Parley');
+    expect(await leo.page.locator('.contact .contact-preview').textContent()).toBe('three');
+    // It lasts through a reload.
+    await leo.page.reload();
+    await expect.poll(() => badge.textContent(), { timeout: 15_000 }).toBe('3 new');
+    await expect.poll(() => leo.page.title()).toBe('(3) Parley');
+
+    // Opening the conversation clears it, here and after a reload.
+    const markedAll = leo.page.waitForResponse((r) => r.url().endsWith('/read'));
+    await leo.page.getByRole('button', { name: /kim/ }).click();
+    await expect.poll(() => texts(leo)).toEqual(['before you left', 'one', 'two', 'three']);
+    expect((await markedAll).status()).toBe(204);
+    await expect.poll(() => badge.count()).toBe(0);
+    await expect.poll(() => leo.page.title()).toBe('Parley');
+    await leo.page.goto(`${running.app.url}/chat`);
+    await leo.page.getByText('Signed in as leo').waitFor();
+    await expect
+      .poll(() => leo.page.locator('.contact .contact-preview').textContent())
+      .toBe('three');
+    expect(await badge.count()).toBe(0);
+    expect(await leo.page.title()).toBe('Parley');
+
+    // Contacts by last activity: a new contact who writes moves above Kim.
+    const mia = await person('mia');
+    await openChat(mia, '/chat/leo');
+    await expect.poll(() => heading(mia).textContent()).toBe('leo');
+    await send(mia, 'hello from mia');
+    await expect
+      .poll(() => leo.page.locator('.contact .contact-name').allTextContents(), { timeout: 15_000 })
+      .toEqual(['mia', 'kim']);
+    await expect.poll(() => leo.page.title()).toBe('(1) Parley');
+
+    await expectClean(kim);
+    await expectClean(leo);
+    await kim.context.close();
+    await leo.context.close();
+    await mia.context.close();
+  }, 120_000);
 });

@@ -8,6 +8,7 @@ import {
   index,
   int,
   mysqlTable,
+  primaryKey,
   text,
   tinyint,
   uniqueIndex,
@@ -229,4 +230,23 @@ export const messages = mysqlTable(
     index('messages_recipient_id_idx').on(table.recipientId, table.id),
     uniqueIndex('messages_sender_client_id_unique').on(table.senderId, table.clientMessageId),
   ],
+);
+
+/**
+ * How far each user has read each conversation: the id of the newest message shown to them in
+ * a visible conversation, in any of their browsers. Metadata the server already holds (which
+ * message ids exist), so unread counts survive reloads and new sign-ins without a plaintext.
+ */
+export const conversationReads = mysqlTable(
+  'conversation_reads',
+  {
+    userId: bigint('user_id', { mode: 'number', unsigned: true })
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    peerId: bigint('peer_id', { mode: 'number', unsigned: true })
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    lastReadId: bigint('last_read_id', { mode: 'number', unsigned: true }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.userId, table.peerId] })],
 );

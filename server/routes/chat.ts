@@ -1,6 +1,6 @@
 /**
  * The chat's read side (the relay on the live channel is the write side). Every route needs a
- * full (AAL2) session; all are GETs and change nothing (a user-initiated GET still counts as
+ * full (AAL2) session; all but the read mark are GETs and change nothing (a user-initiated GET still counts as
  * session activity, a request marked X-Parley-Background does not).
  *
  *   GET /api/users/me                                   → { id, username } of the signed-in user
@@ -8,6 +8,7 @@
  *   GET /api/conversations                              → { conversations: [...] } latest first
  *   GET /api/conversations/:peerId/messages?before=&limit=
  *                                                       → { messages: [...], hasMore } in id order
+ *   POST /api/conversations/:peerId/read { lastReadId } → 204: moves the user's read mark up
  *
  * Finding a contact is an exact, case-insensitive username look-up, never a prefix search or a
  * listing: it tells nothing that sign-up ("this username is taken") does not already tell, and
@@ -18,11 +19,13 @@ import { z } from 'zod';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
 import { checkUsername } from '../auth/username.js';
 import { conversationPage, type MessageRow, recentConversations } from '../db/message-store.js';
+import { markRead, readMarks } from '../db/read-store.js';
 import { findUserById, findUserByKey } from '../db/user-store.js';
 import { HttpError } from '../http/errors.js';
 import { rateLimit } from '../http/ip-rate-limit.js';
 import { noStore } from '../http/no-store.js';
 import { requireSession, type SessionEnv } from '../http/require-session.js';
+import { readJsonBody } from '../http/validation.js';
 
 /**
  * Contact look-ups per user: a bucket of 30, refilling one every 2 s, so a signed-in user cannot
@@ -49,6 +52,10 @@ const historyQuery = z
       .pipe(z.number().int().min(1).max(HISTORY_PAGE_MAX))
       .optional(),
   })
+  .strict();
+
+const readBody = z
+  .object({ lastReadId: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) })
   .strict();
 
 const searchQuery = z.object({ username: z.string().min(1).max(64) }).strict();
@@ -101,15 +108,30 @@ export function chatRoutes(rt: AuthRuntime) {
   });
 
   app.get('/api/conversations', async (c) => {
-    const rows = await recentConversations(rt.db, c.get('session').userId, CONVERSATIONS_MAX);
+    const userId = c.get('session').userId;
+    const [rows, marks] = await Promise.all([
+      recentConversations(rt.db, userId, CONVERSATIONS_MAX),
+      readMarks(rt.db, userId),
+    ]);
     noStore(c);
     return c.json({
       conversations: rows.map((row) => ({
         peer: { id: String(row.peerId), username: row.peerUsername },
         lastMessageId: row.lastMessageId,
         lastAt: row.lastAt.toISOString(),
+        lastReadId: marks.get(row.peerId) ?? 0,
       })),
     });
+  });
+
+  app.post('/api/conversations/:peerId/read', async (c) => {
+    const peerId = parse(userIdParam, c.req.param('peerId'), 'user id');
+    const body = await readJsonBody(c, readBody);
+    const userId = c.get('session').userId;
+    if (peerId === userId || !(await markRead(rt.db, userId, peerId, body.lastReadId))) {
+      throw new HttpError(404, 'unknown_message', 'There is no such message in this conversation.');
+    }
+    return c.body(null, 204);
   });
 
   app.get('/api/conversations/:peerId/messages', async (c) => {

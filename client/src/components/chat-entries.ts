@@ -92,6 +92,43 @@ export class ChatEntries extends LitElement {
 
   /** The newest entry last scrolled into view. */
   private newestKey: string | undefined;
+  /** The reader is at the bottom: a resize (layout settling, a phone's keyboard) keeps it there. */
+  private pinned = true;
+  private scroller: HTMLElement | null = null;
+  private resizes: ResizeObserver | undefined;
+
+  /** Where this element last scrolled to: the scroll event that follows is not the reader's. */
+  private scrolledTo: number | undefined;
+
+  private readonly onScroll = () => {
+    const el = this.scroller;
+    if (!el || el.scrollTop === this.scrolledTo) return;
+    this.pinned = el.scrollHeight - el.clientHeight - el.scrollTop < 4;
+  };
+
+  private toBottom() {
+    const el = this.scroller;
+    if (!el) return;
+    el.scrollTop = el.scrollHeight;
+    this.scrolledTo = el.scrollTop;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.scroller = this.closest('.chat-scroll');
+    this.scroller?.addEventListener('scroll', this.onScroll, { passive: true });
+    this.resizes = new ResizeObserver(() => {
+      if (this.pinned) this.toBottom();
+    });
+    if (this.scroller) this.resizes.observe(this.scroller);
+    this.resizes.observe(this);
+  }
+
+  override disconnectedCallback(): void {
+    this.scroller?.removeEventListener('scroll', this.onScroll);
+    this.resizes?.disconnect();
+    super.disconnectedCallback();
+  }
 
   /**
    * Keeps the newest message in view: scrolls down when a newer entry arrives, not when an
@@ -101,8 +138,8 @@ export class ChatEntries extends LitElement {
     const newest = this.entries.at(-1)?.key;
     if (newest === this.newestKey) return;
     this.newestKey = newest;
-    const scroller = this.closest('.chat-scroll');
-    if (scroller) scroller.scrollTop = scroller.scrollHeight;
+    this.pinned = true;
+    this.toBottom();
   }
 
   override render() {

@@ -12,6 +12,7 @@ import {
   findUser,
   historyPage,
   listConversations,
+  markRead,
   whoAmI,
 } from '../services/chat-api.js';
 import {
@@ -20,6 +21,7 @@ import {
   type RelayClient,
   type RelayStatus,
 } from '../services/chat-relay.js';
+import { newestId, previewOf, titleFor, unreadCount } from '../services/contact-list.js';
 import { type CryptoLogSwitch, createCryptoLogSwitch } from '../services/crypto-log-switch.js';
 import { navigate } from '../services/navigation.js';
 import { createNotifier, type Notifier } from '../services/notifier.js';
@@ -84,7 +86,13 @@ export class ChatPage extends LitElement {
       navigate(chatPath(peer.username));
     },
   });
-  private unread = new Set<string>();
+  /** Every listed conversation is followed (decrypted here) for its count, preview and order. */
+  private watched = new Map<string, () => void>();
+  /** The read marks (server's, moved up here), and the server's newest id, by peer id. */
+  private lastRead = new Map<string, number>();
+  private serverNewest = new Map<string, number>();
+  private listInfo = new Map<string, { count: number; preview: string; activity: number }>();
+  private readonly onVisibility = () => this.markSeen();
   private releasePresence: (() => void) | undefined;
   /** The open conversation's entries already shown once loaded (never announced again). */
   private announced: Set<string> | undefined;
@@ -155,6 +163,7 @@ export class ChatPage extends LitElement {
       sendLocks: webLocks(navigator.locks),
     });
     this.chat.onActivity((peerId) => this.onActivity(peerId));
+    document.addEventListener('visibilitychange', this.onVisibility);
     this.chat.onIncomingText((peerId, entry) => void this.onIncomingText(peerId, entry.text));
     this.me = me;
     await this.loadContacts();
@@ -200,6 +209,9 @@ export class ChatPage extends LitElement {
 
   override disconnectedCallback() {
     this.stopView?.();
+    for (const stop of this.watched.values()) stop();
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    document.title = 'Parley';
     this.chat?.close();
     this.relay?.close();
     // Texts still unacknowledged stay in the outbox; the next chat page takes them over.
@@ -210,24 +222,71 @@ export class ChatPage extends LitElement {
   private async loadContacts() {
     const summaries = await listConversations().catch(() => []);
     const known = new Map(this.contacts.map((c) => [c.id, c]));
-    for (const summary of summaries) known.set(summary.peer.id, summary.peer);
-    // Most recent first, then contacts found by search that have no messages yet.
-    const recent = summaries.map((s) => s.peer.id);
-    this.contacts = [
-      ...recent.map((id) => known.get(id) as ChatUser),
-      ...[...known.values()].filter((c) => !recent.includes(c.id)),
-    ];
+    for (const summary of summaries) {
+      known.set(summary.peer.id, summary.peer);
+      this.serverNewest.set(summary.peer.id, summary.lastMessageId);
+      const mark = Math.max(this.lastRead.get(summary.peer.id) ?? 0, summary.lastReadId);
+      this.lastRead.set(summary.peer.id, mark);
+    }
+    this.contacts = [...known.values()];
+    for (const contact of this.contacts) this.watch(contact.id);
+  }
+
+  /** Follows a conversation for the list: its history is read and decrypted in this browser. */
+  private watch(peerId: string) {
+    if (!this.chat || this.watched.has(peerId)) return;
+    const view = this.chat.open(peerId);
+    const changed = () => this.listChanged(peerId, view);
+    this.watched.set(peerId, view.subscribe(changed));
+    changed();
+  }
+
+  /** Recomputes one contact's count, preview and activity; renders only when one changed. */
+  private listChanged(peerId: string, view: ConversationView) {
+    if (peerId === this.peer?.id) this.markSeen();
+    const entries = view.entries();
+    const info = {
+      count: view.loaded() ? unreadCount(entries, this.lastRead.get(peerId) ?? 0) : 0,
+      preview: previewOf(entries),
+      activity: Math.max(newestId(entries), this.serverNewest.get(peerId) ?? 0),
+    };
+    const old = this.listInfo.get(peerId);
+    if (old?.count === info.count && old.preview === info.preview && old.activity === info.activity)
+      return;
+    this.listInfo.set(peerId, info);
+    this.requestUpdate();
   }
 
   /**
-   * A message arrived for `peerId`. The open conversation re-renders through its view once the
-   * message is decrypted; this only marks another contact "new", rendering when that changes.
+   * The open conversation is read up to its newest message while the tab is visible: the mark
+   * moves up here and on the server, so every browser of the user counts from it.
    */
+  private markSeen() {
+    const peerId = this.peer?.id;
+    const view = this.view;
+    if (!peerId || !view?.loaded() || document.visibilityState !== 'visible') return;
+    const newest = newestId(view.entries());
+    if (newest <= (this.lastRead.get(peerId) ?? 0)) return;
+    this.lastRead.set(peerId, newest);
+    void markRead(peerId, newest).catch(() => undefined);
+    this.listChanged(peerId, view);
+  }
+
+  /** A message arrived for `peerId`: a contact not listed yet is fetched (and followed). */
   private onActivity(peerId: string) {
-    const newlyUnread = peerId !== this.peer?.id && !this.unread.has(peerId);
-    if (newlyUnread) this.unread.add(peerId);
     if (!this.contacts.some((c) => c.id === peerId)) void this.loadContacts();
-    else if (newlyUnread) this.requestUpdate();
+  }
+
+  /** Most recent activity first; contacts just found, with no message yet, on top. */
+  private sortedContacts(): ChatUser[] {
+    const activity = (c: ChatUser) => this.listInfo.get(c.id)?.activity || Number.MAX_SAFE_INTEGER;
+    return [...this.contacts].sort((a, b) => activity(b) - activity(a));
+  }
+
+  protected override updated(): void {
+    let total = 0;
+    for (const contact of this.contacts) total += this.listInfo.get(contact.id)?.count ?? 0;
+    document.title = titleFor(total);
   }
 
   /** A text arrived live: a notification when the tab is hidden and the user opted in. */
@@ -253,13 +312,15 @@ export class ChatPage extends LitElement {
     this.missing = '';
     this.peer = peer;
     this.notice = '';
-    this.unread.delete(peer.id);
     this.view = this.chat.open(peer.id);
+    this.watch(peer.id);
+    this.markSeen();
     this.announced = undefined;
     this.announcement = '';
     const view = this.view;
     this.stopView = view.subscribe(() => {
       this.revision += 1;
+      this.markSeen();
       this.announce(view, peer);
     });
     this.announce(view, peer);
@@ -403,14 +464,17 @@ export class ChatPage extends LitElement {
         </form>
         <nav aria-label="Contacts">
           <ul class="chat-contacts">
-            ${this.contacts.map(
-              (contact) => html`<li>
+            ${this.sortedContacts().map((contact) => {
+              const info = this.listInfo.get(contact.id);
+              return html`<li>
                 <button type="button" class="contact" aria-current=${contact.id === this.peer?.id ? 'true' : 'false'}
-                  @click=${() => navigate(chatPath(contact.username))}>${contact.username}${
-                    this.unread.has(contact.id) ? html` <span class="unread">new</span>` : nothing
-                  }</button>
-              </li>`,
-            )}
+                  @click=${() => navigate(chatPath(contact.username))}><span class="contact-name">${contact.username}</span>${
+                    info?.count
+                      ? html` <span class="unread">${info.count}<span class="visually-hidden"> new</span></span>`
+                      : nothing
+                  }${info?.preview ? html` <span class="contact-preview">${info.preview}</span>` : nothing}</button>
+              </li>`;
+            })}
           </ul>
         </nav>
         <div class="chat-settings">

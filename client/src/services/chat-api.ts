@@ -1,5 +1,5 @@
 /** The chat's HTTP reads: who am I, find a contact, my conversations, a conversation's history. */
-import { getJson } from './api.js';
+import { getJson, postJson } from './api.js';
 
 export interface ChatUser {
   /** The server's immutable user id, decimal: the protocol's user id. */
@@ -11,6 +11,8 @@ export interface ConversationSummary {
   peer: ChatUser;
   lastMessageId: number;
   lastAt: string;
+  /** The newest message this user has read here, in any browser (0: none). */
+  lastReadId: number;
 }
 
 export interface StoredMessage {
@@ -50,4 +52,9 @@ export function historyPage(
   return getJson(`/api/conversations/${encodeURIComponent(peerId)}/messages?${query}`, {
     background,
   });
+}
+
+/** Moves the user's read mark of the conversation with `peerId` up to message `lastReadId`. */
+export async function markRead(peerId: string, lastReadId: number): Promise<void> {
+  await postJson(`/api/conversations/${encodeURIComponent(peerId)}/read`, { lastReadId });
 }
