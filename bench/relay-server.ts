@@ -11,6 +11,7 @@
  *
  * Commands arrive over IPC (see ServerCommand); the server answers each with `{ reply, ... }`.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -58,6 +59,39 @@ const gc = runInNewContext('gc') as () => void;
 const reply = (message: Record<string, unknown>) => process.send?.({ reply: true, ...message });
 
 let stall: ReturnType<typeof monitorEventLoopDelay> | undefined;
+let stallCause: ReturnType<typeof traceStallCause> | undefined;
+
+/**
+ * RELAY_BENCH_STALL_CAUSE=1 (Linux): where the longest gap between two 1 ms ticks of this
+ * process's main thread went, from /proc's schedstat: running (JavaScript, GC: work on the
+ * event loop) or waiting for a core on the run queue (the machine is busy), or neither
+ * (blocked in the kernel).
+ */
+function traceStallCause() {
+  const file = `/proc/self/task/${process.pid}/schedstat`;
+  const read = () => readFileSync(file, 'utf8').split(' ').map(Number);
+  let [lastRun = 0, lastWait = 0] = read();
+  let last = performance.now();
+  let longest = { gapMs: 0, runningMs: 0, runQueueMs: 0 };
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const [run = 0, wait = 0] = read();
+    if (now - last > longest.gapMs) {
+      longest = {
+        gapMs: now - last,
+        runningMs: (run - lastRun) / 1e6,
+        runQueueMs: (wait - lastWait) / 1e6,
+      };
+    }
+    [last, lastRun, lastWait] = [now, run, wait];
+  }, 1);
+  return {
+    stop() {
+      clearInterval(timer);
+      return longest;
+    },
+  };
+}
 let countSockets: () => number = () => 0;
 let stopServer: () => Promise<void> = async () => {};
 let signIns:
@@ -241,11 +275,15 @@ process.on('message', async (message: ServerCommand) => {
     case 'stall-start':
       stall = monitorEventLoopDelay({ resolution: 1 });
       stall.enable();
+      if (process.env.RELAY_BENCH_STALL_CAUSE && existsSync('/proc/self/schedstat')) {
+        stallCause = traceStallCause();
+      }
       reply({});
       break;
     case 'stall-stop':
       stall?.disable();
-      reply({ maxStallMs: (stall?.max ?? 0) / 1e6 });
+      reply({ maxStallMs: (stall?.max ?? 0) / 1e6, longestGap: stallCause?.stop() });
+      stallCause = undefined;
       break;
     case 'prepare-sign-ins':
       await signIns?.prepare(message.count, message.password);

@@ -17,8 +17,11 @@
  * Settings (environment): RELAY_BENCH_SECONDS per measurement (default 3), RELAY_BENCH_REPEATS
  * (3), RELAY_BENCH_PAIRS ("10,100"), RELAY_BENCH_RATES ("100,1000,3000"), RELAY_BENCH_IDLE
  * ("1000,5000"), RELAY_BENCH_SIGN_INS (16, at 8 concurrent), RELAY_BENCH_ONLY (a comma list of
- * throughput, latency, idle, stall, cross). A quick run:
+ * throughput, latency, idle, stall, cross), RELAY_BENCH_STALL_CAUSE=1 (Linux: for the longest
+ * gap of the stall part, how long the relay's main thread ran and how long it waited for a core;
+ * see relay-server.ts). A quick run, and the stall part alone (about 2 minutes):
  *   RELAY_BENCH_SECONDS=1 RELAY_BENCH_IDLE=1000 RELAY_BENCH_SIGN_INS=8 npm run bench -- relay
+ *   RELAY_BENCH_ONLY=stall RELAY_BENCH_SECONDS=1 RELAY_BENCH_SIGN_INS=8 npm run bench -- relay
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -411,10 +414,16 @@ const benchmark: Benchmark = {
                 total: SIGN_INS,
               }));
             } else await sleep(DURATION_MS);
-            const { maxStallMs } = await parley.call<{ maxStallMs: number }>({
-              command: 'stall-stop',
-            });
+            const { maxStallMs, longestGap } = await parley.call<{
+              maxStallMs: number;
+              longestGap?: { gapMs: number; runningMs: number; runQueueMs: number };
+            }>({ command: 'stall-stop' });
             const result = await load.stop();
+            if (longestGap) {
+              progress(
+                `longest gap ${longestGap.gapMs.toFixed(0)} ms${withSignIns ? ' (sign-ins)' : ''}: main thread running ${longestGap.runningMs.toFixed(1)} ms, waiting for a core ${longestGap.runQueueMs.toFixed(1)} ms`,
+              );
+            }
             return { maxStallMs, p99Ms: result.p99Ms, failed };
           };
           const quiet = await phase(false);
