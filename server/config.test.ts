@@ -11,6 +11,15 @@ describe('loadConfig', () => {
     expect(config.logFormat).toBe('pretty');
   });
 
+  it('drops a half-open live-channel socket within 45 s by default (two ping intervals)', () => {
+    // The heartbeat terminates a socket that did not answer the previous ping: at most two
+    // intervals pass between the last packet that got through and the termination.
+    const { pingIntervalMs } = loadConfig({}, '/').liveChannel;
+    expect(2 * pingIntervalMs).toBeLessThanOrEqual(45_000);
+    // nginx closes a proxied socket after 60 s without a frame: pings must come more often.
+    expect(pingIntervalMs).toBeLessThan(60_000);
+  });
+
   it('logs JSON in production', () => {
     expect(loadConfig({ NODE_ENV: 'production' }, '/').logFormat).toBe('json');
   });

@@ -66,7 +66,7 @@ export interface LiveChannelSettings {
 }
 
 export const DEFAULT_LIVE_CHANNEL: LiveChannelSettings = {
-  pingIntervalMs: 25_000,
+  pingIntervalMs: 15_000,
   maxBufferedBytes: 1024 * 1024,
 };
 

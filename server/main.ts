@@ -95,7 +95,7 @@ const server = serve(
     }),
 );
 
-// The live channel's heartbeat (pings every config.liveChannel.pingIntervalMs, 25 s by default,
+// The live channel's heartbeat (pings every config.liveChannel.pingIntervalMs, 15 s by default,
 // dropping sockets that stop answering) lives in server/routes/live-heartbeat.ts.
 
 let stopping = false;
