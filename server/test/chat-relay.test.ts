@@ -202,6 +202,8 @@ describe('the relay on the live channel', () => {
         peer: { id: bob.id, username: bob.name },
         lastMessageId: b2.of('ack')[0].id,
         lastAt: b2.of('ack')[0].at,
+        // Alice has marked nothing read (POST /api/conversations/:peerId/read).
+        lastReadId: 0,
       },
     ]);
     for (const s of [a1, a2, b1, b2]) s.socket.close();
