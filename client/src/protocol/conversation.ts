@@ -867,7 +867,22 @@ export function createConversation(options: ConversationOptions): Conversation {
 
     async acknowledged(wire, serverId) {
       const message = parseMessage(wire);
-      if (message?.type !== 'kx-reply' || message.from !== self || message.to !== peer) return;
+      if (message === null || message.from !== self || message.to !== peer) return;
+      if (message.type === 'msg') {
+        // Our own chat message, stored as `serverId`: this browser accepted it (it wrote it), so
+        // another tab's copy of the relay's echo is shown, never taken for a replay because a
+        // later message of ours moved the high-water mark first (the sending tab records this
+        // before it lets any tab encrypt the next message of the conversation).
+        await store.update(async (record) => {
+          checkRecord(record);
+          const epoch = record.epochs[epochKey({ xid: message.xid, salt: message.salt })];
+          if (epoch === undefined) return;
+          rememberDelivery(record, serverId, toBase64Url(message.mac));
+          epoch.accepted.own = Math.max(epoch.accepted.own, counterOf(message.iv));
+        });
+        return;
+      }
+      if (message.type !== 'kx-reply') return;
       await store.update(async (record) => {
         checkRecord(record);
         const exchange = record.exchanges[message.xid];

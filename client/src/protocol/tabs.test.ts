@@ -168,6 +168,27 @@ const receivingScript = fc.record({
   historyUpTo: fc.integer({ min: 0, max: 8 }),
 });
 
+describe("two tabs of the sending user: the relay's echo of the other tab's message", () => {
+  test('is shown, not taken for a replay, when a later message of ours moved the mark first', async () => {
+    const clock = testClock();
+    const alice = party('alice', 'bob', clock);
+    const bob = party('bob', 'alice', clock);
+    await exchangeKeys(alice, bob);
+    const [one, two] = [alice.newTab(), alice.newTab()];
+    // Tab two sends first (relay id 10); tab one sends next (id 11). The relay echoes each to
+    // the other tab; tab two reads the echo of id 11 before tab one reads the echo of id 10.
+    const first = await send(two, 'two 0');
+    await two.acknowledged(first, 10);
+    const second = await send(one, 'one 0');
+    await one.acknowledged(second, 11);
+    expect(await two.receive(second, 11)).toMatchObject({ kind: 'plaintext', text: 'one 0' });
+    expect(await one.receive(first, 10)).toMatchObject({ kind: 'plaintext', text: 'two 0' });
+    // A real replay of our own message (a new relay id) stays rejected in either tab.
+    expect(await one.receive(first, 12)).toMatchObject({ kind: 'rejected-replay' });
+    expect(await two.receive(second, 13)).toMatchObject({ kind: 'rejected-replay' });
+  });
+});
+
 describe('two tabs of the receiving user', () => {
   test('fed the same deliveries in any interleaving, never raise a false replay alarm', async () => {
     await fc.assert(

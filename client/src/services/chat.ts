@@ -380,7 +380,10 @@ export function createChatService(options: ChatServiceOptions): ChatService {
         notify(state);
         acks.push(
           relay.send(state.peerId, out.wire, item.clientMessageId).then(
-            (ack) => {
+            async (ack) => {
+              // Before the send lock is released: the other tabs' copies of the relay's echo
+              // then find this message accepted by this browser (docs/protocol.md).
+              await state.conversation.acknowledged(out.wire, ack.id).catch(() => undefined);
               state.outgoing.delete(item.clientMessageId);
               outbox.done(item);
               state.seen.add(ack.id);
