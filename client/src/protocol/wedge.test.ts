@@ -333,12 +333,28 @@ describe('an exchange that cannot wedge', () => {
       ),
       {
         numRuns: 60,
+        // A fixed seed: with a random one, about one CI run in a few met the open counterexample
+        // below and failed at random. Run with other seeds (drop this line) to hunt for more.
+        seed: 20261201,
         // Counterexamples found on the way (with more runs), kept as regression cases.
         examples: [
           [[send(1), send(0), deliver(1, 1), deliver(0, 2), reload(0)]],
           [[send(0), deliver(1, 1), reset(1), reset(0), reset(1), send(0)]],
         ],
       },
+    );
+  });
+
+  // OPEN (issue 8): a counterexample fast-check found in a fresh-clone CI run (seed
+  // -1570369167). Both sides send, Alice's storage is cleared twice, one message reaches Bob,
+  // Bob's storage is cleared, one reaches Alice: Alice's next message after the recovery is
+  // never read. `test.fails` keeps it visible and fails as soon as the protocol recovers here,
+  // so the fix turns it into a regression case of the property above.
+  test.fails('open counterexample: resets on both sides between two crossed sends still wedge', async () => {
+    await check(
+      1,
+      [send(1), send(0), reset(0), reset(0), deliver(1, 1), reset(1), deliver(0, 1)],
+      0,
     );
   });
 
@@ -353,6 +369,7 @@ describe('an exchange that cannot wedge', () => {
       ),
       {
         numRuns: 60,
+        seed: 20261201,
         examples: [
           [[send(0), send(2)], 0],
           [[send(2), deliver(0, 1), send(1), reset(0), reset(1), send(0)], 0],
