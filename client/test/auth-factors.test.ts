@@ -117,7 +117,8 @@ describe('authenticator app and forgiving flows in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Welcome, frank' }).waitFor();
     // Focus moved to the page's main heading on the route change.
-    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+    // (Polled: the app moves focus once the new page has rendered, just after the heading shows.)
+    await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
     await page.getByRole('link', { name: 'Account', exact: true }).click();
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
     await expect
