@@ -62,3 +62,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PWNED_PASSWORDS_API: 'on' }, '/')).toThrow(/PWNED_PASSWORDS_API/);
   });
 });
+
+describe('CAPTCHA_TEST_MODE', () => {
+  it('is off by default, can be turned on for tests, and is refused in production', () => {
+    expect(loadConfig({}, '/x').auth.captchaTestMode).toBe(false);
+    expect(loadConfig({ CAPTCHA_TEST_MODE: 'on' }, '/x').auth.captchaTestMode).toBe(true);
+    expect(() => loadConfig({ CAPTCHA_TEST_MODE: 'on', NODE_ENV: 'production' }, '/x')).toThrow(
+      /CAPTCHA_TEST_MODE/,
+    );
+  });
+});
