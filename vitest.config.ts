@@ -32,7 +32,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['server/test/**/*.test.ts'],
-          globalSetup: ['server/test/support/global-setup.ts'],
+          globalSetup: ['test/support/database-setup.ts'],
         },
       },
       {
@@ -40,10 +40,7 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['client/test/**/*.test.ts'],
-          globalSetup: [
-            'server/test/support/global-setup.ts',
-            'client/test/support/global-setup.ts',
-          ],
+          globalSetup: ['test/support/database-setup.ts', 'test/support/client-build-setup.ts'],
           // Each file starts its own Chromium; one file at a time keeps the 2 cores responsive.
           fileParallelism: false,
         },
@@ -55,10 +52,7 @@ export default defineConfig({
           // stack (scripts/stack.sh) probed with openssl, Node and Chromium.
           name: 'stack',
           include: ['nginx/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
-          globalSetup: [
-            'server/test/support/global-setup.ts',
-            'nginx/test/support/global-setup.ts',
-          ],
+          globalSetup: ['test/support/database-setup.ts', 'test/support/app-build-setup.ts'],
           // Each file starts its own stack (nginx, app, database); one at a time.
           fileParallelism: false,
         },

@@ -35,8 +35,8 @@ import { createMemoryLogger } from '../server/logger.js';
 import { packageRoot } from '../server/paths.js';
 import { systemRandom } from '../server/random.js';
 import { MAX_FRAME_BYTES } from '../server/routes/live-channel.js';
-import { ApiClient, type SignedUp, signIn, signUp } from '../server/test/support/api-client.js';
-import { createRecordingCaptchaProvider } from '../server/test/support/test-auth.js';
+import { ApiClient, type SignedUp, signIn, signUp } from '../test/support/api-client.js';
+import { createRecordingCaptchaProvider } from '../test/support/test-auth.js';
 
 export type ServerKind = 'parley' | 'bare' | 'bare-insert';
 

@@ -33,7 +33,7 @@ import { migrateDatabase } from '../server/db/migrate.js';
 import { SESSION_COOKIE } from '../server/http/session-cookie.js';
 import { packageRoot } from '../server/paths.js';
 import { systemRandom } from '../server/random.js';
-import { findDatabaseServer } from '../server/test/support/database-server.js';
+import { findDatabaseServer } from '../test/support/database-server.js';
 import type { Benchmark } from './lib.js';
 import {
   closeAll,

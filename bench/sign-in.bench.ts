@@ -19,9 +19,9 @@ import { migrateDatabase } from '../server/db/migrate.js';
 import { createMemoryLogger } from '../server/logger.js';
 import { packageRoot } from '../server/paths.js';
 import { systemRandom } from '../server/random.js';
-import { ApiClient, type SignedUp, signIn, signUp } from '../server/test/support/api-client.js';
-import { findDatabaseServer } from '../server/test/support/database-server.js';
-import { createRecordingCaptchaProvider } from '../server/test/support/test-auth.js';
+import { ApiClient, type SignedUp, signIn, signUp } from '../test/support/api-client.js';
+import { findDatabaseServer } from '../test/support/database-server.js';
+import { createRecordingCaptchaProvider } from '../test/support/test-auth.js';
 import { type Benchmark, report } from './lib.js';
 
 const ORIGIN = 'http://localhost:3000';

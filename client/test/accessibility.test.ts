@@ -7,11 +7,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { useAppAndChromium } from './support/app-and-chromium.js';
-import { type AxeFinding, axeContext, axeViolations, blocking } from './support/axe.js';
-import { watchProblems } from './support/browser.js';
-import { readRecoveryCodes } from './support/sign-up.js';
-import { attachVirtualKey, type VirtualKey } from './support/virtual-authenticator.js';
+import { useAppAndChromium } from '../../test/support/app-and-chromium.js';
+import { type AxeFinding, axeContext, axeViolations, blocking } from '../../test/support/axe.js';
+import { watchProblems } from '../../test/support/browser.js';
+import { readRecoveryCodes } from '../../test/support/sign-up.js';
+import { attachVirtualKey, type VirtualKey } from '../../test/support/virtual-authenticator.js';
 
 const running = useAppAndChromium();
 const PASSWORD = 'copper lantern meadow';

@@ -6,15 +6,11 @@
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import {
-  base32Decode,
-  referenceTotp,
-  totpStepOf,
-} from '../../server/test/support/totp-reference.js';
-import { useAppAndChromium } from './support/app-and-chromium.js';
-import { type PageProblems, watchProblems } from './support/browser.js';
-import { readRecoveryCodes, signUpInPage } from './support/sign-up.js';
-import { attachVirtualKey, type VirtualKey } from './support/virtual-authenticator.js';
+import { useAppAndChromium } from '../../test/support/app-and-chromium.js';
+import { type PageProblems, watchProblems } from '../../test/support/browser.js';
+import { readRecoveryCodes, signUpInPage } from '../../test/support/sign-up.js';
+import { base32Decode, referenceTotp, totpStepOf } from '../../test/support/totp-reference.js';
+import { attachVirtualKey, type VirtualKey } from '../../test/support/virtual-authenticator.js';
 
 const running = useAppAndChromium();
 const PASSWORD = 'copper lantern meadow';

@@ -6,17 +6,17 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../server/test/support/test-database.js';
-import { type AppProcess, appProcess } from './support/app-process.js';
-import type { RunningApp } from './support/app-server.js';
-import { launchChromium } from './support/browser.js';
+import { type AppProcess, appProcess } from '../../test/support/app-process.js';
+import type { RunningApp } from '../../test/support/app-server.js';
+import { launchChromium } from '../../test/support/browser.js';
 import {
   chatPerson,
   FLAGGED,
   openChatWith,
   sendText,
   shownEntries,
-} from './support/chat-people.js';
+} from '../../test/support/chat-people.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
 
 let testDb: TestDatabase;
 let app: AppProcess;

@@ -10,32 +10,32 @@
 import mysql from 'mysql2/promise';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppProcess, appProcess } from './support/app-process.js';
-import type { RunningApp } from './support/app-server.js';
-import { launchChromium } from './support/browser.js';
+import { type AppProcess, appProcess } from '../../test/support/app-process.js';
+import type { RunningApp } from '../../test/support/app-server.js';
+import { launchChromium } from '../../test/support/browser.js';
 import {
   chatPerson,
   FLAGGED,
   openChatWith,
   sendText,
   shownEntries,
-} from './support/chat-people.js';
-import { type PrivateMariadb, privateMariadb } from './support/private-mariadb.js';
+} from '../../test/support/chat-people.js';
+import { createPrivateMariadb, type PrivateMariadb } from '../../test/support/private-mariadb.js';
 
 let db: PrivateMariadb;
 let app: AppProcess;
 let browser: Browser;
 
 beforeAll(async () => {
-  db = await privateMariadb();
+  db = await createPrivateMariadb();
   await db.start();
-  app = await appProcess(db.url('parley_outage'));
+  app = await appProcess(db.urlOf('parley_outage'));
   [browser] = await Promise.all([launchChromium(), app.start()]);
 });
 afterAll(async () => {
   await browser?.close();
   await app?.stop();
-  await db?.remove();
+  await db?.destroy();
 });
 
 const TOTAL = 40;
@@ -84,7 +84,7 @@ describe('the database killed mid-stream', () => {
     expect(failedSeen).toBe(0);
 
     // Stored once each, in the order of their counters.
-    const connection = await mysql.createConnection({ uri: db.url('parley_outage') });
+    const connection = await mysql.createConnection({ uri: db.urlOf('parley_outage') });
     const [rows] = await connection.query(
       `SELECT m.payload, m.client_message_id FROM messages m JOIN users u ON u.id = m.sender_id
        WHERE u.username_key = 'dbalice' AND m.payload LIKE '%"type":"msg"%' ORDER BY m.id`,

@@ -6,8 +6,13 @@
  * keeps one row per sender and client id).
  */
 import { describe, expect, it } from 'vitest';
-import { useAppAndChromium } from './support/app-and-chromium.js';
-import { chatPerson, openChatWith, sendText, shownEntries } from './support/chat-people.js';
+import { useAppAndChromium } from '../../test/support/app-and-chromium.js';
+import {
+  chatPerson,
+  openChatWith,
+  sendText,
+  shownEntries,
+} from '../../test/support/chat-people.js';
 
 const running = useAppAndChromium();
 

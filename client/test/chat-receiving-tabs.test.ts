@@ -5,7 +5,7 @@
  * accepted first, live or after a reload.
  */
 import { describe, expect, it } from 'vitest';
-import { useAppAndChromium } from './support/app-and-chromium.js';
+import { useAppAndChromium } from '../../test/support/app-and-chromium.js';
 import {
   anotherTab,
   chatPerson,
@@ -13,7 +13,7 @@ import {
   openChatWith,
   sendText,
   shownEntries,
-} from './support/chat-people.js';
+} from '../../test/support/chat-people.js';
 
 const running = useAppAndChromium();
 const MESSAGES = 12;

@@ -8,7 +8,7 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { useAppAndChromium } from './support/app-and-chromium.js';
+import { useAppAndChromium } from '../../test/support/app-and-chromium.js';
 import {
   type ChatPerson,
   chatPerson,
@@ -16,7 +16,7 @@ import {
   openChatWith,
   sendText,
   shownEntries,
-} from './support/chat-people.js';
+} from '../../test/support/chat-people.js';
 
 const running = useAppAndChromium();
 

@@ -6,14 +6,14 @@
  * rounds is accepted and both tabs show their own as sent.
  */
 import { describe, expect, it } from 'vitest';
-import { useAppAndChromium } from './support/app-and-chromium.js';
+import { useAppAndChromium } from '../../test/support/app-and-chromium.js';
 import {
   anotherTab,
   chatPerson,
   FLAGGED,
   openChatWith,
   shownEntries,
-} from './support/chat-people.js';
+} from '../../test/support/chat-people.js';
 
 const running = useAppAndChromium();
 const ROUNDS = 20;

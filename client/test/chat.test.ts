@@ -5,10 +5,10 @@
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { useAppAndChromium } from './support/app-and-chromium.js';
-import { type PageProblems, watchProblems } from './support/browser.js';
-import { signUpInPage } from './support/sign-up.js';
-import { attachVirtualKey } from './support/virtual-authenticator.js';
+import { useAppAndChromium } from '../../test/support/app-and-chromium.js';
+import { type PageProblems, watchProblems } from '../../test/support/browser.js';
+import { signUpInPage } from '../../test/support/sign-up.js';
+import { attachVirtualKey } from '../../test/support/virtual-authenticator.js';
 
 const running = useAppAndChromium();
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { useAppAndChromium } from './support/app-and-chromium.js';
-import { watchProblems } from './support/browser.js';
+import { useAppAndChromium } from '../../test/support/app-and-chromium.js';
+import { watchProblems } from '../../test/support/browser.js';
 
 const running = useAppAndChromium();
 

@@ -4,10 +4,10 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../test/support/browser.js';
+import { bundleProtocol, serveProtocolPage } from '../../test/support/protocol-bundle.js';
 import { createKeystore, createMemoryLocks, createMemoryStorage } from '../src/keystore/index.js';
 import { type Conversation, createConversation, silentCryptoLog } from '../src/protocol/index.js';
-import { launchChromium } from './support/browser.js';
-import { bundleProtocol, serveProtocolPage } from './support/protocol-bundle.js';
 
 const ORIGIN = 'http://localhost:4173';
 const ALICE = '1';
@@ -34,8 +34,9 @@ async function openAliceTab(): Promise<Page> {
   await page.waitForFunction(() => document.title === 'ready');
   await page.evaluate(
     ([self, peer]) => {
-      const p = (window as unknown as { parley: typeof import('./support/protocol-entry.js') })
-        .parley;
+      const p = (
+        window as unknown as { parley: typeof import('../../test/support/protocol-entry.js') }
+      ).parley;
       const keystore = p.createKeystore({
         storage: localStorage,
         locks: p.webLocks(navigator.locks),

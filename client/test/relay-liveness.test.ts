@@ -10,7 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SESSION_COOKIE } from '../../server/http/session-cookie.js';
-import { ApiClient, signUp } from '../../server/test/support/api-client.js';
+import { ApiClient, signUp } from '../../test/support/api-client.js';
+import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
+import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy.js';
 import {
   createRelayClient,
   DEFAULT_LIVENESS,
@@ -18,8 +20,6 @@ import {
   type RelayStatus,
   type WebSocketLike,
 } from '../src/services/chat-relay.js';
-import { type RunningApp, startAppServer } from './support/app-server.js';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 let app: RunningApp;
 let proxy: TcpProxy;

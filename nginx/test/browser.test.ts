@@ -5,9 +5,9 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { watchProblems } from '../../client/test/support/browser.js';
-import { startStack, type TestStack } from './support/stack.js';
-import { launchTrustingChromium } from './support/trusting-chromium.js';
+import { watchProblems } from '../../test/support/browser.js';
+import { startStack, type TestStack } from '../../test/support/stack.js';
+import { launchTrustingChromium } from '../../test/support/trusting-chromium.js';
 
 let stack: TestStack;
 let browser: Browser;

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../scripts/test/support/run.js';
-import { freePort } from '../../server/test/support/database-server.js';
-import { request } from './support/https-client.js';
-import { DOMAIN, repoRoot, type TestStack } from './support/stack.js';
+import { freePort } from '../../test/support/database-server.js';
+import { request } from '../../test/support/https-client.js';
+import { run } from '../../test/support/run.js';
+import { DOMAIN, repoRoot, type TestStack } from '../../test/support/stack.js';
 
 const template = readFileSync(join(repoRoot, 'nginx', 'nginx.conf.template'), 'utf8');
 const NGINX = '/usr/sbin/nginx';

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { headerValues, loopback, request } from './support/https-client.js';
-import { startStack, type TestStack } from './support/stack.js';
+import { headerValues, loopback, request } from '../../test/support/https-client.js';
+import { startStack, type TestStack } from '../../test/support/stack.js';
 
 let stack: TestStack;
 

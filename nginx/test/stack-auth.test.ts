@@ -7,11 +7,11 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { watchProblems } from '../../client/test/support/browser.js';
-import { attachVirtualKey } from '../../client/test/support/virtual-authenticator.js';
 import { CAPTCHA_TEST_MODE_ANSWER } from '../../server/auth/auth-settings.js';
-import { startStack, type TestStack } from './support/stack.js';
-import { launchTrustingChromium } from './support/trusting-chromium.js';
+import { watchProblems } from '../../test/support/browser.js';
+import { startStack, type TestStack } from '../../test/support/stack.js';
+import { launchTrustingChromium } from '../../test/support/trusting-chromium.js';
+import { attachVirtualKey } from '../../test/support/virtual-authenticator.js';
 
 let stack: TestStack;
 let browser: Browser;

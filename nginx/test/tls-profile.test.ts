@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertNumber, sClient } from './support/openssl.js';
-import { startStack, type TestStack } from './support/stack.js';
+import { alertNumber, sClient } from '../../test/support/openssl.js';
+import { startStack, type TestStack } from '../../test/support/stack.js';
 
 let stack: TestStack;
 

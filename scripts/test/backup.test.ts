@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { attachVirtualKey } from '../../client/test/support/virtual-authenticator.js';
-import { runStack, stackEnvironment } from '../../nginx/test/support/stack.js';
-import { launchTrustingChromium } from '../../nginx/test/support/trusting-chromium.js';
 import { CAPTCHA_TEST_MODE_ANSWER } from '../../server/auth/auth-settings.js';
-import { repoRoot, run } from './support/run.js';
+import { repoRoot, run } from '../../test/support/run.js';
+import { runStack, stackEnvironment } from '../../test/support/stack.js';
+import { launchTrustingChromium } from '../../test/support/trusting-chromium.js';
+import { attachVirtualKey } from '../../test/support/virtual-authenticator.js';
 
 const PASSWORD = 'lantern quarry mosaic';
 const cleanups: (() => Promise<unknown>)[] = [];

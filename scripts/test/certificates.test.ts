@@ -13,8 +13,8 @@ import {
   makeOperatorCa,
   P256,
   RSA2048,
-} from './support/certs.js';
-import { openssl, run, script } from './support/run.js';
+} from '../../test/support/certs.js';
+import { openssl, run, script } from '../../test/support/run.js';
 
 const DOMAIN = 'group-10.comp3334.xavier2dc.fr';
 let work: string;

@@ -25,9 +25,9 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../server/config.js';
-import { freePort } from '../../server/test/support/database-server.js';
-import { goodExtensions, issueBackdatedCert, makeOperatorCa } from './support/certs.js';
-import { openssl, repoRoot, run } from './support/run.js';
+import { goodExtensions, issueBackdatedCert, makeOperatorCa } from '../../test/support/certs.js';
+import { freePort } from '../../test/support/database-server.js';
+import { openssl, repoRoot, run } from '../../test/support/run.js';
 
 interface ComposeService {
   image?: string;

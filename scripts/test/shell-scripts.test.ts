@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot, run } from './support/run.js';
+import { repoRoot, run } from '../../test/support/run.js';
 
 const scripts: [string, 'bash' | 'sh'][] = [
   ['scripts/make-ca.sh', 'bash'],

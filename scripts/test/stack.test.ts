@@ -21,15 +21,15 @@ import { connect } from 'node:tls';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
+import { goodExtensions, issueBackdatedCert } from '../../test/support/certs.js';
+import { openssl, repoRoot, run } from '../../test/support/run.js';
 import {
   DOMAIN,
   runStack,
   stackEnvironment,
   startStack,
   type TestStack,
-} from '../../nginx/test/support/stack.js';
-import { goodExtensions, issueBackdatedCert } from './support/certs.js';
-import { openssl, repoRoot, run } from './support/run.js';
+} from '../../test/support/stack.js';
 
 /** Processes whose process group is `pgid`, with their command lines and environments. */
 function processGroup(pgid: number) {

@@ -5,12 +5,12 @@
  * and comes up by itself when the database returns.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './support/database-server.js';
-import { cleanTally, tallyDelivery } from './support/delivery-tally.js';
-import { createPrivateMariadb } from './support/private-mariadb.js';
-import { LiveSocket, msgPayload, ResendingSender } from './support/resending-client.js';
-import { type SpawnedApp, signUpUsers, spawnApp } from './support/spawned-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { freePort } from '../../test/support/database-server.js';
+import { cleanTally, tallyDelivery } from '../../test/support/delivery-tally.js';
+import { createPrivateMariadb } from '../../test/support/private-mariadb.js';
+import { LiveSocket, msgPayload, ResendingSender } from '../../test/support/resending-client.js';
+import { type SpawnedApp, signUpUsers, spawnApp } from '../../test/support/spawned-app.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

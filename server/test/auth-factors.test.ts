@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signIn, signInPassword, signUp } from './support/api-client.js';
-import { authApp, ORIGIN, uniqueName } from './support/auth-fixture.js';
-import { FakeClock } from './support/fake-clock.js';
-import { SoftAuthenticator } from './support/soft-authenticator.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { signIn, signInPassword, signUp } from '../../test/support/api-client.js';
+import { authApp, ORIGIN, uniqueName } from '../../test/support/auth-fixture.js';
+import { FakeClock } from '../../test/support/fake-clock.js';
+import { SoftAuthenticator } from '../../test/support/soft-authenticator.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
 
 let testDb: TestDatabase;
 beforeAll(async () => {

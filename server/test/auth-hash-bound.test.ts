@@ -5,11 +5,11 @@
  * and the hashes are slow enough (scrypt N=2^15) that a burst of 8 overflows it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signInPassword, signUp } from '../../test/support/api-client.js';
+import { authApp, uniqueName } from '../../test/support/auth-fixture.js';
+import { TEST_AUTH_SETTINGS } from '../../test/support/test-auth.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
 import { createHashLimiter } from '../auth/password-hash.js';
-import { signInPassword, signUp } from './support/api-client.js';
-import { authApp, uniqueName } from './support/auth-fixture.js';
-import { TEST_AUTH_SETTINGS } from './support/test-auth.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 let testDb: TestDatabase;
 beforeAll(async () => {

@@ -5,10 +5,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiClient, type ApiResponse, signUp } from '../../test/support/api-client.js';
+import { authApp, uniqueName } from '../../test/support/auth-fixture.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
 import { ACCOUNT_LOCKOUT_THRESHOLD, accountFailureDelayMs } from '../auth/rate-limit.js';
-import { type ApiClient, type ApiResponse, signUp } from './support/api-client.js';
-import { authApp, uniqueName } from './support/auth-fixture.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 let testDb: TestDatabase;
 beforeAll(async () => {

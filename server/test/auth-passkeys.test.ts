@@ -5,13 +5,13 @@
  * of item 6: renaming, and removal only right after an authentication.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attemptWithCaptcha, signIn, signUp } from '../../test/support/api-client.js';
+import { authApp, uniqueName } from '../../test/support/auth-fixture.js';
+import { FakeClock } from '../../test/support/fake-clock.js';
+import { SoftAuthenticator } from '../../test/support/soft-authenticator.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
 import { loadConfig } from '../config.js';
 import { packageRoot } from '../paths.js';
-import { attemptWithCaptcha, signIn, signUp } from './support/api-client.js';
-import { authApp, uniqueName } from './support/auth-fixture.js';
-import { FakeClock } from './support/fake-clock.js';
-import { SoftAuthenticator } from './support/soft-authenticator.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 let testDb: TestDatabase;
 beforeAll(async () => {

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attemptWithCaptcha, signIn, signUp } from '../../test/support/api-client.js';
+import { authApp, uniqueName } from '../../test/support/auth-fixture.js';
+import { testBreachCorpus } from '../../test/support/test-auth.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
 import { createAuthDeps } from '../auth/create-auth-deps.js';
 import { PRODUCTION_SCRYPT } from '../auth/password-hash.js';
 import { loadConfig } from '../config.js';
 import { packageRoot } from '../paths.js';
 import { systemRandom } from '../random.js';
-import { attemptWithCaptcha, signIn, signUp } from './support/api-client.js';
-import { authApp, uniqueName } from './support/auth-fixture.js';
-import { testBreachCorpus } from './support/test-auth.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 let testDb: TestDatabase;
 beforeAll(async () => {

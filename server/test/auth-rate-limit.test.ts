@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient, signIn, signInPassword, signUp } from '../../test/support/api-client.js';
+import { authApp, uniqueName } from '../../test/support/auth-fixture.js';
+import { FakeClock } from '../../test/support/fake-clock.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
 import { accountFailureDelayMs } from '../auth/rate-limit.js';
-import { ApiClient, signIn, signInPassword, signUp } from './support/api-client.js';
-import { authApp, uniqueName } from './support/auth-fixture.js';
-import { FakeClock } from './support/fake-clock.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 let testDb: TestDatabase;
 beforeAll(async () => {

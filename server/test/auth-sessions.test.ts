@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient, signIn, signInPassword, signUp } from '../../test/support/api-client.js';
+import { authApp, uniqueName } from '../../test/support/auth-fixture.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
 import { SESSION_COOKIE } from '../http/session-cookie.js';
-import { ApiClient, signIn, signInPassword, signUp } from './support/api-client.js';
-import { authApp, uniqueName } from './support/auth-fixture.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 let testDb: TestDatabase;
 beforeAll(async () => {

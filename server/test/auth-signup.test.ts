@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient, attemptWithCaptcha, signIn, signUp } from '../../test/support/api-client.js';
+import { FakeClock } from '../../test/support/fake-clock.js';
+import { SoftAuthenticator } from '../../test/support/soft-authenticator.js';
+import { buildTestApp } from '../../test/support/test-app.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
 import { normalizePassword } from '../auth/password-policy.js';
-import { ApiClient, attemptWithCaptcha, signIn, signUp } from './support/api-client.js';
-import { FakeClock } from './support/fake-clock.js';
-import { SoftAuthenticator } from './support/soft-authenticator.js';
-import { buildTestApp } from './support/test-app.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 let testDb: TestDatabase;
 const ORIGIN = 'http://localhost:3000';

@@ -4,18 +4,18 @@
  * fake, the database real.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSecretSealer } from '../auth/secret-sealer.js';
-import { systemRandom } from '../random.js';
 import {
   type ApiClient,
   attemptWithCaptcha,
   signInPassword,
   signUp,
-} from './support/api-client.js';
-import { authApp, uniqueName } from './support/auth-fixture.js';
-import { FakeClock } from './support/fake-clock.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
-import { base32Decode, referenceTotp, totpStepOf } from './support/totp-reference.js';
+} from '../../test/support/api-client.js';
+import { authApp, uniqueName } from '../../test/support/auth-fixture.js';
+import { FakeClock } from '../../test/support/fake-clock.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
+import { base32Decode, referenceTotp, totpStepOf } from '../../test/support/totp-reference.js';
+import { createSecretSealer } from '../auth/secret-sealer.js';
+import { systemRandom } from '../random.js';
 
 let testDb: TestDatabase;
 beforeAll(async () => {

@@ -3,8 +3,8 @@
  * survive reloads and new sign-ins. Against the real app and database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningApp, startAppServer } from '../../client/test/support/app-server.js';
-import { ApiClient, signUp } from './support/api-client.js';
+import { ApiClient, signUp } from '../../test/support/api-client.js';
+import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
 
 let server: RunningApp;
 const PASSWORD = 'juniper trombone glacier';

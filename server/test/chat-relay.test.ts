@@ -6,10 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type RunningApp, startAppServer } from '../../client/test/support/app-server.js';
+import { ApiClient, signUp } from '../../test/support/api-client.js';
+import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
 import { SESSION_COOKIE } from '../http/session-cookie.js';
 import { USER_LOOKUP_BUCKET } from '../routes/chat.js';
-import { ApiClient, signUp } from './support/api-client.js';
 
 let server: RunningApp;
 const PASSWORD = 'juniper trombone glacier';

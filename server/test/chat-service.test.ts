@@ -15,9 +15,9 @@ import { createCryptoLog } from '../../client/src/protocol/index.js';
 import { type ChatEntry, createChatService } from '../../client/src/services/chat.js';
 import type { StoredMessage } from '../../client/src/services/chat-api.js';
 import { createRelayClient, type WebSocketLike } from '../../client/src/services/chat-relay.js';
-import { type RunningApp, startAppServer } from '../../client/test/support/app-server.js';
+import { ApiClient, signUp } from '../../test/support/api-client.js';
+import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
 import { SESSION_COOKIE } from '../http/session-cookie.js';
-import { ApiClient, signUp } from './support/api-client.js';
 
 let server: RunningApp;
 const PASSWORD = 'juniper trombone glacier';

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type RunningApp, startAppServer } from '../../client/test/support/app-server.js';
+import { ApiClient, signIn, signInPassword, signUp } from '../../test/support/api-client.js';
+import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
+import { FakeClock } from '../../test/support/fake-clock.js';
 import { MAX_SOCKETS_PER_SESSION, TOO_MANY_SOCKETS_CLOSE_CODE } from '../auth/live-sockets.js';
 import { SESSION_COOKIE } from '../http/session-cookie.js';
-import { ApiClient, signIn, signInPassword, signUp } from './support/api-client.js';
-import { FakeClock } from './support/fake-clock.js';
 
 let server: RunningApp;
 const clock = new FakeClock(new Date());

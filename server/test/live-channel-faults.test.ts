@@ -6,15 +6,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type RunningApp, startAppServer } from '../../client/test/support/app-server.js';
+import { ApiClient, signUp } from '../../test/support/api-client.js';
+import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
+import { msgPayload } from '../../test/support/resending-client.js';
+import { signUpUsers, spawnApp } from '../../test/support/spawned-app.js';
+import { startStallProxy } from '../../test/support/stall-proxy.js';
+import { createTestDatabase } from '../../test/support/test-database.js';
 import { DEFAULT_LIVE_CHANNEL } from '../config.js';
 import { SESSION_COOKIE } from '../http/session-cookie.js';
 import { TOO_SLOW_CLOSE_CODE } from '../routes/live-channel.js';
-import { ApiClient, signUp } from './support/api-client.js';
-import { msgPayload } from './support/resending-client.js';
-import { signUpUsers, spawnApp } from './support/spawned-app.js';
-import { startStallProxy } from './support/stall-proxy.js';
-import { createTestDatabase } from './support/test-database.js';
 
 const PING_MS = 1_000;
 let server: RunningApp;

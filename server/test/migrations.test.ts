@@ -1,7 +1,11 @@
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createTestDatabase,
+  migrationsDir,
+  type TestDatabase,
+} from '../../test/support/test-database.js';
 import { migrateDatabase } from '../db/migrate.js';
-import { createTestDatabase, migrationsDir, type TestDatabase } from './support/test-database.js';
 
 let testDb: TestDatabase;
 

@@ -12,12 +12,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type AppProcess, appProcess } from '../../client/test/support/app-process.js';
+import { type AppProcess, appProcess } from '../../test/support/app-process.js';
+import {
+  findRedisServer,
+  type RedisServer,
+  testKeyPrefix,
+} from '../../test/support/redis-server.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
 import { hashToken, newSecretToken } from '../auth/secret-token.js';
 import { SESSION_COOKIE } from '../http/session-cookie.js';
 import { systemRandom } from '../random.js';
-import { findRedisServer, type RedisServer, testKeyPrefix } from './support/redis-server.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 let redis: RedisServer;
 let testDb: TestDatabase;

@@ -9,22 +9,22 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type RunningApp, startAppServer } from '../../client/test/support/app-server.js';
+import { ApiClient, signUp } from '../../test/support/api-client.js';
+import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
+import {
+  findRedisServer,
+  type RedisServer,
+  startPrivateRedis,
+  testKeyPrefix,
+} from '../../test/support/redis-server.js';
+import { TEST_AUTH_SETTINGS } from '../../test/support/test-auth.js';
+import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
 import { SESSION_ENDED_CLOSE_CODE } from '../auth/live-sockets.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { createRedisCluster } from '../cluster/redis-cluster.js';
 import type { Config } from '../config.js';
 import { SESSION_COOKIE } from '../http/session-cookie.js';
 import { createMemoryLogger } from '../logger.js';
-import { ApiClient, signUp } from './support/api-client.js';
-import {
-  findRedisServer,
-  type RedisServer,
-  startPrivateRedis,
-  testKeyPrefix,
-} from './support/redis-server.js';
-import { TEST_AUTH_SETTINGS } from './support/test-auth.js';
-import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 const PASSWORD = 'juniper trombone glacier';
 // No session sweep during these tests: only the fan-out may close a socket elsewhere.

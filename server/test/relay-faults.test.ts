@@ -8,11 +8,11 @@
  */
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanTally, type Tally, tallyDelivery } from './support/delivery-tally.js';
-import { type LiveApp, prepareDatabase, startLiveApp } from './support/live-app.js';
-import { createPrivateMariadb, type PrivateMariadb } from './support/private-mariadb.js';
-import { LiveSocket, msgPayload, ResendingSender } from './support/resending-client.js';
-import { testConfig } from './support/test-app.js';
+import { cleanTally, type Tally, tallyDelivery } from '../../test/support/delivery-tally.js';
+import { type LiveApp, prepareDatabase, startLiveApp } from '../../test/support/live-app.js';
+import { createPrivateMariadb, type PrivateMariadb } from '../../test/support/private-mariadb.js';
+import { LiveSocket, msgPayload, ResendingSender } from '../../test/support/resending-client.js';
+import { testConfig } from '../../test/support/test-app.js';
 
 let db: PrivateMariadb;
 let app: LiveApp;

@@ -4,12 +4,12 @@
  * per ACTIVITY_INTERVAL_MS per session, so the idle rule stays exact to within that interval.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningApp, startAppServer } from '../../client/test/support/app-server.js';
+import { ApiClient, signUp } from '../../test/support/api-client.js';
+import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
+import { FakeClock } from '../../test/support/fake-clock.js';
+import { LiveSocket, msgPayload } from '../../test/support/resending-client.js';
+import { testConfig } from '../../test/support/test-app.js';
 import { ACTIVITY_INTERVAL_MS } from '../chat/relay.js';
-import { ApiClient, signUp } from './support/api-client.js';
-import { FakeClock } from './support/fake-clock.js';
-import { LiveSocket, msgPayload } from './support/resending-client.js';
-import { testConfig } from './support/test-app.js';
 
 let server: RunningApp;
 const clock = new FakeClock(new Date());

@@ -8,9 +8,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningApp, startAppServer } from '../../client/test/support/app-server.js';
+import { ApiClient, signInPassword, signUp } from '../../test/support/api-client.js';
+import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
 import { databaseName } from '../db/migrate.js';
-import { ApiClient, signInPassword, signUp } from './support/api-client.js';
 
 const serverDir = join(import.meta.dirname, '..');
 

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { freePort } from './database-server.js';
 
 const run = promisify(execFile);
-const script = join(import.meta.dirname, '..', '..', '..', 'scripts', 'mariadb-private.sh');
+const script = join(import.meta.dirname, '..', '..', 'scripts', 'mariadb-private.sh');
 
 export interface PrivateMariadb {
   port: number;

@@ -3,8 +3,8 @@
  * and can pretend to come from a given IP (as the TCP peer). Plus the sign-up and sign-in
  * flows, step by step, so each test can stop or go wrong where it wants.
  */
-import type { App } from '../../app.js';
-import { SESSION_COOKIE } from '../../http/session-cookie.js';
+import type { App } from '../../server/app.js';
+import { SESSION_COOKIE } from '../../server/http/session-cookie.js';
 import { SoftAuthenticator } from './soft-authenticator.js';
 import type { RecordingCaptchaProvider } from './test-auth.js';
 

@@ -9,12 +9,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { createDatabase } from '../../db/client.js';
+import { createDatabase } from '../../server/db/client.js';
 import { ApiClient, signUp } from './api-client.js';
 import { freePort } from './database-server.js';
 import { buildTestApp } from './test-app.js';
 
-const root = join(import.meta.dirname, '..', '..', '..');
+const root = join(import.meta.dirname, '..', '..');
 
 export interface SpawnedApp {
   port: number;

@@ -1,8 +1,8 @@
 /** One in-process app with a fake clock, for the auth API tests, plus a few shortcuts. */
 
-import type { AuthSettings } from '../../auth/auth-settings.js';
-import type { HashLimiter } from '../../auth/password-hash.js';
-import type { Config } from '../../config.js';
+import type { AuthSettings } from '../../server/auth/auth-settings.js';
+import type { HashLimiter } from '../../server/auth/password-hash.js';
+import type { Config } from '../../server/config.js';
 import { ApiClient } from './api-client.js';
 import { FakeClock } from './fake-clock.js';
 import { buildTestApp } from './test-app.js';

@@ -1,11 +1,11 @@
-import { type AppDeps, createApp } from '../../app.js';
-import type { HashLimiter } from '../../auth/password-hash.js';
-import { systemClock } from '../../clock.js';
-import { type Config, loadConfig } from '../../config.js';
-import type { Database } from '../../db/client.js';
-import { createMemoryLogger } from '../../logger.js';
-import { packageRoot } from '../../paths.js';
-import { systemRandom } from '../../random.js';
+import { type AppDeps, createApp } from '../../server/app.js';
+import type { HashLimiter } from '../../server/auth/password-hash.js';
+import { systemClock } from '../../server/clock.js';
+import { type Config, loadConfig } from '../../server/config.js';
+import type { Database } from '../../server/db/client.js';
+import { createMemoryLogger } from '../../server/logger.js';
+import { packageRoot } from '../../server/paths.js';
+import { systemRandom } from '../../server/random.js';
 import {
   createRecordingCaptchaProvider,
   createTestAuthDeps,

@@ -7,10 +7,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CAPTCHA_TEST_MODE_ANSWER } from '../../../server/auth/auth-settings.js';
-import { freePort } from '../../../server/test/support/database-server.js';
+import { CAPTCHA_TEST_MODE_ANSWER } from '../../server/auth/auth-settings.js';
+import { freePort } from './database-server.js';
 
-const root = join(import.meta.dirname, '..', '..', '..');
+const root = join(import.meta.dirname, '..', '..');
 
 export interface AppProcess {
   url: string;

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
-import { SESSION_COOKIE } from '../../http/session-cookie.js';
+import { SESSION_COOKIE } from '../../server/http/session-cookie.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: frames are inspected field by field.
 export type Frame = any;

@@ -6,10 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { inject } from 'vitest';
-import { createDatabase, type Database } from '../../db/client.js';
-import { migrateDatabase } from '../../db/migrate.js';
+import { createDatabase, type Database } from '../../server/db/client.js';
+import { migrateDatabase } from '../../server/db/migrate.js';
 
-export const migrationsDir = join(import.meta.dirname, '..', '..', '..', 'db', 'migrations');
+export const migrationsDir = join(import.meta.dirname, '..', '..', 'db', 'migrations');
 
 export interface TestDatabase {
   url: string;

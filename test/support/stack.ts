@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
-import { freePort } from '../../../server/test/support/database-server.js';
+import { freePort } from './database-server.js';
 
 const run = promisify(execFile);
-export const repoRoot = join(import.meta.dirname, '..', '..', '..');
+export const repoRoot = join(import.meta.dirname, '..', '..');
 export const stackScript = join(repoRoot, 'scripts', 'stack.sh');
 export const DOMAIN = 'group-10.comp3334.xavier2dc.fr';
 

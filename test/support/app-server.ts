@@ -5,14 +5,11 @@
 import type { AddressInfo } from 'node:net';
 import { serve, upgradeWebSocket } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
-import type { AppDeps } from '../../../server/app.js';
-import type { Config } from '../../../server/config.js';
-import { MAX_FRAME_BYTES } from '../../../server/routes/live-channel.js';
-import { buildTestApp } from '../../../server/test/support/test-app.js';
-import {
-  createTestDatabase,
-  type TestDatabase,
-} from '../../../server/test/support/test-database.js';
+import type { AppDeps } from '../../server/app.js';
+import type { Config } from '../../server/config.js';
+import { MAX_FRAME_BYTES } from '../../server/routes/live-channel.js';
+import { buildTestApp } from './test-app.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export interface RunningApp {
   url: string;

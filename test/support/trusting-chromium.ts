@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../../../client/test/support/browser.js';
+import { launchChromium } from './browser.js';
 
 const run = promisify(execFile);
 

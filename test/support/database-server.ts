@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 
 const run = promisify(execFile);
-const script = join(import.meta.dirname, '..', '..', '..', 'scripts', 'mariadb-private.sh');
+const script = join(import.meta.dirname, '..', '..', 'scripts', 'mariadb-private.sh');
 
 export interface DatabaseServer {
   /** A mysql:// URL of the server with no database in its path. */

@@ -1,4 +1,4 @@
-import type { Clock } from '../../clock.js';
+import type { Clock } from '../../server/clock.js';
 
 /** A clock that moves only when told: for timeouts and expiries in tests. */
 export class FakeClock implements Clock {

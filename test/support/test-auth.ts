@@ -4,14 +4,17 @@
  * CAPTCHA provider that renders real images but remembers its answers so a test can solve them.
  */
 
-import type { AuthDeps } from '../../auth/auth-deps.js';
-import { type AuthSettings, DEFAULT_AUTH_SETTINGS } from '../../auth/auth-settings.js';
-import { type BreachCorpus, loadBreachCorpus } from '../../auth/breach-corpus.js';
-import { type CaptchaProvider, createImageCaptchaProvider } from '../../auth/captcha-provider.js';
-import { createAuthDeps } from '../../auth/create-auth-deps.js';
-import { createHashLimiter, type HashLimiter } from '../../auth/password-hash.js';
-import { createCaptchaRenderer } from '../../captcha/index.js';
-import type { RandomSource } from '../../random.js';
+import type { AuthDeps } from '../../server/auth/auth-deps.js';
+import { type AuthSettings, DEFAULT_AUTH_SETTINGS } from '../../server/auth/auth-settings.js';
+import { type BreachCorpus, loadBreachCorpus } from '../../server/auth/breach-corpus.js';
+import {
+  type CaptchaProvider,
+  createImageCaptchaProvider,
+} from '../../server/auth/captcha-provider.js';
+import { createAuthDeps } from '../../server/auth/create-auth-deps.js';
+import { createHashLimiter, type HashLimiter } from '../../server/auth/password-hash.js';
+import { createCaptchaRenderer } from '../../server/captcha/index.js';
+import type { RandomSource } from '../../server/random.js';
 
 /** scrypt at N=2^10: the same code path, a thousandth of the cost. */
 export const TEST_SCRYPT = { N: 2 ** 10, r: 8, p: 1, keyLength: 32 };
