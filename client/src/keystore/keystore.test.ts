@@ -30,6 +30,7 @@ describe('keystore layout', () => {
       'offered',
       'peer',
       'pending',
+      'receipts',
       'self',
       'v',
     ]);
@@ -45,6 +46,7 @@ describe('keystore layout', () => {
     delete record.delivered;
     delete record.offered;
     delete record.elsewhere;
+    delete record.receipts;
     for (const exchange of Object.values(record.exchanges) as Record<string, unknown>[]) {
       for (const field of [
         'replaced',
@@ -64,6 +66,10 @@ describe('keystore layout', () => {
     expect(await reopened.chat.receive(wire, 7)).toMatchObject({ text: 'after the upgrade' });
     const upgraded = JSON.parse(alice.storage.getItem(key)!);
     expect(upgraded.delivered).toHaveLength(1);
+    expect(upgraded.receipts).toEqual({
+      sent: { delivered: 0, read: 0 },
+      received: { delivered: 0, read: 0 },
+    });
     expect(Object.values(upgraded.exchanges)).toMatchObject([
       { standing: 'confirmed', replaced: false },
     ]);

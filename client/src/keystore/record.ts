@@ -15,6 +15,7 @@ import {
   epochKey,
   isUserId,
 } from '../protocol/index.js';
+import { noMarks } from '../protocol/receipts.js';
 
 type Check = (value: unknown) => boolean;
 
@@ -68,7 +69,10 @@ const exchange: Check = (value) =>
     replyId: later(nullOr(positive)),
     rivalReplyId: later(nullOr(positive)),
   });
-const delivery: Check = (value) => shape(value, { id: positive, mac: bytes(32) });
+const delivery: Check = (value) =>
+  shape(value, { id: positive, mac: bytes(32), own: later((v) => v === true) });
+const marks: Check = (value) => shape(value, { delivered: counter, read: counter });
+const receipts: Check = (value) => shape(value, { sent: marks, received: marks });
 const epoch: Check = (value) =>
   shape(value, {
     xid,
@@ -103,6 +107,7 @@ export function parseStoredConversation(
   if (!later(listOf(delivery, DELIVERIES_KEPT))(value.delivered)) return null;
   if (!later(listOf(xid, EXCHANGES_NOTED))(value.offered)) return null;
   if (!later(listOf(xid, EXCHANGES_NOTED))(value.elsewhere)) return null;
+  if (!later(receipts)(value.receipts)) return null;
   for (const [id, record] of Object.entries(exchanges)) {
     if (!exchange(record) || (record as ExchangeRecord).xid !== id) return null;
   }
@@ -120,6 +125,7 @@ function withDefaults(record: ConversationRecord): ConversationRecord {
   record.delivered ??= [];
   record.offered ??= [];
   record.elsewhere ??= [];
+  record.receipts ??= { sent: noMarks(), received: noMarks() };
   if (record.pending !== null) record.pending.automatic ??= false;
   for (const exchange of Object.values(record.exchanges)) {
     exchange.replaced ??= false;

@@ -33,11 +33,19 @@ import { AuthenticationError } from './errors.js';
 import {
   counterOf,
   type DirectionKeyHandles,
-  decryptMessage,
+  decryptPayload,
   importDirectionKeys,
   sealMessage,
   verifyMessageMac,
 } from './message-crypto.js';
+import {
+  covered,
+  decodeReceipt,
+  encodeReceipt,
+  type ReceiptMarks,
+  type ReceiptState,
+  raiseMark,
+} from './receipts.js';
 import {
   type ChangeMessage,
   type ChatMessage,
@@ -74,6 +82,23 @@ export type ReceiveOutcome =
       counter: number;
       alreadyAccepted?: true;
     }
+  /**
+   * A receipt (docs/protocol.md, "Receipts"), authentic and in order: the peer's browser
+   * decrypted (`delivered`) or showed (`read`) our messages up to relay id `upTo`, or, `from`
+   * self, another tab of ours (or an earlier visit) said so. Never shown as an entry.
+   */
+  | {
+      kind: 'receipt';
+      from: string;
+      state: ReceiptState;
+      upTo: number;
+      alreadyAccepted?: true;
+    }
+  /**
+   * An authentic receipt from the peer that acknowledges no message of ours this browser knows
+   * (not ours, another MAC, or older than what it remembers): it changes nothing.
+   */
+  | { kind: 'receipt-ignored'; from: string }
   /** A refresh was accepted (or, in history, is shown): record "Keys changed" here. */
   | { kind: 'keys-changed'; by: string; epoch: EpochRef; alreadyAccepted?: true }
   /** We engaged in the peer's offer (a first exchange): send `reply`. Keys are ready. */
@@ -131,6 +156,15 @@ export type EncryptOutcome =
   | { kind: 'no-keys'; exchangePending: boolean }
   | { kind: 'too-long'; maxBytes: number };
 
+export type ReceiptOutcome =
+  /** Send `wire` (under the send lock, like a chat message): it tells the peer. */
+  | { kind: 'encrypted'; wire: string; epoch: EpochRef; counter: number }
+  /** This browser told the peer as much already (any tab): nothing to send. */
+  | { kind: 'covered' }
+  /** `upTo` is no message from the peer that this browser accepted: nothing to acknowledge. */
+  | { kind: 'unknown-message' }
+  | { kind: 'no-keys' };
+
 export type StartOutcome =
   /** Send `offer`; the exchange completes when the reply arrives. */
   | { kind: 'offer'; offer: string; xid: string }
@@ -167,6 +201,14 @@ export interface Conversation {
   encrypt(text: string): Promise<EncryptOutcome>;
   /** Re-derives all four keys with the next salt and returns the "change" message to send. */
   refreshKeys(): Promise<RefreshOutcome>;
+  /**
+   * Encrypts a receipt: the peer's messages up to relay id `upTo` (one this browser accepted)
+   * were decrypted or read here. Reserves the next IV under the lock, once per (state, upTo)
+   * for every tab of this browser.
+   */
+  encryptReceipt(state: ReceiptState, upTo: number): Promise<ReceiptOutcome>;
+  /** What the peer's receipts said of our messages so far (persisted): for display. */
+  receiptMarks(): ReceiptMarks;
   /**
    * Feeds in one live network message (JSON text or parsed value), of any type, with the
    * relay's id of the stored message. Omit `serverId` only for a message that was never stored:
@@ -575,26 +617,55 @@ export function createConversation(options: ConversationOptions): Conversation {
       log.op('replay-rejected', { epoch: epochKey(ref), iv: message.iv, lastAccepted: last });
       return { kind: 'rejected-replay', from: message.from, epoch: ref, counter };
     }
-    // 5. Decrypt.
-    let text: string;
+    // 5. Decrypt: a chat text, or a control message (a receipt).
+    let text: string | Bytes;
     try {
-      text = await decryptMessage(message, keys, log);
+      text = await decryptPayload(message, keys, log);
     } catch (error) {
       if (error instanceof AuthenticationError) return invalid;
       throw error;
     }
+    const receipt = typeof text === 'string' ? undefined : decodeReceipt(text);
+    if (receipt === null) return invalid;
     if (mode.kind === 'history') mode.lastCounter.set(orderKey, counter);
     epoch.accepted[direction] = Math.max(epoch.accepted[direction], counter);
-    if (serverId !== undefined) rememberDelivery(record, serverId, mac);
+    if (serverId !== undefined) rememberDelivery(record, serverId, mac, !fromPeer);
     confirm(exchange, message.from);
+    const flag = seen === undefined ? {} : ({ alreadyAccepted: true } as const);
+    if (receipt !== undefined) return { ...onReceipt(record, message.from, receipt), ...flag };
     const outcome: ReceiveOutcome = {
       kind: 'plaintext',
       from: message.from,
-      text,
+      text: text as string,
       epoch: ref,
       counter,
     };
-    return seen === undefined ? outcome : { ...outcome, alreadyAccepted: true };
+    return { ...outcome, ...flag };
+  };
+
+  /**
+   * An authentic receipt, in order (the chat message checks passed). The peer's must name a
+   * message of our own user this browser remembers, by relay id and MAC; ours (another tab's,
+   * an earlier visit's) tells this tab what was said already.
+   */
+  const onReceipt = (
+    record: ConversationRecord,
+    from: string,
+    receipt: NonNullable<ReturnType<typeof decodeReceipt>>,
+  ): ReceiveOutcome => {
+    const { state, upTo } = receipt;
+    if (from === self) {
+      raiseMark(record.receipts.sent, state, upTo);
+      return { kind: 'receipt', from, state, upTo };
+    }
+    const target = deliveryOf(record, upTo);
+    if (target?.own !== true || target.mac !== toBase64Url(receipt.mac)) {
+      log.op('receipt-ignored', { state, upTo, mac: receipt.mac });
+      return { kind: 'receipt-ignored', from };
+    }
+    const moved = raiseMark(record.receipts.received, state, upTo);
+    log.op('receipt-accept', { state, upTo, mac: receipt.mac, moved: `${moved}` });
+    return { kind: 'receipt', from, state, upTo };
   };
 
   const onChange = async (
@@ -811,6 +882,43 @@ export function createConversation(options: ConversationOptions): Conversation {
       });
     },
 
+    async encryptReceipt(state, upTo) {
+      // Decide and reserve the counter under the lock, so two tabs never both say it.
+      const reservation = await store.update(async (record) => {
+        checkRecord(record);
+        if (covered(record.receipts.sent, state, upTo)) return { kind: 'covered' } as const;
+        const target = deliveryOf(record, upTo);
+        if (target === undefined || target.own === true) {
+          return { kind: 'unknown-message' } as const;
+        }
+        if (record.current === null) return { kind: 'no-keys' } as const;
+        const epoch = record.epochs[epochKey(record.current)];
+        if (epoch === undefined) throw new Error('current epoch missing from the record');
+        epoch.reserved += 1;
+        raiseMark(record.receipts.sent, state, upTo);
+        return {
+          kind: 'reserved',
+          ref: record.current,
+          counter: epoch.reserved,
+          keys: epoch.send,
+          mac: decode(target.mac),
+        } as const;
+      });
+      if (reservation.kind !== 'reserved') return reservation;
+      const { ref, counter, keys, mac } = reservation;
+      log.op('receipt-seal', { state, upTo, mac, epoch: epochKey(ref), counter });
+      const message = await sealMessage(
+        { from: self, to: peer, xid: ref.xid, salt: ref.salt },
+        await handlesOf(keys),
+        counter,
+        encodeReceipt({ state, upTo, mac }),
+        log,
+      );
+      return { kind: 'encrypted', wire: serializeMessage(message), epoch: ref, counter };
+    },
+
+    receiptMarks: () => ({ ...store.read().receipts.received }),
+
     receive: (wire, serverId) => receiveOnly(wire, serverId),
     acceptKeyExchange: (offer, serverId) => receiveOnly(offer, serverId, 'kx-offer'),
     completeKeyExchange: (reply, serverId) => receiveOnly(reply, serverId, 'kx-reply'),
@@ -877,7 +985,7 @@ export function createConversation(options: ConversationOptions): Conversation {
           checkRecord(record);
           const epoch = record.epochs[epochKey({ xid: message.xid, salt: message.salt })];
           if (epoch === undefined) return;
-          rememberDelivery(record, serverId, toBase64Url(message.mac));
+          rememberDelivery(record, serverId, toBase64Url(message.mac), true);
           epoch.accepted.own = Math.max(epoch.accepted.own, counterOf(message.iv));
         });
         return;

@@ -12,10 +12,18 @@ export function deliveryOf(record: ConversationRecord, id: number): DeliveryReco
   return record.delivered.find((delivery) => delivery.id === id);
 }
 
-/** Remembers that the message stored as `id` (authenticated by `mac`) was accepted here. */
-export function rememberDelivery(record: ConversationRecord, id: number, mac: string): void {
+/**
+ * Remembers that the message stored as `id` (authenticated by `mac`) was accepted here; `own`:
+ * our own user sent it (a receipt from the peer may acknowledge it).
+ */
+export function rememberDelivery(
+  record: ConversationRecord,
+  id: number,
+  mac: string,
+  own = false,
+): void {
   if (deliveryOf(record, id) !== undefined) return;
-  record.delivered.push({ id, mac });
+  record.delivered.push(own ? { id, mac, own } : { id, mac });
   // Keep the highest ids: concurrent tabs race on the newest deliveries, never on old ones.
   record.delivered.sort((a, b) => a.id - b.id);
   if (record.delivered.length > DELIVERIES_KEPT) {

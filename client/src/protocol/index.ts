@@ -9,6 +9,7 @@ export {
   createConversation,
   type EncryptOutcome,
   type ExchangeIgnoredReason,
+  type ReceiptOutcome,
   type ReceiveOutcome,
   type RefreshOutcome,
   type StartOutcome,
@@ -20,6 +21,7 @@ export {
   silentCryptoLog,
 } from './crypto-log.js';
 export { AuthenticationError } from './errors.js';
+export type { ReceiptMarks, ReceiptState } from './receipts.js';
 export { isUserId, type ProtocolMessage, parseMessage } from './schema.js';
 export {
   type ConversationRecord,

@@ -17,7 +17,14 @@ import { silentCryptoLog as log } from './crypto-log.js';
 import { deriveEpochKeys, saltBytes } from './derive.js';
 import { deriveSharedSecret, exchangeId } from './ecdh.js';
 import { concatBytes, toBase64Url, toHex, utf8 } from './encoding.js';
-import { importDirectionKeys, openMessage, sealMessage } from './message-crypto.js';
+import {
+  decryptPayload,
+  importDirectionKeys,
+  openMessage,
+  sealMessage,
+  verifyMessageMac,
+} from './message-crypto.js';
+import { decodeReceipt, encodeReceipt } from './receipts.js';
 import { parseMessage, serializeMessage } from './schema.js';
 
 const hex = (text: string) => new Uint8Array(Buffer.from(text, 'hex'));
@@ -60,6 +67,19 @@ const V = {
   /** Alice refreshes from epoch 1 to 2 after using IV 1. */
   changeWire:
     '{"v":1,"type":"change","from":"alice","to":"bob","xid":"IUTEf3HDncnPxk8oFZjrJw","salt":2,"lastIv":"AAAAAAAAAAAAAAAB","macOld":"w6VPodKxTOhCXzdcujzpyIKinI8mb8fHtHCWBdlsQGU","macNew":"lNNr3AjCsm8k1BcBdQ0FG5kic8M5TYKIMfzlBx7zngE"}',
+  /**
+   * Bob's first message back, epoch (xid, 1), counter 1: a receipt, "delivered up to relay id
+   * 41", where 41 is the message above (its MAC).
+   */
+  receiptPlaintext:
+    'ff010000000000000029c0f7e03709f713ea84231a4470f2768b10cb8fe8be2ddae86a821fe895972b9c',
+  receiptAad: 'CHAT_MSG_bobtoalice:IUTEf3HDncnPxk8oFZjrJw:1',
+  receiptCiphertext:
+    '1de72edcc4bcc6bc07d0702bcacd368a05d74becbfb25b426669ebe839e8ebe9d8737be8aac004928332',
+  receiptTag: 'a09a9c1120080405ea2f3fc88f0effbb',
+  receiptMac: '9128f257a50418a13c1e24f2b3a998722adb1780b4a86f4c30b300f60a8a3a28',
+  receiptWire:
+    '{"v":1,"type":"msg","from":"bob","to":"alice","xid":"IUTEf3HDncnPxk8oFZjrJw","salt":1,"iv":"AAAAAAAAAAAAAAAB","ct":"Hecu3MS8xrwH0HArys02igXXS-y_sltCZmnr6Dno6-nYc3voqsAEkoMy","tag":"oJqcESAIBAXqLz_Ijw7_uw","mac":"kSjyV6UEGKE8HiTys6mYcirbF4C0qG9MMLMA9gqKOig"}',
 } as const;
 
 const alice = { publicKey: hex(V.alicePublic), privateKey: hex(V.alicePrivate) };
@@ -97,6 +117,21 @@ describe('the independent implementation reproduces the vectors', () => {
     decipher.setAuthTag(hex(V.tag));
     decipher.update(hex(V.ciphertext));
     expect(() => decipher.final()).toThrow(); // the other direction's key cannot open it
+  });
+
+  test('the receipt: plaintext layout, AES-GCM (node:crypto), HMAC (noble)', () => {
+    const upTo = Buffer.alloc(8);
+    upTo.writeBigUInt64BE(41n);
+    const plaintext = concatBytes(new Uint8Array([0xff, 0x01]), upTo, hex(V.mac));
+    expect(toHex(plaintext)).toBe(V.receiptPlaintext);
+    const cipher = createCipheriv('aes-256-gcm', hex(V.keys[1].CHAT_KEY_bobtoalice), iv1);
+    cipher.setAAD(utf8(V.receiptAad));
+    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    expect(ciphertext.toString('hex')).toBe(V.receiptCiphertext);
+    expect(cipher.getAuthTag().toString('hex')).toBe(V.receiptTag);
+    const aad = utf8(V.receiptAad);
+    const macInput = concatBytes(u16(aad.length), aad, iv1, ciphertext, hex(V.receiptTag));
+    expect(toHex(hmac(sha256, hex(V.keys[1].CHAT_MAC_bobtoalice), macInput))).toBe(V.receiptMac);
   });
 });
 
@@ -168,6 +203,29 @@ describe('the protocol (WebCrypto) matches the vectors', () => {
     );
     expect(serializeMessage(change)).toBe(V.changeWire);
   });
+
+  test('the receipt, byte for byte, and Alice opens it', async () => {
+    const bobSend = await importDirectionKeys({
+      encryption: hex(V.keys[1].CHAT_KEY_bobtoalice),
+      mac: hex(V.keys[1].CHAT_MAC_bobtoalice),
+    });
+    const plaintext = encodeReceipt({ state: 'delivered', upTo: 41, mac: hex(V.mac) });
+    expect(toHex(plaintext)).toBe(V.receiptPlaintext);
+    const address = { from: 'bob', to: 'alice', xid: V.xid, salt: 1 };
+    const sealed = await sealMessage(address, bobSend, 1, plaintext, log);
+    expect(serializeMessage(sealed)).toBe(V.receiptWire);
+    const parsed = parseMessage(V.receiptWire);
+    if (parsed?.type !== 'msg') throw new Error('the receipt is a msg');
+    expect(await verifyMessageMac(parsed, bobSend, log)).toBe(true);
+    const opened = await decryptPayload(parsed, bobSend, log);
+    expect(opened).toBeInstanceOf(Uint8Array);
+    const receipt = decodeReceipt(opened as Uint8Array);
+    expect(receipt?.state).toBe('delivered');
+    expect(receipt?.upTo).toBe(41);
+    expect(toHex(receipt?.mac ?? new Uint8Array())).toBe(V.mac);
+    // As a chat text it is no message at all: openMessage refuses it.
+    await expect(openMessage(parsed, bobSend, log)).rejects.toThrow();
+  });
 });
 
 describe('docs/protocol.md', () => {
@@ -180,9 +238,11 @@ describe('docs/protocol.md', () => {
       'kx-reply',
       'msg',
       'change',
+      'msg',
     ]);
     expect(examples).toContain(V.messageWire);
     expect(examples).toContain(V.changeWire);
+    expect(examples).toContain(V.receiptWire);
     expect(JSON.parse(examples[0]!).key).toBe(toBase64Url(alice.publicKey));
     expect(JSON.parse(examples[1]!).key).toBe(toBase64Url(bob.publicKey));
   });
@@ -202,6 +262,11 @@ describe('docs/protocol.md', () => {
       V.ciphertext,
       V.tag,
       V.mac,
+      V.receiptPlaintext,
+      V.receiptAad,
+      V.receiptCiphertext,
+      V.receiptTag,
+      V.receiptMac,
     ];
     for (const value of values) expect(doc).toContain(value);
   });

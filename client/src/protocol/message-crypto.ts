@@ -15,10 +15,12 @@ import {
   concatBytes,
   fromUtf8,
   readUintBigEndian,
+  toHex,
   uintBigEndian,
   utf8,
 } from './encoding.js';
 import { AuthenticationError } from './errors.js';
+import { isControl } from './receipts.js';
 import type { ChatMessage } from './schema.js';
 
 /** A direction's keys imported into WebCrypto, with the raw bytes kept for the log. */
@@ -63,12 +65,19 @@ function macInput(context: Bytes, iv: Bytes, ciphertext: Bytes, tag: Bytes): Byt
   return concatBytes(uintBigEndian(context.length, 2), context, iv, ciphertext, tag);
 }
 
-/** Encrypts `plaintext` as message number `counter` of this direction and epoch. */
+/** How the log shows a plaintext: text as it is, a control message (receipts.ts) as hex. */
+const shown = (plaintext: string | Uint8Array): string =>
+  typeof plaintext === 'string' ? plaintext : `control:${toHex(plaintext)}`;
+
+/**
+ * Encrypts `plaintext` as message number `counter` of this direction and epoch: a chat text, or
+ * the bytes of a control message (a receipt), which go exactly the same way.
+ */
 export async function sealMessage(
   address: MessageAddress,
   keys: DirectionKeyHandles,
   counter: number,
-  plaintext: string,
+  plaintext: string | Bytes,
   log: CryptoLog,
 ): Promise<ChatMessage> {
   const context = utf8(messageContext(address.from, address.to, address.xid, address.salt));
@@ -77,7 +86,7 @@ export async function sealMessage(
     await crypto.subtle.encrypt(
       { name: 'AES-GCM', iv, additionalData: context, tagLength: TAG_BITS },
       keys.encryption,
-      utf8(plaintext),
+      typeof plaintext === 'string' ? utf8(plaintext) : plaintext,
     ),
   );
   const ciphertext = sealed.slice(0, sealed.length - TAG_BYTES);
@@ -91,7 +100,7 @@ export async function sealMessage(
     iv,
     key: keys.raw.encryption,
     aad: fromUtf8(context),
-    plaintext,
+    plaintext: shown(plaintext),
     ciphertext,
     tag,
   });
@@ -121,21 +130,26 @@ export async function verifyMessageMac(
   return valid;
 }
 
-/** Step 3 of receiving (after the MAC and the IV order): AES-GCM decryption. */
-export async function decryptMessage(
+/**
+ * Step 3 of receiving (after the MAC and the IV order): AES-GCM decryption. A chat text comes
+ * back as a string, a control message (first byte 0xFF, never UTF-8) as its bytes.
+ */
+export async function decryptPayload(
   message: ChatMessage,
   keys: DirectionKeyHandles,
   log: CryptoLog,
-): Promise<string> {
+): Promise<string | Bytes> {
   const context = utf8(messageContext(message.from, message.to, message.xid, message.salt));
-  let plaintext: string;
+  let plaintext: string | Bytes;
   try {
-    const opened = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: message.iv, additionalData: context, tagLength: TAG_BITS },
-      keys.encryption,
-      concatBytes(message.ciphertext, message.tag),
+    const opened = new Uint8Array(
+      await crypto.subtle.decrypt(
+        { name: 'AES-GCM', iv: message.iv, additionalData: context, tagLength: TAG_BITS },
+        keys.encryption,
+        concatBytes(message.ciphertext, message.tag),
+      ),
     );
-    plaintext = fromUtf8(new Uint8Array(opened));
+    plaintext = isControl(opened) ? opened : fromUtf8(opened);
   } catch {
     throw new AuthenticationError();
   }
@@ -145,8 +159,19 @@ export async function decryptMessage(
     iv: message.iv,
     key: keys.raw.encryption,
     ciphertext: message.ciphertext,
-    plaintext,
+    plaintext: shown(plaintext),
   });
+  return plaintext;
+}
+
+/** `decryptPayload` for a chat text: a control message is no text (AuthenticationError). */
+export async function decryptMessage(
+  message: ChatMessage,
+  keys: DirectionKeyHandles,
+  log: CryptoLog,
+): Promise<string> {
+  const plaintext = await decryptPayload(message, keys, log);
+  if (typeof plaintext !== 'string') throw new AuthenticationError();
   return plaintext;
 }
 

@@ -5,6 +5,7 @@
  * under a cross-tab lock.
  */
 import { PROTOCOL_VERSION } from './constants.js';
+import { noMarks, type ReceiptMarks } from './receipts.js';
 
 /** Names a key epoch: the exchange that made the shared secret and the HKDF salt counter. */
 export interface EpochRef {
@@ -71,6 +72,16 @@ export interface DeliveryRecord {
   id: number;
   /** What authenticated it (base64url): a chat message's MAC, a change's macNew. */
   mac: string;
+  /** Our own user sent it: only such a message can be acknowledged by the peer's receipt. */
+  own?: true;
+}
+
+/** Receipts of this conversation (receipts.ts): the relay ids they covered, per state. */
+export interface ReceiptRecord {
+  /** What our receipts told the peer already (any tab of this browser): never said twice. */
+  sent: ReceiptMarks;
+  /** What the peer's authentic receipts told us of our messages. */
+  received: ReceiptMarks;
 }
 
 export interface StoredDirectionKeys {
@@ -117,6 +128,7 @@ export interface ConversationRecord {
    * another key store (the newest OFFERS_KEPT). We never answer these offers again.
    */
   elsewhere: string[];
+  receipts: ReceiptRecord;
 }
 
 /**
@@ -142,6 +154,7 @@ export function emptyConversation(self: string, peer: string): ConversationRecor
     delivered: [],
     offered: [],
     elsewhere: [],
+    receipts: { sent: noMarks(), received: noMarks() },
   };
 }
 
