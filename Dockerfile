@@ -12,6 +12,7 @@ FROM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
+# The sources: server/, client/ and contract/ (what both import; the build needs all three).
 COPY . .
 # The runtime tree (scripts/runtime-tree.sh: package.json, the build, the migrations, the
 # server's assets such as the CAPTCHA font) and production-only node_modules.

@@ -23,6 +23,7 @@ export default defineConfig({
             'client/src/**/*.test.ts',
             'scripts/**/*.test.ts',
             'docs/**/*.test.ts',
+            'contract/**/*.test.ts',
           ],
           exclude: ['server/test/**', 'scripts/test/**', 'node_modules/**', 'dist/**'],
         },

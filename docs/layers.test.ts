@@ -14,6 +14,10 @@
  *   `fetch`, XMLHttpRequest, WebSocket, EventSource or sendBeacon, no import of the transport
  *   modules services/api.ts and services/chat-relay.ts); services never import pages or
  *   components. What protocol/ may touch besides imports is client/src/protocol/purity.test.ts.
+ * - contract/: the one definition of what the halves exchange (error codes, frames, headers,
+ *   limits, the protocol messages' schema), a layer below everything on both sides. Every layer
+ *   of either half may import it; it imports nothing but itself: no server or client file and
+ *   no package, so nothing server-only reaches the browser bundle through it.
  *
  * Imports are read with the TypeScript parser — `import`, `import type`, `export … from`,
  * `import x = require()`, `import()` and `typeof import()` alike, since a type import couples
@@ -119,7 +123,10 @@ function resolveImport(root: string, fromFile: string, specifier: string): strin
   return found === undefined ? undefined : relative(root, found).split('\\').join('/');
 }
 
-/** Where a layer's files are: a folder (ending in `/`) or one file, under the half's root. */
+/**
+ * Where a layer's files are: a folder (ending in `/`) or one file, under the half's root; one
+ * starting with `/` is under the repository root instead (the contract, outside both halves).
+ */
 type Place = string;
 
 interface Layer {
@@ -127,7 +134,7 @@ interface Layer {
   places: Place[];
   /** Layers (by name) or single files (by path) this layer may import; itself always. */
   mayImport: string[];
-  /** Packages it must not import (exact name or `name/` prefix). */
+  /** Packages it must not import (exact name, `name/` prefix, or `*`: none at all). */
   noPackages?: string[];
 }
 
@@ -137,6 +144,8 @@ interface Half {
   isProduction: (path: string) => boolean;
   /** First match wins: list a file before the folder holding it. */
   layers: Layer[];
+  /** The layer below every layer of the half: each may import it (the contract). */
+  below: Layer;
   /** Layers whose files must not name a network API nor import the transport modules. */
   noNetwork?: { layer: string; transport: string[] };
   /** The rules of server/routes/ (route modules, their mounting module, the sign-in helpers). */
@@ -144,6 +153,21 @@ interface Half {
 }
 
 const httpPackages = ['hono', '@hono/'];
+
+/** contract/: below both halves, importing nothing but itself. */
+const contractLayer: Layer = {
+  name: 'contract',
+  places: ['/contract/'],
+  mayImport: [],
+  noPackages: ['*'],
+};
+
+const contract: Half = {
+  root: 'contract',
+  isProduction: (path) => !path.endsWith('.test.ts'),
+  layers: [],
+  below: contractLayer,
+};
 
 const server: Half = {
   root: 'server',
@@ -197,6 +221,7 @@ const server: Half = {
       noPackages: httpPackages,
     },
   ],
+  below: contractLayer,
   routes: {
     folder: 'routes/',
     mounting: 'routes/auth-routes.ts',
@@ -225,6 +250,7 @@ const client: Half = {
     { name: 'keystore', places: ['keystore/'], mayImport: ['protocol'] },
     { name: 'protocol', places: ['protocol/'], mayImport: [] },
   ],
+  below: contractLayer,
   noNetwork: {
     layer: 'components',
     transport: ['client/src/services/api.ts', 'client/src/services/chat-relay.ts'],
@@ -242,12 +268,14 @@ function listFiles(root: string, folder: string): string[] {
 }
 
 function inPlace(half: Half, place: Place, path: string): boolean {
-  const full = `${half.root}/${place}`;
+  const full = place.startsWith('/') ? place.slice(1) : `${half.root}/${place}`;
   return place.endsWith('/') ? path.startsWith(full) : path === full;
 }
 
 function layerOf(half: Half, path: string): Layer | undefined {
-  return half.layers.find((layer) => layer.places.some((place) => inPlace(half, place, path)));
+  return [...half.layers, half.below].find((layer) =>
+    layer.places.some((place) => inPlace(half, place, path)),
+  );
 }
 
 /** Every broken rule of one half under root, one line each: `file:line what`. */
@@ -283,7 +311,10 @@ function violations(root: string, half: Half): string[] {
       const at = `${path}:${line}`;
       if (!specifier.startsWith('.')) {
         const banned = layer.noPackages?.find(
-          (name) => specifier === name || (name.endsWith('/') && specifier.startsWith(name)),
+          (name) =>
+            name === '*' ||
+            specifier === name ||
+            (name.endsWith('/') && specifier.startsWith(name)),
         );
         if (banned) found.push(`${at} ${layer.name} imports the package ${specifier}`);
         continue;
@@ -301,6 +332,7 @@ function violations(root: string, half: Half): string[] {
       }
       const allowed =
         targetLayer === layer ||
+        targetLayer === half.below ||
         layer.mayImport.includes(targetLayer.name) ||
         layer.mayImport.includes(target);
       if (!allowed) {
@@ -355,7 +387,11 @@ describe('import boundaries', () => {
   });
 
   test('the bad fixture breaks each rule once, and each break is caught', () => {
-    expect([...violations(fixtureRoot, server), ...violations(fixtureRoot, client)]).toEqual([
+    expect([
+      ...violations(fixtureRoot, server),
+      ...violations(fixtureRoot, client),
+      ...violations(fixtureRoot, contract),
+    ]).toEqual([
       'server/auth/hono-user.ts:2 auth imports the package hono',
       'server/auth/sessions.ts:2 auth imports http (server/http/no-store.ts)',
       'server/chat/relay.ts:2 chat imports auth (server/auth/sessions.ts)',
@@ -371,12 +407,15 @@ describe('import boundaries', () => {
       'client/src/keystore/store.ts:1 keystore imports services (client/src/services/api.ts)',
       'client/src/protocol/wire.ts:1 protocol imports keystore (client/src/keystore/store.ts)',
       'client/src/services/chat.ts:1 services imports pages (client/src/pages/chat-page.ts)',
+      'contract/codes.ts:3 contract imports the package zod',
+      'contract/codes.ts:4 imports server/db/schema.ts, outside the layers of contract/',
     ]);
   });
 
   test.each([
     ['server', server],
     ['client/src', client],
+    ['contract', contract],
   ])('%s/ keeps its layers', (_, half) => {
     expect(violations(repoRoot, half)).toEqual([]);
   });
@@ -395,5 +434,13 @@ describe('import boundaries', () => {
     expect(listFiles(repoRoot, 'client/src').filter(client.isProduction)).toEqual(
       expect.arrayContaining(['client/src/components/chat-composer.ts', 'client/src/main.ts']),
     );
+    expect(listFiles(repoRoot, 'contract').filter(contract.isProduction)).toEqual(
+      expect.arrayContaining(['contract/api-errors.ts', 'contract/relay.ts']),
+    );
+    const errors = scan('errors.ts', readFileSync(join(repoRoot, 'server/http/errors.ts'), 'utf8'));
+    const targets = errors.imports.map((ref) =>
+      resolveImport(repoRoot, 'server/http/errors.ts', ref.specifier),
+    );
+    expect(targets).toContain('contract/api-errors.ts');
   });
 });

@@ -3,6 +3,7 @@
  * everywhere, expiry) its sockets are closed, on every instance (fanOutClosings). Pings never
  * count as session activity.
  */
+import { CLOSE_CODES } from '../../contract/relay.js';
 import type { ClusterBus } from '../cluster/cluster.js';
 
 export interface ClosableSocket {
@@ -18,7 +19,7 @@ export interface LiveSocketRegistry {
 }
 
 /** Close code for "the session ended": 4401, in the application range, like HTTP 401. */
-export const SESSION_ENDED_CLOSE_CODE = 4401;
+export const SESSION_ENDED_CLOSE_CODE = CLOSE_CODES.sessionEnded;
 
 /**
  * Open sockets one session may hold (one per tab): each costs memory and a session check every
@@ -27,7 +28,7 @@ export const SESSION_ENDED_CLOSE_CODE = 4401;
  */
 export const MAX_SOCKETS_PER_SESSION = 16;
 /** Close code for "this session opened too many sockets since", like HTTP 429. */
-export const TOO_MANY_SOCKETS_CLOSE_CODE = 4429;
+export const TOO_MANY_SOCKETS_CLOSE_CODE = CLOSE_CODES.tooManySockets;
 
 export function createLiveSocketRegistry(
   maxPerSession = MAX_SOCKETS_PER_SESSION,

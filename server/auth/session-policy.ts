@@ -4,7 +4,7 @@
  */
 import type { AuthSettings } from './auth-settings.js';
 
-export type SessionKind = 'full' | 'rebind' | 'password_change';
+export type { SessionKind } from '../../contract/http.js';
 
 export type SessionState = 'active' | 'idle_expired' | 'absolute_expired';
 

@@ -11,6 +11,12 @@
  * refused with `relay_failed` until the socket sends the refused clientMessageId again, so a
  * client that resends in order never gets a later message stored before an earlier one.
  */
+import {
+  MAX_PENDING_PER_SOCKET,
+  type RelayErrorCode,
+  type RelayFrame,
+  type SendFrame,
+} from '../../contract/relay.js';
 import type { Clock } from '../clock.js';
 import type { ClusterBus } from '../cluster/cluster.js';
 import type { Db } from '../db/client.js';
@@ -24,31 +30,8 @@ import {
 import { type Logger, throttleRepeats } from '../logger.js';
 import { checkEnvelope } from './envelope.js';
 
-/** A client's request to relay one protocol message (the live channel validated its shape). */
-export interface SendFrame {
-  type: 'send';
-  clientMessageId: string;
-  /** The recipient's user id, decimal. */
-  to: string;
-  /** The protocol message's JSON text. */
-  payload: string;
-}
-
-export type RelayErrorCode =
-  | 'invalid_payload'
-  | 'payload_too_large'
-  | 'wrong_sender'
-  | 'wrong_recipient'
-  | 'unknown_recipient'
-  | 'session_ended'
-  | 'too_many_pending'
-  | 'relay_failed';
-
-export type RelayFrame =
-  /** Stored: `id` is the message's place in the conversation, `at` when it was stored. */
-  | { type: 'ack'; clientMessageId: string; id: number; at: string }
-  | { type: 'message'; id: number; from: string; to: string; payload: string; at: string }
-  | { type: 'error'; code: RelayErrorCode; message: string; clientMessageId: string };
+/** A send (the live channel validated its shape), the refusal codes and the relay's frames. */
+export type { RelayErrorCode, RelayFrame, SendFrame };
 
 /** One open live-channel socket of a signed-in user. */
 export interface RelayConnection {
@@ -78,7 +61,7 @@ export interface ChatRelay {
 }
 
 /** Sends one socket may have waiting to be stored: a flood is refused, not queued without bound. */
-export const MAX_PENDING_PER_SOCKET = 64;
+export { MAX_PENDING_PER_SOCKET };
 
 /**
  * A session's sends are recorded as user activity at most once per this interval (the first

@@ -1,6 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { type ApiErrorCode, apiErrorMessage, type ErrorBody } from '../../contract/api-errors.js';
 import { databaseErrorSummary, isDatabaseUnavailable } from '../db/errors.js';
 import { type Logger, throttleRepeats } from '../logger.js';
 
@@ -10,31 +11,30 @@ export const ERROR_LOG_INTERVAL_MS = 10_000;
 /** Seconds a client is told to wait before trying again while the database is unreachable. */
 export const DATABASE_RETRY_AFTER_SECONDS = 2;
 
+export type { ErrorBody };
+
 /**
- * A failure the client caused or can act on: answered with its status and a stable code.
- * Anything else thrown is a bug and becomes a generic 500 carrying only a request id.
+ * A failure the client caused or can act on: answered with its status and a stable code, one of
+ * the contract's (contract/api-errors.ts), and a message (the code's default sentence when none
+ * is given). Anything else thrown is a bug and becomes a generic 500 carrying only a request id.
  */
 export class HttpError extends Error {
   override name = 'HttpError';
   constructor(
     readonly status: ContentfulStatusCode,
-    readonly code: string,
-    message: string,
+    readonly code: ApiErrorCode,
+    message: string = apiErrorMessage(code),
     readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
 }
 
-export interface ErrorBody {
-  error: { code: string; message: string; requestId?: string; details?: Record<string, unknown> };
-}
-
 export function errorResponse(
   c: Context,
   status: ContentfulStatusCode,
-  code: string,
-  message: string,
+  code: ApiErrorCode,
+  message: string = apiErrorMessage(code),
   details?: Record<string, unknown>,
 ) {
   const body: ErrorBody = { error: { code, message, ...(details ? { details } : {}) } };
@@ -42,7 +42,7 @@ export function errorResponse(
 }
 
 /** Codes for the HTTPExceptions Hono's own middleware throws. */
-function codeForStatus(status: number): string {
+function codeForStatus(status: number): ApiErrorCode {
   switch (status) {
     case 400:
       return 'bad_request';

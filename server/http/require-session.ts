@@ -5,15 +5,13 @@
  * `X-Parley-Background: 1` (a poll the user did not initiate) does not count as activity.
  */
 import type { Context, MiddlewareHandler } from 'hono';
+import { BACKGROUND_HEADER, CSRF_HEADER } from '../../contract/http.js';
 import type { AuthRuntime } from '../auth/auth-runtime.js';
 import { tokensEqual } from '../auth/secret-token.js';
 import type { SessionKind } from '../auth/session-policy.js';
 import { type ActiveSession, lookUpSession } from '../auth/sessions.js';
 import { errorResponse } from './errors.js';
 import { clearSessionCookie, readSessionCookie } from './session-cookie.js';
-
-export const CSRF_HEADER = 'x-csrf-token';
-export const BACKGROUND_HEADER = 'x-parley-background';
 
 export type SessionEnv = {
   Variables: { clientIp: string; requestId: string; session: ActiveSession };

@@ -1,8 +1,16 @@
 import { type Context, Hono } from 'hono';
 import type { UpgradeWebSocket as HonoUpgradeWebSocket, WSContext } from 'hono/ws';
 import { z } from 'zod';
+import {
+  CLOSE_CODES,
+  type ClientFrame,
+  LIVE_CHANNEL_PATH,
+  LIVE_PROTOCOL,
+  MAX_FRAME_BYTES,
+  type ServerFrame,
+} from '../../contract/relay.js';
 import type { ClosableSocket, LiveSocketRegistry } from '../auth/live-sockets.js';
-import type { ChatRelay, RelayConnection, RelayFrame } from '../chat/relay.js';
+import type { ChatRelay, RelayConnection } from '../chat/relay.js';
 import { DEFAULT_LIVE_CHANNEL, type LiveChannelSettings } from '../config.js';
 import { errorResponse } from '../http/errors.js';
 import type { Logger } from '../logger.js';
@@ -12,16 +20,16 @@ import { createHeartbeat, type PingableSocket } from './live-heartbeat.js';
 export type UpgradeWebSocket = HonoUpgradeWebSocket<any, any>;
 
 /** Largest frame the live channel accepts; the ws server enforces it too (maxPayload). */
-export const MAX_FRAME_BYTES = 64 * 1024;
+export { MAX_FRAME_BYTES };
 
 /**
  * Close code for "too slow": the socket's unsent output passed the bound (it does not read what
  * it is sent). Like HTTP 408; the client reconnects and catches up from the history.
  */
-export const TOO_SLOW_CLOSE_CODE = 4008;
+export const TOO_SLOW_CLOSE_CODE = CLOSE_CODES.tooSlow;
 
-/** Frames a client may send: pings, and protocol messages for the chat relay. */
-export const clientFrameSchema = z.discriminatedUnion('type', [
+/** Frames a client may send (contract/relay.ts): pings, and protocol messages for the relay. */
+export const clientFrameSchema: z.ZodType<ClientFrame> = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ping'), id: z.string().max(64).optional() }).strict(),
   z
     .object({
@@ -33,13 +41,7 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
     })
     .strict(),
 ]);
-export type ClientFrame = z.infer<typeof clientFrameSchema>;
-
-export type ServerFrame =
-  | { type: 'hello'; protocol: 1 }
-  | { type: 'pong'; id?: string }
-  | { type: 'error'; code: 'invalid_frame' | 'frame_too_large'; message: string }
-  | RelayFrame;
+export type { ClientFrame, ServerFrame };
 
 /** Parses one text frame; every malformed frame gets the same clear answer and changes nothing. */
 export function parseClientFrame(data: unknown): ClientFrame | ServerFrame {
@@ -112,7 +114,7 @@ export function liveChannelRoutes(deps: {
   return new Hono<{
     Variables: { liveSession: { sessionIdHash: string; userId: number } };
   }>().get(
-    '/api/ws',
+    LIVE_CHANNEL_PATH,
     async (c, next) => {
       // Browsers always send Origin on a WebSocket upgrade: refuse other sites' pages.
       if (c.req.header('origin') !== auth.publicOrigin) {
@@ -152,7 +154,7 @@ export function liveChannelRoutes(deps: {
           connection = { userId, sessionIdHash, send: (frame) => sendBounded(ws, frame) };
           relay.connect(connection);
           sweep.add(sessionIdHash);
-          sendBounded(ws, { type: 'hello', protocol: 1 });
+          sendBounded(ws, { type: 'hello', protocol: LIVE_PROTOCOL });
         },
         onClose() {
           if (raw) heartbeat.unwatch(raw);

@@ -1,5 +1,6 @@
 /** Starting a session after the last factor, and answering what the page needs. */
 import type { Context } from 'hono';
+import type { SessionBody } from '../../../contract/http.js';
 import type { AuthRuntime } from '../../auth/auth-runtime.js';
 import type { SessionKind } from '../../auth/session-policy.js';
 import { type StartedSession, startSession } from '../../auth/sessions.js';
@@ -24,12 +25,7 @@ export async function startSessionResponse(
   return { started, body: sessionBody(user.username, started.session) };
 }
 
-export interface SessionBody {
-  username: string;
-  kind: SessionKind;
-  csrfToken: string;
-  endsAt: string;
-}
+export type { SessionBody };
 
 export function sessionBody(
   username: string,

@@ -1,0 +1,4 @@
+/** Allowed: the lowest client layer imports the contract, which is below everything. */
+import type { Frame } from '../../../contract/frames.js';
+
+export type WireFrame = { frame: Frame };
