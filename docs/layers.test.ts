@@ -8,7 +8,7 @@
  *   and the core (clock, random, logger, paths) under everything; only the composition roots
  *   (main.ts, app.ts, db/migrate-cli.ts) see every layer. No route module (a file that builds a
  *   `new Hono()`) imports another, except the one that mounts the sign-in routes together; the
- *   sign-in flow's helpers (routes/auth-common.ts, routes/auth/) serve only the routes it mounts.
+ *   sign-in routes' HTTP helpers (routes/auth/) serve only the routes it mounts.
  *   Below routes and http, nothing imports hono.
  * - client: pages → components → services → keystore → protocol; components do not fetch (no
  *   `fetch`, XMLHttpRequest, WebSocket, EventSource or sendBeacon, no import of the transport
@@ -225,7 +225,7 @@ const server: Half = {
   routes: {
     folder: 'routes/',
     mounting: 'routes/auth-routes.ts',
-    signinHelpers: ['routes/auth-common.ts', 'routes/auth/'],
+    signinHelpers: ['routes/auth/'],
   },
 };
 
@@ -397,7 +397,7 @@ describe('import boundaries', () => {
       'server/chat/relay.ts:2 chat imports auth (server/auth/sessions.ts)',
       'server/db/user-store.ts:3 imports client/src/protocol/wire.ts, outside the layers of server/',
       'server/db/user-store.ts:4 db imports auth (server/auth/sessions.ts)',
-      'server/routes/chat.ts:3 a route not mounted by server/routes/auth-routes.ts imports the sign-in helper server/routes/auth-common.ts',
+      'server/routes/chat.ts:3 a route not mounted by server/routes/auth-routes.ts imports the sign-in helper server/routes/auth/refusals.ts',
       'server/routes/reports.ts:5 routes imports schema (server/db/schema.ts)',
       'server/routes/reports.ts:6 routes imports composition root (server/main.ts)',
       'server/routes/unlock.ts:3 a route module imports the route module server/routes/signin.ts',

@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { createAuthContexts } from './auth/auth-contexts.js';
 import type { AuthDeps } from './auth/auth-deps.js';
-import { createAuthRuntime } from './auth/auth-runtime.js';
 import { lookUpSession, lookUpSessionByHash } from './auth/sessions.js';
 import { createChatRelay } from './chat/relay.js';
 import type { Clock } from './clock.js';
@@ -81,9 +81,19 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(deps.database));
   app.route('/', cspReportRoutes(logger, clock));
   const cluster = deps.cluster ?? createLocalCluster(clock);
-  const auth = createAuthRuntime({ ...deps, db: deps.database.db, cluster });
-  app.route('/', authRoutes(auth));
-  app.route('/', chatRoutes(auth));
+  const auth = createAuthContexts({ ...deps, db: deps.database.db, cluster });
+  app.route(
+    '/',
+    authRoutes(auth, {
+      publicOrigin: config.publicOrigin,
+      ipLimiter: cluster.tokenBuckets('auth-ip', config.auth.ipBucket),
+      hashLimiter: deps.auth.hashLimiter,
+    }),
+  );
+  app.route(
+    '/',
+    chatRoutes({ store: auth.store, sessions: auth.sessions, tokenBuckets: cluster.tokenBuckets }),
+  );
   if (deps.upgradeWebSocket) {
     app.route(
       '/',
@@ -98,22 +108,24 @@ export function createApp(deps: AppDeps) {
           bus: cluster.bus,
           // Sending is user-initiated: it counts as activity (§4.2.3); pings never do.
           touchSession: async (idHash) => {
-            const found = await lookUpSessionByHash(auth, idHash, { activity: true });
-            if (!found.ok) auth.liveSockets.closeSessions([idHash], 'session ended');
+            const found = await lookUpSessionByHash(auth.sessions, idHash, { activity: true });
+            if (!found.ok) auth.sessions.liveSockets.closeSessions([idHash], 'session ended');
             return found.ok && found.session.kind === 'full';
           },
         }),
         auth: {
           // Opening the socket is not activity, and only a full (AAL2) session may.
           authenticate: async (c) => {
-            const found = await lookUpSession(auth, readSessionCookie(c), { activity: false });
+            const found = await lookUpSession(auth.sessions, readSessionCookie(c), {
+              activity: false,
+            });
             return found.ok && found.session.kind === 'full'
               ? { sessionIdHash: found.session.idHash, userId: found.session.userId }
               : undefined;
           },
           stillAlive: async (idHash) =>
-            (await lookUpSessionByHash(auth, idHash, { activity: false })).ok,
-          sockets: auth.liveSockets,
+            (await lookUpSessionByHash(auth.sessions, idHash, { activity: false })).ok,
+          sockets: auth.sessions.liveSockets,
           checkIntervalMs: config.auth.liveSessionCheckMs,
           publicOrigin: config.publicOrigin,
         },

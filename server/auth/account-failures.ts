@@ -20,7 +20,7 @@ import {
   settleUserFailure,
   type UserRow,
 } from '../db/user-store.js';
-import type { AuthRuntime } from './auth-runtime.js';
+import type { FailureCounts } from './auth-contexts.js';
 import type { CaptchaVerdict } from './captcha-verdict.js';
 import { decideTry } from './factor-try.js';
 import { ACCOUNT_LOCKOUT_THRESHOLD } from './rate-limit.js';
@@ -45,30 +45,30 @@ export type TryReservation =
   | { kind: 'captcha'; verdict: Exclude<CaptchaVerdict, 'ok'> };
 
 export async function reserveTry(
-  rt: AuthRuntime,
+  failures: FailureCounts,
   target: TryTarget,
   ip: string,
   rules: { captcha: CaptchaVerdict | 'not_asked'; paced: boolean },
 ): Promise<TryReservation> {
-  const nowMs = rt.clock.now().getTime();
-  const fullRules = { ...rules, delayScale: rt.settings.failureDelayScale };
-  const ipFailures = rt.ipFailures.count(ip);
+  const nowMs = failures.clock.now().getTime();
+  const fullRules = { ...rules, delayScale: failures.delayScale };
+  const ipFailures = failures.ipFailures.count(ip);
   if (!target.user) {
     // In memory, with no await between the read and the write: one at a time in this process.
     const key = target.usernameKey;
     const decision = decideTry(
       {
-        failures: rt.unknownAccountFailures.count(key),
+        failures: failures.unknownAccountFailures.count(key),
         lockedFlag: false,
         ipFailures,
-        lastSlotMs: rt.unknownAccountSlots.get(key) ?? null,
+        lastSlotMs: failures.unknownAccountSlots.get(key) ?? null,
       },
       fullRules,
       nowMs,
     );
     if (decision.kind !== 'go') return decision;
-    rt.unknownAccountFailures.add(key);
-    if (rules.paced) rt.unknownAccountSlots.set(key, decision.slotMs);
+    failures.unknownAccountFailures.add(key);
+    if (rules.paced) failures.unknownAccountSlots.set(key, decision.slotMs);
     return {
       kind: 'reserved',
       ticket: {
@@ -79,7 +79,7 @@ export async function reserveTry(
       },
     };
   }
-  const decision = await reserveUserTry(rt.db, target.user.id, (row) =>
+  const decision = await reserveUserTry(failures.db, target.user.id, (row) =>
     decideTry(
       {
         failures: row.failedAttempts,
@@ -105,17 +105,17 @@ export async function reserveTry(
 
 /** The reserved try failed: its failure stands, for the IP too; the account locks at 100. */
 export async function settleFailure(
-  rt: AuthRuntime,
+  failures: FailureCounts,
   ticket: TryTicket,
   info: { ip: string; userAgent: string },
   factor: string,
 ): Promise<void> {
-  rt.ipFailures.add(info.ip);
+  failures.ipFailures.add(info.ip);
   if (ticket.userId === null) return;
   const userId = ticket.userId;
-  const now = rt.clock.now();
-  const result = await settleUserFailure(rt.db, userId, ACCOUNT_LOCKOUT_THRESHOLD, now);
-  await logSecurityEvent(rt.db, {
+  const now = failures.clock.now();
+  const result = await settleUserFailure(failures.db, userId, ACCOUNT_LOCKOUT_THRESHOLD, now);
+  await logSecurityEvent(failures.db, {
     userId,
     type: 'sign_in_failed',
     detail: `${factor}; ${ticket.failuresBefore + 1} in a row`,
@@ -123,14 +123,14 @@ export async function settleFailure(
     ...info,
   });
   if (result.lockedNow) {
-    await logSecurityEvent(rt.db, {
+    await logSecurityEvent(failures.db, {
       userId,
       type: 'account_locked',
       detail: `${result.failures} failed attempts`,
       now,
       ...info,
     });
-    rt.logger.warn('account locked', { userId, failures: result.failures });
+    failures.logger.warn('account locked', { userId, failures: result.failures });
   }
 }
 
@@ -138,6 +138,9 @@ export async function settleFailure(
  * The reserved try succeeded: its failure is taken back (a right password alone does not reset
  * the count; a full sign-in does). An unknown name never succeeds.
  */
-export async function settleSuccess(rt: AuthRuntime, ticket: TryTicket): Promise<void> {
-  if (ticket.userId !== null) await refundUserFailure(rt.db, ticket.userId);
+export async function settleSuccess(failures: FailureCounts, ticket: TryTicket): Promise<void> {
+  if (ticket.userId !== null) await refundUserFailure(failures.db, ticket.userId);
 }
+
+/** The account is locked (100 failures in a row): only the unlock flow leads on. */
+export type AccountLocked = { kind: 'account_locked' };

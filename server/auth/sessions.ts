@@ -12,7 +12,7 @@ import {
   type SessionRow,
   touchSession,
 } from '../db/session-store.js';
-import type { AuthRuntime } from './auth-runtime.js';
+import type { SessionContext } from './auth-contexts.js';
 import { hashToken, isWellFormedToken, newSecretToken } from './secret-token.js';
 import { type SessionKind, sessionEndsAt, sessionState } from './session-policy.js';
 
@@ -31,7 +31,7 @@ export interface StartedSession {
   session: ActiveSession;
 }
 
-function toActive(rt: AuthRuntime, row: SessionRow): ActiveSession {
+function toActive(sessions: SessionContext, row: SessionRow): ActiveSession {
   return {
     idHash: row.idHash,
     userId: row.userId,
@@ -39,12 +39,12 @@ function toActive(rt: AuthRuntime, row: SessionRow): ActiveSession {
     csrfToken: row.csrfToken,
     authenticatedAt: row.authenticatedAt,
     lastActiveAt: row.lastActiveAt,
-    endsAt: sessionEndsAt(row, rt.settings),
+    endsAt: sessionEndsAt(row, sessions.limits),
   };
 }
 
 export async function startSession(
-  rt: AuthRuntime,
+  sessions: SessionContext,
   input: {
     userId: number;
     kind: SessionKind;
@@ -54,21 +54,21 @@ export async function startSession(
     authenticatedAt?: Date;
   },
 ): Promise<StartedSession> {
-  const token = newSecretToken(rt.random);
-  const now = rt.clock.now();
+  const token = newSecretToken(sessions.random);
+  const now = sessions.clock.now();
   const row: SessionRow = {
     idHash: hashToken(token),
     userId: input.userId,
     kind: input.kind,
-    csrfToken: newSecretToken(rt.random),
+    csrfToken: newSecretToken(sessions.random),
     createdAt: now,
     authenticatedAt: input.authenticatedAt ?? now,
     lastActiveAt: now,
     ip: input.ip,
     userAgent: input.userAgent.slice(0, 255),
   };
-  await insertSession(rt.db, row);
-  return { token, session: toActive(rt, row) };
+  await insertSession(sessions.db, row);
+  return { token, session: toActive(sessions, row) };
 }
 
 export type SessionLookup =
@@ -81,55 +81,58 @@ export type SessionLookup =
  * then does the idle clock start again.
  */
 export async function lookUpSession(
-  rt: AuthRuntime,
+  sessions: SessionContext,
   token: string | undefined,
   options: { activity: boolean },
 ): Promise<SessionLookup> {
   if (!token || !isWellFormedToken(token)) return { ok: false, reason: 'missing' };
   const idHash = hashToken(token);
-  return lookUpSessionByHash(rt, idHash, options);
+  return lookUpSessionByHash(sessions, idHash, options);
 }
 
 export async function lookUpSessionByHash(
-  rt: AuthRuntime,
+  sessions: SessionContext,
   idHash: string,
   options: { activity: boolean },
 ): Promise<SessionLookup> {
-  const row = await findSession(rt.db, idHash);
+  const row = await findSession(sessions.db, idHash);
   if (!row) return { ok: false, reason: 'missing' };
-  const now = rt.clock.now();
-  if (sessionState(row, rt.settings, now) !== 'active') {
-    await endSessions(rt, [idHash], 'session expired');
+  const now = sessions.clock.now();
+  if (sessionState(row, sessions.limits, now) !== 'active') {
+    await endSessions(sessions, [idHash], 'session expired');
     return { ok: false, reason: 'expired' };
   }
   if (options.activity) {
-    await touchSession(rt.db, idHash, now);
+    await touchSession(sessions.db, idHash, now);
     row.lastActiveAt = now;
   }
-  return { ok: true, session: toActive(rt, row) };
+  return { ok: true, session: toActive(sessions, row) };
 }
 
 /** §7.2: a password reauthentication before the session ends restarts both clocks. */
-export async function extendSession(rt: AuthRuntime, session: ActiveSession): Promise<Date> {
-  const now = rt.clock.now();
-  await reauthenticateSession(rt.db, session.idHash, now);
-  return sessionEndsAt({ authenticatedAt: now, lastActiveAt: now }, rt.settings);
+export async function extendSession(
+  sessions: SessionContext,
+  session: ActiveSession,
+): Promise<Date> {
+  const now = sessions.clock.now();
+  await reauthenticateSession(sessions.db, session.idHash, now);
+  return sessionEndsAt({ authenticatedAt: now, lastActiveAt: now }, sessions.limits);
 }
 
 export async function endSessions(
-  rt: AuthRuntime,
+  sessions: SessionContext,
   idHashes: readonly string[],
   reason: string,
 ): Promise<void> {
-  for (const idHash of idHashes) await deleteSession(rt.db, idHash);
-  rt.liveSockets.closeSessions(idHashes, reason);
+  for (const idHash of idHashes) await deleteSession(sessions.db, idHash);
+  sessions.liveSockets.closeSessions(idHashes, reason);
 }
 
 export async function endUserSessions(
-  rt: AuthRuntime,
+  sessions: SessionContext,
   userId: number,
   reason: string,
 ): Promise<void> {
-  const ended = await deleteUserSessions(rt.db, userId);
-  rt.liveSockets.closeSessions(ended, reason);
+  const ended = await deleteUserSessions(sessions.db, userId);
+  sessions.liveSockets.closeSessions(ended, reason);
 }

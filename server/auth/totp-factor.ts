@@ -5,7 +5,7 @@
  * them into HTTP.
  */
 import { acceptTotpStep, activeTotp } from '../db/totp-store.js';
-import type { AuthRuntime } from './auth-runtime.js';
+import type { TotpContext } from './auth-contexts.js';
 import { matchTotpStep, newTotpSecret, totpEnrolment } from './totp.js';
 
 export interface TotpEnrolment {
@@ -16,42 +16,42 @@ export interface TotpEnrolment {
   uri: string;
 }
 
-export function beginTotpEnrolment(rt: AuthRuntime, username: string): TotpEnrolment {
-  const secret = newTotpSecret(rt.random);
-  const shown = totpEnrolment(secret, username, `Parley (${rt.rp.id})`);
-  return { sealed: rt.totpSealer.seal(secret), ...shown };
+export function beginTotpEnrolment(totp: TotpContext, username: string): TotpEnrolment {
+  const secret = newTotpSecret(totp.random);
+  const shown = totpEnrolment(secret, username, totp.issuer);
+  return { sealed: totp.sealer.seal(secret), ...shown };
 }
 
 export type TotpConfirmation = { ok: true; step: number } | { ok: false };
 
 /** The enrolling app's first code: its step becomes the last accepted one. */
 export function confirmTotpEnrolment(
-  rt: AuthRuntime,
+  totp: TotpContext,
   sealed: string,
   code: string,
 ): TotpConfirmation {
-  const step = matchTotpStep(rt.totpSealer.open(sealed), code, rt.clock.now().getTime());
+  const step = matchTotpStep(totp.sealer.open(sealed), code, totp.clock.now().getTime());
   return step === null ? { ok: false } : { ok: true, step };
 }
 
 /** A sign-in code: right, within one step, and of a step later than the last accepted one. */
 export async function verifyTotpCode(
-  rt: AuthRuntime,
+  totp: TotpContext,
   userId: number,
   code: string,
 ): Promise<boolean> {
-  const row = await activeTotp(rt.db, userId);
+  const row = await activeTotp(totp.db, userId);
   if (!row) return false;
-  const now = rt.clock.now();
+  const now = totp.clock.now();
   let secret: Uint8Array;
   try {
-    secret = rt.totpSealer.open(row.secretSealed);
+    secret = totp.sealer.open(row.secretSealed);
   } catch {
     // Sealed under another key (TOTP_KEY_FILE replaced): the operator's problem, not a 500.
-    rt.logger.error('an authenticator-app secret does not open under TOTP_KEY_FILE', { userId });
+    totp.logger.error('an authenticator-app secret does not open under TOTP_KEY_FILE', { userId });
     return false;
   }
   const step = matchTotpStep(secret, code, now.getTime());
   if (step === null) return false;
-  return acceptTotpStep(rt.db, row.id, step, now);
+  return acceptTotpStep(totp.db, row.id, step, now);
 }

@@ -6,7 +6,7 @@
  */
 
 import { activeCredentials, transportsOf } from '../db/credential-store.js';
-import type { AuthRuntime } from './auth-runtime.js';
+import type { KeyContext } from './auth-contexts.js';
 import {
   authenticationOptions,
   newChallenge,
@@ -19,27 +19,27 @@ export interface ChallengeFields {
   challengeExpiresAt: Date;
 }
 
-function issueChallenge(rt: AuthRuntime) {
+function issueChallenge(keys: KeyContext) {
   return {
-    bytes: newChallenge(rt.random),
-    timeoutMs: rt.settings.challengeTtlMs,
-    expiresAt: new Date(rt.clock.now().getTime() + rt.settings.challengeTtlMs),
+    bytes: newChallenge(keys.random),
+    timeoutMs: keys.challengeTtlMs,
+    expiresAt: new Date(keys.clock.now().getTime() + keys.challengeTtlMs),
   };
 }
 
 /** Options to register a new key for `username`, excluding the keys it already has. */
 export async function keyRegistrationChallenge(
-  rt: AuthRuntime,
+  keys: KeyContext,
   input: {
     username: string;
     exclude: readonly Pick<StoredCredential, 'credentialId' | 'transports'>[];
   },
 ) {
-  const issued = issueChallenge(rt);
+  const issued = issueChallenge(keys);
   const options = await registrationOptions({
-    rp: rt.rp,
+    rp: keys.rp,
     username: input.username,
-    userHandle: rt.random.bytes(16),
+    userHandle: keys.random.bytes(16),
     challenge: issued.bytes,
     timeoutMs: issued.timeoutMs,
     exclude: input.exclude,
@@ -52,14 +52,14 @@ export async function keyRegistrationChallenge(
 }
 
 /** Options for an assertion by one of the user's active keys. */
-export async function keyAssertionChallenge(rt: AuthRuntime, userId: number) {
-  const issued = issueChallenge(rt);
-  const keys = await activeCredentials(rt.db, userId);
+export async function keyAssertionChallenge(keys: KeyContext, userId: number) {
+  const issued = issueChallenge(keys);
+  const active = await activeCredentials(keys.db, userId);
   const options = await authenticationOptions({
-    rp: rt.rp,
+    rp: keys.rp,
     challenge: issued.bytes,
     timeoutMs: issued.timeoutMs,
-    allow: keys.map((key) => ({ credentialId: key.credentialId, transports: transportsOf(key) })),
+    allow: active.map((key) => ({ credentialId: key.credentialId, transports: transportsOf(key) })),
   });
   const fields: ChallengeFields = {
     challenge: options.challenge,

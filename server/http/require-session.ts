@@ -6,7 +6,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { BACKGROUND_HEADER, CSRF_HEADER } from '../../contract/http.js';
-import type { AuthRuntime } from '../auth/auth-runtime.js';
+import type { SessionContext } from '../auth/auth-contexts.js';
 import { tokensEqual } from '../auth/secret-token.js';
 import type { SessionKind } from '../auth/session-policy.js';
 import { type ActiveSession, lookUpSession } from '../auth/sessions.js';
@@ -20,11 +20,11 @@ export type SessionEnv = {
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function requireSession(
-  rt: AuthRuntime,
+  sessions: SessionContext,
   kinds: readonly SessionKind[],
 ): MiddlewareHandler<SessionEnv> {
   return async (c, next) => {
-    const found = await lookUpSession(rt, readSessionCookie(c), {
+    const found = await lookUpSession(sessions, readSessionCookie(c), {
       activity: c.req.header(BACKGROUND_HEADER) !== '1',
     });
     if (!found.ok) return notSignedIn(c, found.reason);

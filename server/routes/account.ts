@@ -22,7 +22,9 @@
  */
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
-import type { AuthRuntime } from '../auth/auth-runtime.js';
+import { beginAttempt, type RequestInfo } from '../auth/attempts.js';
+import type { AuthContexts } from '../auth/auth-contexts.js';
+import { issueRecoveryCodes } from '../auth/recovery-code-factor.js';
 import { recentlyAuthenticated } from '../auth/session-policy.js';
 import { type ActiveSession, endSessions, endUserSessions } from '../auth/sessions.js';
 import { beginTotpEnrolment, confirmTotpEnrolment } from '../auth/totp-factor.js';
@@ -41,27 +43,21 @@ import { logSecurityEvent, recentSecurityEvents } from '../db/security-event-sto
 import { activeTotp, insertTotp } from '../db/totp-store.js';
 import { findUserById, setPasswordHash, type UserRow } from '../db/user-store.js';
 import { HttpError } from '../http/errors.js';
+import { noStore } from '../http/no-store.js';
 import { requireSession, type SessionEnv } from '../http/require-session.js';
 import { readJsonBody } from '../http/validation.js';
+import { requestInfo, requireAttempt, requireChallenge } from './auth/attempts.js';
 import {
-  acceptNewPassword,
   attemptTokenSchema,
-  beginAttempt,
-  checkCurrentPassword,
   DEFAULT_KEY_NAME,
-  issueRecoveryCodes,
   keyRegistrationBody,
-  noStore,
   passwordSchema,
-  type RequestInfo,
-  requestInfo,
-  requireAttempt,
-  startSessionResponse,
   totpCodeSchema,
-  totpEnrolmentError,
-  useChallenge,
-  verifyNewKey,
-} from './auth-common.js';
+} from './auth/bodies.js';
+import { verifyNewKey } from './auth/new-key.js';
+import { requireCurrentPassword, requireNewPassword } from './auth/password-check.js';
+import { totpEnrolmentError } from './auth/refusals.js';
+import { startSessionResponse } from './auth/session-response.js';
 
 const totpBindBody = z.object({ attempt: attemptTokenSchema, code: totpCodeSchema }).strict();
 const renameBody = z.object({ name: z.string().trim().min(1).max(64) }).strict();
@@ -78,11 +74,11 @@ const passwordBody = z
   .object({ currentPassword: passwordSchema, newPassword: passwordSchema })
   .strict();
 
-export function accountRoutes(rt: AuthRuntime) {
+export function accountRoutes(ctx: AuthContexts) {
   const app = new Hono<SessionEnv>();
-  const anyKind = requireSession(rt, ['full', 'rebind', 'password_change']);
-  const full = requireSession(rt, ['full']);
-  const binding = requireSession(rt, ['full', 'rebind']);
+  const anyKind = requireSession(ctx.sessions, ['full', 'rebind', 'password_change']);
+  const full = requireSession(ctx.sessions, ['full']);
+  const binding = requireSession(ctx.sessions, ['full', 'rebind']);
 
   /**
    * §6.1.2.1: binding needs a recent authentication. A full session confirms the password again;
@@ -90,7 +86,7 @@ export function accountRoutes(rt: AuthRuntime) {
    * the user signs in again with a recovery code.
    */
   const requireRecent = (session: ActiveSession) => {
-    if (recentlyAuthenticated(session, rt.settings, rt.clock.now())) return;
+    if (recentlyAuthenticated(session, ctx.sessions.limits, ctx.store.clock.now())) return;
     if (session.kind === 'rebind') {
       throw new HttpError(
         401,
@@ -102,23 +98,29 @@ export function accountRoutes(rt: AuthRuntime) {
   };
 
   const loadUser = async (session: ActiveSession): Promise<UserRow> => {
-    const user = await findUserById(rt.db, session.userId);
+    const user = await findUserById(ctx.store.db, session.userId);
     if (!user) throw new HttpError(401, 'not_signed_in', 'Sign in to continue.');
     return user;
   };
 
   /** A new set of ten codes replaces the old one (which stops working at once), logged. */
   const replaceCodes = async (userId: number, detail: string, info: RequestInfo, now: Date) => {
-    const { codes, records } = await issueRecoveryCodes(rt);
-    await replaceRecoveryCodes(rt.db, userId, records, now);
-    await logSecurityEvent(rt.db, { userId, type: 'recovery_codes_issued', detail, now, ...info });
+    const { codes, records } = await issueRecoveryCodes(ctx.recoveryCodes);
+    await replaceRecoveryCodes(ctx.store.db, userId, records, now);
+    await logSecurityEvent(ctx.store.db, {
+      userId,
+      type: 'recovery_codes_issued',
+      detail,
+      now,
+      ...info,
+    });
     return codes;
   };
 
   /** Removing a factor: an authentication in the last few minutes, not just the last 15. */
   const requireVeryRecent = (session: ActiveSession) => {
-    const age = rt.clock.now().getTime() - session.authenticatedAt.getTime();
-    if (age < rt.settings.removeFactorAuthMs) return;
+    const age = ctx.store.clock.now().getTime() - session.authenticatedAt.getTime();
+    if (age < ctx.sessions.limits.removeFactorAuthMs) return;
     throw new HttpError(403, 'reauth_required', 'Confirm your password to continue.');
   };
 
@@ -135,8 +137,14 @@ export function accountRoutes(rt: AuthRuntime) {
   ) => {
     if (session.kind !== 'rebind') return null;
     const codes = await replaceCodes(user.id, 'after a lost key', info, now);
-    await endSessions(rt, [session.idHash], 'session upgraded');
-    const { body: next } = await startSessionResponse(rt, c, user, 'full', session.authenticatedAt);
+    await endSessions(ctx.sessions, [session.idHash], 'session upgraded');
+    const { body: next } = await startSessionResponse(
+      ctx.sessions,
+      c,
+      user,
+      'full',
+      session.authenticatedAt,
+    );
     noStore(c);
     return { recoveryCodes: codes, session: next };
   };
@@ -144,10 +152,10 @@ export function accountRoutes(rt: AuthRuntime) {
   app.get('/api/account', anyKind, async (c) => {
     const user = await loadUser(c.get('session'));
     const [keys, codes, events, totp] = await Promise.all([
-      allCredentials(rt.db, user.id),
-      unusedCodeNumbers(rt.db, user.id),
-      recentSecurityEvents(rt.db, user.id),
-      activeTotp(rt.db, user.id),
+      allCredentials(ctx.store.db, user.id),
+      unusedCodeNumbers(ctx.store.db, user.id),
+      recentSecurityEvents(ctx.store.db, user.id),
+      activeTotp(ctx.store.db, user.id),
     ]);
     noStore(c);
     return c.json({
@@ -189,15 +197,15 @@ export function accountRoutes(rt: AuthRuntime) {
     const session = c.get('session');
     requireRecent(session);
     const user = await loadUser(session);
-    const existing = await activeCredentials(rt.db, user.id);
-    const { options, fields } = await keyRegistrationChallenge(rt, {
+    const existing = await activeCredentials(ctx.store.db, user.id);
+    const { options, fields } = await keyRegistrationChallenge(ctx.keys, {
       username: user.username,
       exclude: existing.map((key) => ({
         credentialId: key.credentialId,
         transports: transportsOf(key),
       })),
     });
-    const { token } = await beginAttempt(rt, c, 'bind', {
+    const { token } = await beginAttempt(ctx.attempts, requestInfo(c), 'bind', {
       step: 'key',
       userId: user.id,
       ...fields,
@@ -209,26 +217,26 @@ export function accountRoutes(rt: AuthRuntime) {
     const body = await readJsonBody(c, keyRegistrationBody);
     const session = c.get('session');
     requireRecent(session);
-    const attempt = await requireAttempt(rt, body.attempt, 'bind', ['key']);
+    const attempt = await requireAttempt(ctx.store, body.attempt, 'bind', ['key']);
     if (attempt.userId !== session.userId) {
       throw new HttpError(401, 'attempt_expired', 'This request belongs to another session.');
     }
-    const expectedChallenge = await useChallenge(rt, attempt);
-    await deleteAttempt(rt.db, attempt.idHash);
-    const credential = await verifyNewKey(rt, body.response, expectedChallenge);
+    const expectedChallenge = await requireChallenge(ctx.store, attempt);
+    await deleteAttempt(ctx.store.db, attempt.idHash);
+    const credential = await verifyNewKey(ctx.keys, body.response, expectedChallenge);
     const user = await loadUser(session);
     const info = requestInfo(c);
-    const now = rt.clock.now();
+    const now = ctx.store.clock.now();
     const name = body.keyName || DEFAULT_KEY_NAME;
-    await insertCredential(rt.db, { userId: user.id, ...credential, name, now, ...info });
-    await logSecurityEvent(rt.db, {
+    await insertCredential(ctx.store.db, { userId: user.id, ...credential, name, now, ...info });
+    await logSecurityEvent(ctx.store.db, {
       userId: user.id,
       type: 'key_bound',
       detail: name,
       now,
       ...info,
     });
-    rt.logger.info('security key bound', { userId: user.id });
+    ctx.logger.info('security key bound', { userId: user.id });
     const upgraded = await afterBinding(c, session, user, info, now);
     return c.json({ bound: true, ...upgraded });
   });
@@ -237,15 +245,15 @@ export function accountRoutes(rt: AuthRuntime) {
     const session = c.get('session');
     requireRecent(session);
     const user = await loadUser(session);
-    if (await activeTotp(rt.db, user.id)) {
+    if (await activeTotp(ctx.store.db, user.id)) {
       throw new HttpError(
         409,
         'totp_exists',
         'An authenticator app is already set up. Remove it first to set up another one.',
       );
     }
-    const enrolment = beginTotpEnrolment(rt, user.username);
-    const { token } = await beginAttempt(rt, c, 'bind', {
+    const enrolment = beginTotpEnrolment(ctx.totp, user.username);
+    const { token } = await beginAttempt(ctx.attempts, requestInfo(c), 'bind', {
       step: 'totp',
       userId: user.id,
       pendingData: JSON.stringify({ enrolling: { sealed: enrolment.sealed } }),
@@ -258,40 +266,40 @@ export function accountRoutes(rt: AuthRuntime) {
     const body = await readJsonBody(c, totpBindBody);
     const session = c.get('session');
     requireRecent(session);
-    const attempt = await requireAttempt(rt, body.attempt, 'bind', ['totp']);
+    const attempt = await requireAttempt(ctx.store, body.attempt, 'bind', ['totp']);
     if (attempt.userId !== session.userId) {
       throw new HttpError(401, 'attempt_expired', 'This request belongs to another session.');
     }
     const sealed = (JSON.parse(attempt.pendingData ?? '{}') as { enrolling?: { sealed: string } })
       .enrolling?.sealed;
     if (!sealed) throw new HttpError(409, 'wrong_step', 'Start the set-up again.');
-    const confirmed = confirmTotpEnrolment(rt, sealed, body.code);
+    const confirmed = confirmTotpEnrolment(ctx.totp, sealed, body.code);
     // A wrong code keeps the attempt (and the QR code): the user types the next code.
     if (!confirmed.ok) throw totpEnrolmentError();
-    if (!(await deleteAttempt(rt.db, attempt.idHash))) {
+    if (!(await deleteAttempt(ctx.store.db, attempt.idHash))) {
       throw new HttpError(401, 'attempt_expired', 'This set-up was already completed.');
     }
     const user = await loadUser(session);
     const info = requestInfo(c);
-    const now = rt.clock.now();
-    if (await activeTotp(rt.db, user.id)) {
+    const now = ctx.store.clock.now();
+    if (await activeTotp(ctx.store.db, user.id)) {
       throw new HttpError(409, 'totp_exists', 'An authenticator app is already set up.');
     }
-    await insertTotp(rt.db, {
+    await insertTotp(ctx.store.db, {
       userId: user.id,
       secretSealed: sealed,
       lastStep: confirmed.step,
       now,
       ...info,
     });
-    await logSecurityEvent(rt.db, {
+    await logSecurityEvent(ctx.store.db, {
       userId: user.id,
       type: 'totp_bound',
       detail: 'authenticator app',
       now,
       ...info,
     });
-    rt.logger.info('authenticator app bound', { userId: user.id });
+    ctx.logger.info('authenticator app bound', { userId: user.id });
     const upgraded = await afterBinding(c, session, user, info, now);
     return c.json({ bound: true, ...upgraded });
   });
@@ -299,16 +307,21 @@ export function accountRoutes(rt: AuthRuntime) {
   app.delete('/api/account/totp', full, async (c) => {
     const session = c.get('session');
     requireVeryRecent(session);
-    const outcome = await removeFactor(rt.db, session.userId, { kind: 'totp' }, rt.clock.now());
+    const outcome = await removeFactor(
+      ctx.store.db,
+      session.userId,
+      { kind: 'totp' },
+      ctx.store.clock.now(),
+    );
     if (outcome === 'not_found') {
       throw new HttpError(404, 'not_found', 'No authenticator app is set up.');
     }
     if (outcome === 'last_factor') throw lastFactorError();
-    await logSecurityEvent(rt.db, {
+    await logSecurityEvent(ctx.store.db, {
       userId: session.userId,
       type: 'totp_revoked',
       detail: 'authenticator app',
-      now: rt.clock.now(),
+      now: ctx.store.clock.now(),
       ...requestInfo(c),
     });
     return c.body(null, 204);
@@ -319,14 +332,14 @@ export function accountRoutes(rt: AuthRuntime) {
     const session = c.get('session');
     const id = Number(c.req.param('id'));
     if (!Number.isSafeInteger(id) || id <= 0) throw new HttpError(404, 'not_found', 'No such key.');
-    if (!(await renameCredential(rt.db, session.userId, id, name))) {
+    if (!(await renameCredential(ctx.store.db, session.userId, id, name))) {
       throw new HttpError(404, 'not_found', 'No such key.');
     }
-    await logSecurityEvent(rt.db, {
+    await logSecurityEvent(ctx.store.db, {
       userId: session.userId,
       type: 'key_renamed',
       detail: name,
-      now: rt.clock.now(),
+      now: ctx.store.clock.now(),
       ...requestInfo(c),
     });
     return c.json({ id, name });
@@ -337,14 +350,19 @@ export function accountRoutes(rt: AuthRuntime) {
     requireVeryRecent(session);
     const id = Number(c.req.param('id'));
     if (!Number.isSafeInteger(id) || id <= 0) throw new HttpError(404, 'not_found', 'No such key.');
-    const outcome = await removeFactor(rt.db, session.userId, { kind: 'key', id }, rt.clock.now());
+    const outcome = await removeFactor(
+      ctx.store.db,
+      session.userId,
+      { kind: 'key', id },
+      ctx.store.clock.now(),
+    );
     if (outcome === 'not_found') throw new HttpError(404, 'not_found', 'No such key.');
     if (outcome === 'last_factor') throw lastFactorError();
-    await logSecurityEvent(rt.db, {
+    await logSecurityEvent(ctx.store.db, {
       userId: session.userId,
       type: 'key_revoked',
       detail: `key ${id}`,
-      now: rt.clock.now(),
+      now: ctx.store.clock.now(),
       ...requestInfo(c),
     });
     return c.body(null, 204);
@@ -353,32 +371,46 @@ export function accountRoutes(rt: AuthRuntime) {
   app.post('/api/account/recovery-codes', full, async (c) => {
     const session = c.get('session');
     requireRecent(session);
-    const codes = await replaceCodes(session.userId, 'regenerated', requestInfo(c), rt.clock.now());
+    const codes = await replaceCodes(
+      session.userId,
+      'regenerated',
+      requestInfo(c),
+      ctx.store.clock.now(),
+    );
     noStore(c);
     return c.json({ recoveryCodes: codes });
   });
 
-  app.post('/api/account/password', requireSession(rt, ['full', 'password_change']), async (c) => {
-    const body = await readJsonBody(c, passwordBody);
-    const session = c.get('session');
-    const user = await loadUser(session);
-    const info = requestInfo(c);
-    await checkCurrentPassword(rt, user, body.currentPassword, info, {
-      factor: 'password (change)',
-      message: 'Your current password is not right.',
-    });
-    const normalized = await acceptNewPassword(rt, body.newPassword, user.username);
-    const now = rt.clock.now();
-    await setPasswordHash(rt.db, user.id, await rt.passwordHasher.hash(normalized), {
-      changedAt: now,
-    });
-    await logSecurityEvent(rt.db, { userId: user.id, type: 'password_changed', now, ...info });
-    // Every other session ends; this one continues with a new id, and full rights.
-    await endUserSessions(rt, user.id, 'password changed');
-    const { body: next } = await startSessionResponse(rt, c, user, 'full');
-    noStore(c);
-    return c.json(next);
-  });
+  app.post(
+    '/api/account/password',
+    requireSession(ctx.sessions, ['full', 'password_change']),
+    async (c) => {
+      const body = await readJsonBody(c, passwordBody);
+      const session = c.get('session');
+      const user = await loadUser(session);
+      const info = requestInfo(c);
+      await requireCurrentPassword(ctx, user, body.currentPassword, info, {
+        factor: 'password (change)',
+        message: 'Your current password is not right.',
+      });
+      const normalized = await requireNewPassword(ctx.passwords, body.newPassword, user.username);
+      const now = ctx.store.clock.now();
+      await setPasswordHash(ctx.store.db, user.id, await ctx.passwords.hasher.hash(normalized), {
+        changedAt: now,
+      });
+      await logSecurityEvent(ctx.store.db, {
+        userId: user.id,
+        type: 'password_changed',
+        now,
+        ...info,
+      });
+      // Every other session ends; this one continues with a new id, and full rights.
+      await endUserSessions(ctx.sessions, user.id, 'password changed');
+      const { body: next } = await startSessionResponse(ctx.sessions, c, user, 'full');
+      noStore(c);
+      return c.json(next);
+    },
+  );
 
   return app;
 }

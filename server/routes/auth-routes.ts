@@ -5,7 +5,9 @@
 
 import type { MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
-import type { AuthRuntime } from '../auth/auth-runtime.js';
+import type { AuthContexts } from '../auth/auth-contexts.js';
+import type { HashLimiter } from '../auth/password-hash.js';
+import type { TokenBucketLimiter } from '../auth/rate-limit.js';
 import { busyResponse } from '../http/errors.js';
 import { ipRateLimit } from '../http/ip-rate-limit.js';
 import { requireSameOrigin } from '../http/same-origin.js';
@@ -21,10 +23,17 @@ export const BUSY_RETRY_AFTER_SECONDS = 2;
 
 const AUTH_PREFIXES = ['/api/signup/*', '/api/signin/*', '/api/unlock/*', '/api/auth/*'];
 
-export function authRoutes(rt: AuthRuntime) {
+/** What the HTTP gate in front of the auth routes needs: the origin, the per-IP bucket, the hashing line. */
+export interface AuthGate {
+  publicOrigin: string;
+  ipLimiter: TokenBucketLimiter;
+  hashLimiter: HashLimiter;
+}
+
+export function authRoutes(ctx: AuthContexts, gate: AuthGate) {
   const app = new Hono();
-  const sameOrigin = requireSameOrigin(rt.config.publicOrigin);
-  const limit = ipRateLimit(rt.ipLimiter);
+  const sameOrigin = requireSameOrigin(gate.publicOrigin);
+  const limit = ipRateLimit(gate.ipLimiter);
   for (const prefix of [...AUTH_PREFIXES, '/api/session/*', '/api/session', '/api/account/*']) {
     app.use(prefix, sameOrigin);
   }
@@ -32,7 +41,7 @@ export function authRoutes(rt: AuthRuntime) {
   // anything (no attempt, no failure counted): 503 with Retry-After, not a pile-up.
   const hashAdmission: MiddlewareHandler = async (c, next) => {
     if (c.req.method !== 'POST') return next();
-    const release = rt.hashLimiter.tryAdmit();
+    const release = gate.hashLimiter.tryAdmit();
     if (!release) return busyResponse(c, BUSY_RETRY_AFTER_SECONDS);
     try {
       await next();
@@ -45,11 +54,11 @@ export function authRoutes(rt: AuthRuntime) {
     app.use(prefix, limit);
     app.use(prefix, hashAdmission);
   }
-  app.route('/', captchaRoutes(rt));
-  app.route('/', signupRoutes(rt));
-  app.route('/', signinRoutes(rt));
-  app.route('/', unlockRoutes(rt));
-  app.route('/', sessionRoutes(rt));
-  app.route('/', accountRoutes(rt));
+  app.route('/', captchaRoutes(ctx.captchas));
+  app.route('/', signupRoutes(ctx));
+  app.route('/', signinRoutes(ctx));
+  app.route('/', unlockRoutes(ctx));
+  app.route('/', sessionRoutes(ctx));
+  app.route('/', accountRoutes(ctx));
   return app;
 }

@@ -16,7 +16,8 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AuthRuntime } from '../auth/auth-runtime.js';
+import type { AuthStore, SessionContext } from '../auth/auth-contexts.js';
+import type { TokenBucketLimiter, TokenBucketOptions } from '../auth/rate-limit.js';
 import { checkUsername } from '../auth/username.js';
 import { conversationPage, type MessageRow, recentConversations } from '../db/message-store.js';
 import { markRead, readMarks } from '../db/read-store.js';
@@ -76,29 +77,37 @@ export function messageView(row: MessageRow) {
   };
 }
 
-export function chatRoutes(rt: AuthRuntime) {
+/** What the chat's read side needs: the database, the sessions, the shared token buckets. */
+export interface ChatRouteContext {
+  store: AuthStore;
+  sessions: SessionContext;
+  /** Named token buckets, shared by every instance (server/cluster/). */
+  tokenBuckets(name: string, options: TokenBucketOptions): TokenBucketLimiter;
+}
+
+export function chatRoutes(ctx: ChatRouteContext) {
   const app = new Hono<SessionEnv>();
-  const full = requireSession(rt, ['full']);
+  const full = requireSession(ctx.sessions, ['full']);
   for (const path of ['/api/users', '/api/users/*', '/api/conversations', '/api/conversations/*']) {
     app.use(path, full);
   }
 
   app.get('/api/users/me', async (c) => {
-    const user = await findUserById(rt.db, c.get('session').userId);
+    const user = await findUserById(ctx.store.db, c.get('session').userId);
     if (!user) throw new HttpError(401, 'not_signed_in', 'Sign in to continue.');
     noStore(c);
     return c.json({ id: String(user.id), username: user.username });
   });
 
   const lookups = rateLimit<SessionEnv>(
-    rt.tokenBuckets('user-lookup', USER_LOOKUP_BUCKET),
+    ctx.tokenBuckets('user-lookup', USER_LOOKUP_BUCKET),
     (c) => String(c.get('session').userId),
     'Too many look-ups.',
   );
   app.get('/api/users', lookups, async (c) => {
     const { username } = parse(searchQuery, c.req.query(), 'search');
     const verdict = checkUsername(username);
-    const user = verdict.ok ? await findUserByKey(rt.db, verdict.key) : undefined;
+    const user = verdict.ok ? await findUserByKey(ctx.store.db, verdict.key) : undefined;
     noStore(c);
     const users =
       user && user.id !== c.get('session').userId
@@ -110,8 +119,8 @@ export function chatRoutes(rt: AuthRuntime) {
   app.get('/api/conversations', async (c) => {
     const userId = c.get('session').userId;
     const [rows, marks] = await Promise.all([
-      recentConversations(rt.db, userId, CONVERSATIONS_MAX),
-      readMarks(rt.db, userId),
+      recentConversations(ctx.store.db, userId, CONVERSATIONS_MAX),
+      readMarks(ctx.store.db, userId),
     ]);
     noStore(c);
     return c.json({
@@ -128,7 +137,7 @@ export function chatRoutes(rt: AuthRuntime) {
     const peerId = parse(userIdParam, c.req.param('peerId'), 'user id');
     const body = await readJsonBody(c, readBody);
     const userId = c.get('session').userId;
-    if (peerId === userId || !(await markRead(rt.db, userId, peerId, body.lastReadId))) {
+    if (peerId === userId || !(await markRead(ctx.store.db, userId, peerId, body.lastReadId))) {
       throw new HttpError(404, 'unknown_message', 'There is no such message in this conversation.');
     }
     return c.body(null, 204);
@@ -138,10 +147,10 @@ export function chatRoutes(rt: AuthRuntime) {
     const peerId = parse(userIdParam, c.req.param('peerId'), 'user id');
     const query = parse(historyQuery, c.req.query(), 'page');
     const userId = c.get('session').userId;
-    if (peerId === userId || !(await findUserById(rt.db, peerId))) {
+    if (peerId === userId || !(await findUserById(ctx.store.db, peerId))) {
       throw new HttpError(404, 'unknown_user', 'There is no such user.');
     }
-    const page = await conversationPage(rt.db, {
+    const page = await conversationPage(ctx.store.db, {
       userId,
       peerId,
       limit: query.limit ?? HISTORY_PAGE_DEFAULT,

@@ -13,7 +13,9 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AuthRuntime } from '../auth/auth-runtime.js';
+import type { AuthContexts } from '../auth/auth-contexts.js';
+import { captchaRefusal, checkCaptcha } from '../auth/captcha-check.js';
+import { issueRecoveryCodes } from '../auth/recovery-code-factor.js';
 import { beginTotpEnrolment, confirmTotpEnrolment } from '../auth/totp-factor.js';
 import { checkUsername } from '../auth/username.js';
 import { keyRegistrationChallenge } from '../auth/webauthn-challenges.js';
@@ -25,27 +27,26 @@ import { logSecurityEvent } from '../db/security-event-store.js';
 import { insertTotp } from '../db/totp-store.js';
 import { findUserByKey, insertUser } from '../db/user-store.js';
 import { HttpError } from '../http/errors.js';
+import { noStore } from '../http/no-store.js';
 import { readJsonBody } from '../http/validation.js';
 import {
-  acceptNewPassword,
-  attemptBody,
-  attemptTokenSchema,
-  captchaError,
-  checkCaptcha,
-  credentialsBody,
-  DEFAULT_KEY_NAME,
-  issueRecoveryCodes,
-  keyRegistrationBody,
-  noStore,
   requestInfo,
   requireAttempt,
+  requireChallenge,
   startAttemptHandler,
-  startSessionResponse,
+} from './auth/attempts.js';
+import {
+  attemptBody,
+  attemptTokenSchema,
+  credentialsBody,
+  DEFAULT_KEY_NAME,
+  keyRegistrationBody,
   totpCodeSchema,
-  totpEnrolmentError,
-  useChallenge,
-  verifyNewKey,
-} from './auth-common.js';
+} from './auth/bodies.js';
+import { verifyNewKey } from './auth/new-key.js';
+import { requireNewPassword } from './auth/password-check.js';
+import { refusalError, totpEnrolmentError } from './auth/refusals.js';
+import { startSessionResponse } from './auth/session-response.js';
 
 const finishBody = z.object({ attempt: attemptTokenSchema, savedCodes: z.literal(true) }).strict();
 
@@ -72,45 +73,45 @@ interface PendingTotp {
 
 const totpCodeBody = z.object({ attempt: attemptTokenSchema, code: totpCodeSchema }).strict();
 
-export function signupRoutes(rt: AuthRuntime) {
+export function signupRoutes(ctx: AuthContexts) {
   const app = new Hono();
 
-  app.post('/api/signup/start', startAttemptHandler(rt, 'signup', { step: 'password' }));
+  app.post('/api/signup/start', startAttemptHandler(ctx.attempts, 'signup', { step: 'password' }));
 
   app.post('/api/signup/password', async (c) => {
     const body = await readJsonBody(c, credentialsBody);
-    const attempt = await requireAttempt(rt, body.attempt, 'signup', ['password']);
+    const attempt = await requireAttempt(ctx.store, body.attempt, 'signup', ['password']);
     const name = checkUsername(body.username);
     if (!name.ok) throw new HttpError(400, 'invalid_username', name.message);
     // The policy needs no secret: check it before the CAPTCHA is used up.
-    const normalized = await acceptNewPassword(rt, body.password, name.username);
-    const captcha = await checkCaptcha(rt, attempt, body.captcha);
-    if (captcha !== 'ok') throw captchaError(captcha);
-    if (await findUserByKey(rt.db, name.key)) {
+    const normalized = await requireNewPassword(ctx.passwords, body.password, name.username);
+    const captcha = await checkCaptcha(ctx.store, attempt, body.captcha);
+    if (captcha !== 'ok') throw refusalError(captchaRefusal(captcha));
+    if (await findUserByKey(ctx.store.db, name.key)) {
       throw new HttpError(409, 'username_taken', 'This username is taken. Choose another one.');
     }
-    const passwordHash = await rt.passwordHasher.hash(normalized);
-    await updateAttempt(rt.db, attempt.idHash, {
+    const passwordHash = await ctx.passwords.hasher.hash(normalized);
+    await updateAttempt(ctx.store.db, attempt.idHash, {
       step: 'key',
       username: name.username,
       usernameKey: name.key,
       passwordHash,
     });
-    return c.json({ options: await newKeyOptions(rt, attempt.idHash, name.username) });
+    return c.json({ options: await newKeyOptions(ctx, attempt.idHash, name.username) });
   });
 
   app.post('/api/signup/key/options', async (c) => {
     const body = await readJsonBody(c, attemptBody);
-    const attempt = await requireAttempt(rt, body.attempt, 'signup', ['key']);
-    return c.json({ options: await newKeyOptions(rt, attempt.idHash, attempt.username ?? '') });
+    const attempt = await requireAttempt(ctx.store, body.attempt, 'signup', ['key']);
+    return c.json({ options: await newKeyOptions(ctx, attempt.idHash, attempt.username ?? '') });
   });
 
   app.post('/api/signup/key', async (c) => {
     const body = await readJsonBody(c, keyRegistrationBody);
-    const attempt = await requireAttempt(rt, body.attempt, 'signup', ['key']);
-    const expectedChallenge = await useChallenge(rt, attempt);
-    const credential = await verifyNewKey(rt, body.response, expectedChallenge);
-    const { codes, records } = await issueRecoveryCodes(rt);
+    const attempt = await requireAttempt(ctx.store, body.attempt, 'signup', ['key']);
+    const expectedChallenge = await requireChallenge(ctx.store, attempt);
+    const credential = await verifyNewKey(ctx.keys, body.response, expectedChallenge);
+    const { codes, records } = await issueRecoveryCodes(ctx.recoveryCodes);
     const pending: PendingSignup = {
       credential: {
         id: credential.credentialId,
@@ -123,7 +124,7 @@ export function signupRoutes(rt: AuthRuntime) {
       },
       codes: records,
     };
-    await updateAttempt(rt.db, attempt.idHash, {
+    await updateAttempt(ctx.store.db, attempt.idHash, {
       step: 'codes',
       pendingData: JSON.stringify(pending),
     });
@@ -133,29 +134,29 @@ export function signupRoutes(rt: AuthRuntime) {
 
   app.post('/api/signup/totp/options', async (c) => {
     const body = await readJsonBody(c, attemptBody);
-    const attempt = await requireAttempt(rt, body.attempt, 'signup', ['key']);
-    const enrolment = beginTotpEnrolment(rt, attempt.username ?? '');
+    const attempt = await requireAttempt(ctx.store, body.attempt, 'signup', ['key']);
+    const enrolment = beginTotpEnrolment(ctx.totp, attempt.username ?? '');
     const pending: PendingTotp = { enrolling: { sealed: enrolment.sealed } };
-    await updateAttempt(rt.db, attempt.idHash, { pendingData: JSON.stringify(pending) });
+    await updateAttempt(ctx.store.db, attempt.idHash, { pendingData: JSON.stringify(pending) });
     noStore(c);
     return c.json({ secret: enrolment.secret, uri: enrolment.uri });
   });
 
   app.post('/api/signup/totp', async (c) => {
     const body = await readJsonBody(c, totpCodeBody);
-    const attempt = await requireAttempt(rt, body.attempt, 'signup', ['key']);
+    const attempt = await requireAttempt(ctx.store, body.attempt, 'signup', ['key']);
     const enrolling = (JSON.parse(attempt.pendingData ?? 'null') as PendingTotp | null)?.enrolling;
     if (!enrolling) {
       throw new HttpError(409, 'wrong_step', 'Ask for a new QR code first, then type its code.');
     }
-    const confirmed = confirmTotpEnrolment(rt, enrolling.sealed, body.code);
+    const confirmed = confirmTotpEnrolment(ctx.totp, enrolling.sealed, body.code);
     if (!confirmed.ok) throw totpEnrolmentError();
-    const { codes, records } = await issueRecoveryCodes(rt);
+    const { codes, records } = await issueRecoveryCodes(ctx.recoveryCodes);
     const pending: PendingSignup = {
       totp: { sealed: enrolling.sealed, lastStep: confirmed.step },
       codes: records,
     };
-    await updateAttempt(rt.db, attempt.idHash, {
+    await updateAttempt(ctx.store.db, attempt.idHash, {
       step: 'codes',
       pendingData: JSON.stringify(pending),
     });
@@ -165,17 +166,17 @@ export function signupRoutes(rt: AuthRuntime) {
 
   app.post('/api/signup/finish', async (c) => {
     const body = await readJsonBody(c, finishBody);
-    const attempt = await requireAttempt(rt, body.attempt, 'signup', ['codes']);
+    const attempt = await requireAttempt(ctx.store, body.attempt, 'signup', ['codes']);
     const pending = JSON.parse(attempt.pendingData ?? 'null') as PendingSignup | null;
     const factor = pending?.credential ?? pending?.totp;
     if (!pending || !factor || !attempt.username || !attempt.usernameKey || !attempt.passwordHash) {
       throw new HttpError(409, 'wrong_step', 'This sign-up is incomplete. Start again.');
     }
-    const now = rt.clock.now();
+    const now = ctx.store.clock.now();
     const info = requestInfo(c);
     let userId: number;
     try {
-      userId = await rt.db.transaction(async (tx) => {
+      userId = await ctx.store.db.transaction(async (tx) => {
         // Deleting the attempt first makes the last step single use under parallel requests.
         if (!(await deleteAttempt(tx, attempt.idHash))) {
           throw new HttpError(401, 'attempt_expired', 'This sign-up was already completed.');
@@ -231,10 +232,10 @@ export function signupRoutes(rt: AuthRuntime) {
       ['recovery_codes_issued', `${pending.codes.length} codes`],
       ['sign_in', 'sign-up'],
     ] as const) {
-      await logSecurityEvent(rt.db, { userId, type, detail, now, ...info });
+      await logSecurityEvent(ctx.store.db, { userId, type, detail, now, ...info });
     }
     const { body: session } = await startSessionResponse(
-      rt,
+      ctx.sessions,
       c,
       { id: userId, username: attempt.username },
       'full',
@@ -246,8 +247,8 @@ export function signupRoutes(rt: AuthRuntime) {
   return app;
 }
 
-async function newKeyOptions(rt: AuthRuntime, idHash: string, username: string) {
-  const { options, fields } = await keyRegistrationChallenge(rt, { username, exclude: [] });
-  await updateAttempt(rt.db, idHash, fields);
+async function newKeyOptions(ctx: AuthContexts, idHash: string, username: string) {
+  const { options, fields } = await keyRegistrationChallenge(ctx.keys, { username, exclude: [] });
+  await updateAttempt(ctx.store.db, idHash, fields);
   return options;
 }

@@ -19,7 +19,8 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AuthRuntime } from '../auth/auth-runtime.js';
+import { beginAttempt } from '../auth/attempts.js';
+import type { AuthContexts } from '../auth/auth-contexts.js';
 import { newAssertionOptions, verifyKey } from '../auth/key-factor.js';
 import { normalizePassword } from '../auth/password-policy.js';
 import { normalizeRecoveryCode, RECOVERY_CODE_COUNT } from '../auth/recovery-codes.js';
@@ -30,21 +31,22 @@ import { consumeCode, findUnusedCode, unusedCodes } from '../db/recovery-code-st
 import { logSecurityEvent } from '../db/security-event-store.js';
 import { findUserById, findUserByKey, unlockUser } from '../db/user-store.js';
 import { HttpError } from '../http/errors.js';
+import { noStore } from '../http/no-store.js';
 import { readJsonBody } from '../http/validation.js';
 import {
-  ATTEMPT_GONE_MESSAGE,
+  requestInfo,
+  requireAttempt,
+  requireChallenge,
+  startAttemptHandler,
+} from './auth/attempts.js';
+import {
   asAuthenticationResponse,
   attemptTokenSchema,
   authenticationResponseSchema,
-  beginAttempt,
-  noStore,
   passwordSchema,
-  requestInfo,
-  requireAttempt,
-  startAttemptHandler,
-  useChallenge,
   usernameSchema,
-} from './auth-common.js';
+} from './auth/bodies.js';
+import { ATTEMPT_GONE_MESSAGE } from './auth/refusals.js';
 
 const optionsBody = z
   .object({
@@ -61,60 +63,61 @@ const finishBody = z
 const UNLOCK_FAILED =
   'The account could not be unlocked: the username, password, recovery code or security key was not right, or the account is not locked. Start again.';
 
-export function unlockRoutes(rt: AuthRuntime) {
+export function unlockRoutes(ctx: AuthContexts) {
   const app = new Hono();
 
-  app.post('/api/unlock/start', startAttemptHandler(rt, 'unlock', { step: 'username' }));
+  app.post('/api/unlock/start', startAttemptHandler(ctx.attempts, 'unlock', { step: 'username' }));
 
   app.post('/api/unlock/options', async (c) => {
     const body = await readJsonBody(c, optionsBody);
-    const attempt = await requireAttempt(rt, body.attempt, 'unlock', ['username']);
+    const attempt = await requireAttempt(ctx.store, body.attempt, 'unlock', ['username']);
     const info = requestInfo(c);
     // One try per attempt, whatever the outcome.
-    if (!(await deleteAttempt(rt.db, attempt.idHash))) {
+    if (!(await deleteAttempt(ctx.store.db, attempt.idHash))) {
       throw new HttpError(401, 'attempt_expired', ATTEMPT_GONE_MESSAGE);
     }
-    const user = await findUserByKey(rt.db, usernameKey(body.username));
+    const user = await findUserByKey(ctx.store.db, usernameKey(body.username));
     const normalized = normalizePassword(body.password);
     const passwordOk = user
-      ? (await rt.passwordHasher.verify(normalized, user.passwordHash)).ok
-      : await rt.passwordHasher.verifyDummy(normalized).then(() => false);
-    const codeNumber = await matchUnusedCode(rt, user?.id, body.code);
+      ? (await ctx.passwords.hasher.verify(normalized, user.passwordHash)).ok
+      : await ctx.passwords.hasher.verifyDummy(normalized).then(() => false);
+    const codeNumber = await matchUnusedCode(ctx, user?.id, body.code);
     if (!user || user.lockedAt === null || !passwordOk || codeNumber === null) {
-      rt.ipFailures.add(info.ip);
+      ctx.failures.ipFailures.add(info.ip);
       if (user) {
-        await logSecurityEvent(rt.db, {
+        await logSecurityEvent(ctx.store.db, {
           userId: user.id,
           type: 'unlock_failed',
           detail: user.lockedAt === null ? 'not locked' : 'password or recovery code',
-          now: rt.clock.now(),
+          now: ctx.store.clock.now(),
           ...info,
         });
       }
       throw new HttpError(401, 'unlock_failed', UNLOCK_FAILED);
     }
     // Proven: a new attempt for the key, which carries the matched code's number.
-    const next = await beginAttempt(rt, c, 'unlock', {
+    const next = await beginAttempt(ctx.attempts, requestInfo(c), 'unlock', {
       step: 'proof',
       userId: user.id,
       recoveryCodeNumber: codeNumber,
     });
-    const options = await newAssertionOptions(rt, hashToken(next.token), user.id);
+    const options = await newAssertionOptions(ctx.keys, hashToken(next.token), user.id);
     noStore(c);
     return c.json({ attempt: next.token, options });
   });
 
   app.post('/api/unlock/finish', async (c) => {
     const body = await readJsonBody(c, finishBody);
-    const attempt = await requireAttempt(rt, body.attempt, 'unlock', ['proof']);
+    const attempt = await requireAttempt(ctx.store, body.attempt, 'unlock', ['proof']);
     const info = requestInfo(c);
-    const user = attempt.userId === null ? undefined : await findUserById(rt.db, attempt.userId);
+    const user =
+      attempt.userId === null ? undefined : await findUserById(ctx.store.db, attempt.userId);
     if (!user) throw new HttpError(401, 'unlock_failed', UNLOCK_FAILED);
-    const expectedChallenge = await useChallenge(rt, attempt);
+    const expectedChallenge = await requireChallenge(ctx.store, attempt);
     // One try per attempt.
-    await deleteAttempt(rt.db, attempt.idHash);
+    await deleteAttempt(ctx.store.db, attempt.idHash);
     const keyOk = await verifyKey(
-      rt,
+      ctx.keys,
       user.id,
       asAuthenticationResponse(body.response),
       expectedChallenge,
@@ -122,24 +125,35 @@ export function unlockRoutes(rt: AuthRuntime) {
     const number = attempt.recoveryCodeNumber;
     // The code is only used up when the key was right too (and only once, if raced).
     const code =
-      keyOk && number !== null ? await findUnusedCode(rt.db, user.id, number) : undefined;
-    const codeOk = code !== undefined && (await consumeCode(rt.db, code.id, rt.clock.now()));
-    const now = rt.clock.now();
+      keyOk && number !== null ? await findUnusedCode(ctx.store.db, user.id, number) : undefined;
+    const codeOk =
+      code !== undefined && (await consumeCode(ctx.store.db, code.id, ctx.store.clock.now()));
+    const now = ctx.store.clock.now();
     if (!keyOk || !codeOk) {
-      rt.ipFailures.add(info.ip);
-      await logSecurityEvent(rt.db, { userId: user.id, type: 'unlock_failed', now, ...info });
+      ctx.failures.ipFailures.add(info.ip);
+      await logSecurityEvent(ctx.store.db, {
+        userId: user.id,
+        type: 'unlock_failed',
+        now,
+        ...info,
+      });
       throw new HttpError(401, 'unlock_failed', UNLOCK_FAILED);
     }
-    await unlockUser(rt.db, user.id);
-    await logSecurityEvent(rt.db, {
+    await unlockUser(ctx.store.db, user.id);
+    await logSecurityEvent(ctx.store.db, {
       userId: user.id,
       type: 'recovery_code_used',
       detail: `code #${number} (unlock)`,
       now,
       ...info,
     });
-    await logSecurityEvent(rt.db, { userId: user.id, type: 'account_unlocked', now, ...info });
-    rt.logger.warn('account unlocked', { userId: user.id });
+    await logSecurityEvent(ctx.store.db, {
+      userId: user.id,
+      type: 'account_unlocked',
+      now,
+      ...info,
+    });
+    ctx.logger.warn('account unlocked', { userId: user.id });
     return c.body(null, 204);
   });
 
@@ -151,20 +165,20 @@ export function unlockRoutes(rt: AuthRuntime) {
  * hash per code slot (a dummy for a used or missing one), so the time tells nothing.
  */
 async function matchUnusedCode(
-  rt: AuthRuntime,
+  ctx: AuthContexts,
   userId: number | undefined,
   input: string,
 ): Promise<number | null> {
   const canonical = normalizeRecoveryCode(input);
-  const rows = userId === undefined ? [] : await unusedCodes(rt.db, userId);
+  const rows = userId === undefined ? [] : await unusedCodes(ctx.store.db, userId);
   let matched: number | null = null;
   for (let slot = 0; slot < RECOVERY_CODE_COUNT; slot += 1) {
     const row = rows[slot];
     if (row && canonical) {
-      const verdict = await rt.recoveryCodeHasher.verify(canonical, row.codeHash);
+      const verdict = await ctx.recoveryCodes.hasher.verify(canonical, row.codeHash);
       if (verdict.ok && matched === null) matched = row.number;
     } else {
-      await rt.recoveryCodeHasher.verifyDummy(canonical ?? input);
+      await ctx.recoveryCodes.hasher.verifyDummy(canonical ?? input);
     }
   }
   return matched;

@@ -1,7 +1,7 @@
 /** Starting a session after the last factor, and answering what the page needs. */
 import type { Context } from 'hono';
 import type { SessionBody } from '../../../contract/http.js';
-import type { AuthRuntime } from '../../auth/auth-runtime.js';
+import type { SessionContext } from '../../auth/auth-contexts.js';
 import type { SessionKind } from '../../auth/session-policy.js';
 import { type StartedSession, startSession } from '../../auth/sessions.js';
 import { writeSessionCookie } from '../../http/session-cookie.js';
@@ -9,13 +9,13 @@ import { requestInfo } from './attempts.js';
 
 /** Starts a session for the user, sets its cookie, and says what the page needs. */
 export async function startSessionResponse(
-  rt: AuthRuntime,
+  sessions: SessionContext,
   c: Context,
   user: { id: number; username: string },
   kind: SessionKind,
   authenticatedAt?: Date,
 ): Promise<{ started: StartedSession; body: SessionBody }> {
-  const started = await startSession(rt, {
+  const started = await startSession(sessions, {
     userId: user.id,
     kind,
     ...requestInfo(c),
