@@ -1,11 +1,13 @@
 /**
  * Client bundle size: gzip bytes of all JavaScript the landing page loads (dist/client, so
  * run `npm run build` first), against a baseline built in the same run: a bundle holding
- * only one empty Lit element, i.e. the cost of Lit itself.
+ * only one empty Lit element, i.e. the cost of Lit itself. Also the chat route: the landing
+ * JS plus the chat page's chunk and the chunk of the chat services the composition root
+ * loads for it (main.ts), each with the chunks it imports.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 import { type Benchmark, report } from './lib.js';
@@ -23,6 +25,30 @@ function landingScripts(clientDir: string): string[] {
     (m) => m[1] ?? '',
   );
   return sources.map((source) => join(clientDir, source));
+}
+
+/** The relative chunks a built chunk imports statically (`from"./x.js"`, `import"./x.js"`). */
+function staticImports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:from|import)\s*"(\.\/[^"]+\.js)"/g)].map((m) =>
+    join(dirname(file), m[1] ?? ''),
+  );
+}
+
+/** The chunks named `<prefix>-<hash>.js` and everything they import statically, transitively. */
+function chunkClosure(assets: string, prefixes: string[]): Set<string> {
+  const start = readdirSync(assets)
+    .filter((file) => prefixes.some((prefix) => new RegExp(`^${prefix}-[\\w-]+\\.js$`).test(file)))
+    .map((file) => join(assets, file));
+  const seen = new Set<string>();
+  const queue = [...start];
+  while (queue.length > 0) {
+    const file = queue.pop() ?? '';
+    if (seen.has(file)) continue;
+    seen.add(file);
+    queue.push(...staticImports(file));
+  }
+  return seen;
 }
 
 async function litOnlyBaseline(): Promise<number> {
@@ -69,6 +95,15 @@ const benchmark: Benchmark = {
         times: landing / lit,
       },
     );
+    const chat = new Set([
+      ...scripts,
+      ...chunkClosure(join(clientDir, 'assets'), ['chat-page', 'chat-services']),
+    ]);
+    const chatBytes = [...chat].reduce((sum, file) => sum + gzipBytes(file), 0);
+    report(`chat page JS, landing included (${chat.size} files)`, `${chatBytes} B`, {
+      of: 'Lit alone',
+      times: chatBytes / lit,
+    });
   },
 };
 

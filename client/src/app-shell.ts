@@ -1,5 +1,6 @@
 import { html, LitElement } from 'lit';
 import { isInAppLink, matchRoute, type PageName, type Route } from './router.js';
+import { type AppServices, appServicesContext } from './services/app-services.js';
 import { navigate } from './services/navigation.js';
 import './components/app-nav.js';
 import './pages/landing-page.js';
@@ -21,7 +22,11 @@ const pageModules: Partial<Record<PageName, () => Promise<unknown>>> = {
   chat: () => import('./pages/chat-page.js'),
 };
 
-/** <parley-app>: the application shell. It owns the URL and renders the page it names. */
+/**
+ * <parley-app>: the application shell. It owns the URL and renders the page it names, and
+ * provides the services main.ts built to every page under it (a Lit context). main.ts defines
+ * the element, with the services.
+ */
 export class ParleyApp extends LitElement {
   static override properties = { route: { state: true }, failedPage: { state: true } };
   declare route: Route;
@@ -36,8 +41,17 @@ export class ParleyApp extends LitElement {
     return this;
   }
 
-  constructor() {
+  constructor(private readonly services: AppServices) {
     super();
+    // The provider's side of the context protocol, for a value that never changes: every
+    // page's ContextConsumer asks with a bubbling context-request event, answered at once.
+    // (Lit's ContextProvider also tracks subscribers for values that change: +0.6 KB gzip on
+    // the landing page for nothing here.)
+    this.addEventListener('context-request', (event) => {
+      if (event.context !== appServicesContext) return;
+      event.stopPropagation();
+      event.callback(services);
+    });
     this.route = matchRoute(window.location.pathname);
     this.failedPage = undefined;
   }
@@ -115,6 +129,8 @@ export class ParleyApp extends LitElement {
     pageModules[page]?.().catch(() => {
       if (this.route.page === page) this.failedPage = page;
     });
+    // The chat's services are a chunk of their own: fetched beside the page's, not after it.
+    if (page === 'chat') this.services.loadChat().catch(() => undefined);
   }
 
   override render() {
@@ -152,5 +168,3 @@ export class ParleyApp extends LitElement {
     }
   }
 }
-
-customElements.define('parley-app', ParleyApp);

@@ -3,9 +3,9 @@ import { counterText, type DraftSize, draftSize } from '../services/draft.js';
 
 /** The composer's request to send a text: `chat-send`, with the text as typed. */
 export class ChatSendEvent extends Event {
-  static readonly eventName = 'chat-send';
+  static readonly type = 'chat-send';
   constructor(readonly text: string) {
-    super(ChatSendEvent.eventName, { bubbles: true });
+    super(ChatSendEvent.type, { bubbles: true });
   }
 }
 
@@ -82,6 +82,9 @@ export class ChatComposer extends LitElement {
 customElements.define('parley-chat-composer', ChatComposer);
 
 declare global {
+  interface HTMLElementTagNameMap {
+    'parley-chat-composer': ChatComposer;
+  }
   interface HTMLElementEventMap {
     'chat-send': ChatSendEvent;
   }

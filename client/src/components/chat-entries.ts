@@ -15,6 +15,14 @@ export function keysResetNotice(mine: boolean, peerName: string): string {
     : `Keys reset: ${peerName}'s keys were reset (a new key exchange). Older messages can't be read in that browser.`;
 }
 
+/** A refused text's Retry button: `chat-retry`, with the entry's key, for the page to send again. */
+export class ChatRetryEvent extends Event {
+  static readonly type = 'chat-retry';
+  constructor(readonly key: string) {
+    super(ChatRetryEvent.type, { bubbles: true });
+  }
+}
+
 /**
  * One formatter for every entry: toLocaleTimeString with options builds a new one per call
  * (about 60 µs), and the whole list re-renders on every message.
@@ -77,9 +85,9 @@ export class ChatEntries extends LitElement {
     }
   }
 
-  /** Asks the page to send a refused text again: a `chat-retry` event with the entry's key. */
+  /** Asks the page to send a refused text again. */
   private retry(key: string) {
-    this.dispatchEvent(new CustomEvent('chat-retry', { detail: { key }, bubbles: true }));
+    this.dispatchEvent(new ChatRetryEvent(key));
   }
 
   private stateLabel(entry: Extract<ChatEntry, { kind: 'text' }>) {
@@ -150,3 +158,12 @@ export class ChatEntries extends LitElement {
 }
 
 customElements.define('parley-chat-entries', ChatEntries);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-chat-entries': ChatEntries;
+  }
+  interface HTMLElementEventMap {
+    'chat-retry': ChatRetryEvent;
+  }
+}

@@ -1,32 +1,16 @@
+import { ContextConsumer } from '@lit/context';
 import { html, LitElement, nothing } from 'lit';
 import '../components/chat-composer.js';
 import type { ChatSendEvent } from '../components/chat-composer.js';
-import { UNDECRYPTABLE_WARNING } from '../components/chat-entries.js';
-import { createKeystore, indexedDbFence, webLocks } from '../keystore/index.js';
+import { type ChatRetryEvent, UNDECRYPTABLE_WARNING } from '../components/chat-entries.js';
 import { chatPath } from '../router.js';
 import { ApiError } from '../services/api.js';
-import { currentSession, signOut } from '../services/auth.js';
-import { type ChatService, type ConversationView, createChatService } from '../services/chat.js';
-import {
-  type ChatUser,
-  findUser,
-  historyPage,
-  listConversations,
-  markRead,
-  whoAmI,
-} from '../services/chat-api.js';
-import {
-  createRelayClient,
-  liveChannelUrl,
-  type RelayClient,
-  type RelayStatus,
-} from '../services/chat-relay.js';
+import { appServicesContext, type ChatServices } from '../services/app-services.js';
+import type { ConversationView } from '../services/chat.js';
+import type { ChatUser } from '../services/chat-api.js';
+import type { RelayStatus } from '../services/chat-relay.js';
 import { newestId, previewOf, titleFor, unreadCount } from '../services/contact-list.js';
-import { type CryptoLogSwitch, createCryptoLogSwitch } from '../services/crypto-log-switch.js';
 import { navigate } from '../services/navigation.js';
-import { createNotifier, type Notifier } from '../services/notifier.js';
-import { createOutbox } from '../services/outbox.js';
-import { indexedDbOutboxStorage, webLockPresence } from '../services/outbox-storage.js';
 import '../styles/chat.css';
 
 const STATUS_LABELS: Record<RelayStatus, string> = {
@@ -39,7 +23,8 @@ const STATUS_LABELS: Record<RelayStatus, string> = {
 /**
  * <parley-chat-page>: contacts on the left (find one by username), the open conversation on the
  * right with its history, a composer, the Refresh (new keys) button and the crypto log switch.
- * It wires the services together and renders; the crypto lives in the protocol module.
+ * It takes its services from the composition root (the app shell's context: main.ts builds
+ * them) and renders; the crypto lives in the protocol module.
  */
 export class ChatPage extends LitElement {
   static override properties = {
@@ -72,20 +57,13 @@ export class ChatPage extends LitElement {
   declare logOn: boolean;
   declare revision: number;
 
-  private relay: RelayClient | undefined;
-  private chat: ChatService | undefined;
+  private readonly services = new ContextConsumer(this, { context: appServicesContext });
+  /** The signed-in user's chat (relay, chat service, notifier, log switch), while shown. */
+  private chat: ChatServices | undefined;
+  /** Stops the chat's services from opening once the page has left (disconnectedCallback). */
+  private leave: (() => void) | undefined;
   private view: ConversationView | undefined;
   private stopView: (() => void) | undefined;
-  private logSwitch: CryptoLogSwitch = createCryptoLogSwitch(localStorage);
-  private notifier: Notifier = createNotifier({
-    storage: localStorage,
-    api: 'Notification' in window ? window.Notification : undefined,
-    hidden: () => document.visibilityState === 'hidden',
-    open: (peer) => {
-      window.focus();
-      navigate(chatPath(peer.username));
-    },
-  });
   /** Every listed conversation is followed (decrypted here) for its count, preview and order. */
   private watched = new Map<string, () => void>();
   /** The read marks (server's, moved up here), and the server's newest id, by peer id. */
@@ -93,7 +71,6 @@ export class ChatPage extends LitElement {
   private serverNewest = new Map<string, number>();
   private listInfo = new Map<string, { count: number; preview: string; activity: number }>();
   private readonly onVisibility = () => this.markSeen();
-  private releasePresence: (() => void) | undefined;
   /** The open conversation's entries already shown once loaded (never announced again). */
   private announced: Set<string> | undefined;
 
@@ -105,7 +82,7 @@ export class ChatPage extends LitElement {
     this.status = 'connecting';
     this.searchMessage = '';
     this.notice = '';
-    this.logOn = this.logSwitch.enabled();
+    this.logOn = false;
     this.revision = 0;
     this.loadError = '';
     this.announcement = '';
@@ -119,53 +96,42 @@ export class ChatPage extends LitElement {
 
   override async connectedCallback() {
     super.connectedCallback();
-    const session = await currentSession().catch(() => undefined);
+    const services = this.services.value;
+    if (!services) {
+      this.loadError = 'Parley could not start. Reload the page.';
+      return;
+    }
+    // The chat's code loads while the session is checked.
+    const loading = services.loadChat();
+    const session = await services.session.current().catch(() => undefined);
     // Left meanwhile (another link followed): open nothing that disconnectedCallback has
     // already run for, or the socket and the retry timer would live on unseen.
     if (!this.isConnected) return;
     if (!session) return navigate('/signin');
     if (session.kind !== 'full') return navigate('/home');
-    let me: ChatUser;
+    const left = new AbortController();
+    this.leave = () => left.abort();
+    let chat: ChatServices | undefined;
     try {
-      me = await whoAmI();
+      chat = await (await loading).open(left.signal);
     } catch (error) {
-      this.loadError = error instanceof ApiError ? error.message : 'Parley cannot be reached.';
+      if (this.isConnected)
+        this.loadError = error instanceof ApiError ? error.message : 'Parley cannot be reached.';
       return;
     }
-    if (!this.isConnected) return;
-    const presence = await webLockPresence(navigator.locks, crypto.randomUUID());
-    this.releasePresence = presence.release;
-    if (!this.isConnected) return presence.release();
-    this.relay = createRelayClient({ url: liveChannelUrl(window.location) });
-    this.relay.onStatus((status) => {
+    if (!chat) return;
+    if (!this.isConnected) return chat.close();
+    this.chat = chat;
+    this.logOn = chat.cryptoLog.enabled();
+    chat.relay.onStatus((status) => {
       // Each new attempt after a lost connection is still "Reconnecting…", not "Connecting…".
       if (status === 'connecting' && this.status === 'offline') return;
       this.status = status;
     });
-    this.chat = createChatService({
-      self: me,
-      relay: this.relay,
-      keystore: createKeystore({
-        storage: localStorage,
-        locks: webLocks(navigator.locks),
-        fence: indexedDbFence(indexedDB),
-        userId: me.id,
-      }),
-      history: historyPage,
-      now: Date.now,
-      log: this.logSwitch.log,
-      outbox: createOutbox({
-        storage: indexedDbOutboxStorage(indexedDB),
-        presence,
-        userId: me.id,
-        now: Date.now,
-      }),
-      sendLocks: webLocks(navigator.locks),
-    });
-    this.chat.onActivity((peerId) => this.onActivity(peerId));
+    chat.chat.onActivity((peerId) => this.onActivity(peerId));
     document.addEventListener('visibilitychange', this.onVisibility);
-    this.chat.onIncomingText((peerId, entry) => void this.onIncomingText(peerId, entry.text));
-    this.me = me;
+    chat.chat.onIncomingText((peerId, entry) => void this.onIncomingText(peerId, entry.text));
+    this.me = chat.me;
     await this.loadContacts();
     await this.follow();
   }
@@ -185,7 +151,7 @@ export class ChatPage extends LitElement {
     if (this.peer && same(this.peer)) return;
     let found = this.contacts.find(same);
     if (!found) {
-      found = await findUser(name).catch(() => undefined);
+      found = await this.chat?.api.findUser(name).catch(() => undefined);
       // The address moved on meanwhile: the newer call decides.
       if (name !== this.peerName) return;
     }
@@ -208,19 +174,19 @@ export class ChatPage extends LitElement {
   }
 
   override disconnectedCallback() {
+    this.leave?.();
     this.stopView?.();
     for (const stop of this.watched.values()) stop();
     document.removeEventListener('visibilitychange', this.onVisibility);
     document.title = 'Parley';
-    this.chat?.close();
-    this.relay?.close();
     // Texts still unacknowledged stay in the outbox; the next chat page takes them over.
-    this.releasePresence?.();
+    this.chat?.close();
+    this.chat = undefined;
     super.disconnectedCallback();
   }
 
   private async loadContacts() {
-    const summaries = await listConversations().catch(() => []);
+    const summaries = (await this.chat?.api.listConversations().catch(() => [])) ?? [];
     const known = new Map(this.contacts.map((c) => [c.id, c]));
     for (const summary of summaries) {
       known.set(summary.peer.id, summary.peer);
@@ -235,7 +201,7 @@ export class ChatPage extends LitElement {
   /** Follows a conversation for the list: its history is read and decrypted in this browser. */
   private watch(peerId: string) {
     if (!this.chat || this.watched.has(peerId)) return;
-    const view = this.chat.open(peerId);
+    const view = this.chat.chat.open(peerId);
     const changed = () => this.listChanged(peerId, view);
     this.watched.set(peerId, view.subscribe(changed));
     changed();
@@ -268,7 +234,7 @@ export class ChatPage extends LitElement {
     const newest = newestId(view.entries());
     if (newest <= (this.lastRead.get(peerId) ?? 0)) return;
     this.lastRead.set(peerId, newest);
-    void markRead(peerId, newest).catch(() => undefined);
+    void this.chat?.api.markRead(peerId, newest).catch(() => undefined);
     this.listChanged(peerId, view);
   }
 
@@ -291,18 +257,19 @@ export class ChatPage extends LitElement {
 
   /** A text arrived live: a notification when the tab is hidden and the user opted in. */
   private async onIncomingText(peerId: string, text: string) {
-    if (!this.notifier.enabled()) return;
+    const notifier = this.chat?.notifier;
+    if (!notifier?.enabled()) return;
     let peer = this.contacts.find((c) => c.id === peerId);
     if (!peer) {
       await this.loadContacts();
       peer = this.contacts.find((c) => c.id === peerId);
     }
-    if (peer) this.notifier.incoming(peer, text);
+    if (peer) notifier.incoming(peer, text);
   }
 
   private async onNotifySwitch(event: Event) {
     const box = event.target as HTMLInputElement;
-    box.checked = await this.notifier.setEnabled(box.checked);
+    box.checked = (await this.chat?.notifier.setEnabled(box.checked)) ?? false;
     this.requestUpdate();
   }
 
@@ -312,7 +279,7 @@ export class ChatPage extends LitElement {
     this.missing = '';
     this.peer = peer;
     this.notice = '';
-    this.view = this.chat.open(peer.id);
+    this.view = this.chat.chat.open(peer.id);
     this.watch(peer.id);
     this.markSeen();
     this.announced = undefined;
@@ -352,7 +319,7 @@ export class ChatPage extends LitElement {
     if (!username) return;
     this.searchMessage = '';
     try {
-      const found = await findUser(username);
+      const found = await this.chat?.api.findUser(username);
       if (!found) {
         this.searchMessage = `No one else is called “${username}”.`;
         return;
@@ -386,7 +353,7 @@ export class ChatPage extends LitElement {
 
   private onLogSwitch(event: Event) {
     this.logOn = (event.target as HTMLInputElement).checked;
-    this.logSwitch.set(this.logOn);
+    this.chat?.cryptoLog.set(this.logOn);
   }
 
   private conversation() {
@@ -431,7 +398,7 @@ export class ChatPage extends LitElement {
           view.loaded()
             ? html`<parley-chat-entries .entries=${[...view.entries()]} .peerName=${peer.username}
                 data-revision=${this.revision}
-                @chat-retry=${(e: CustomEvent<{ key: string }>) => view.retry(e.detail.key)}></parley-chat-entries>`
+                @chat-retry=${(e: ChatRetryEvent) => view.retry(e.key)}></parley-chat-entries>`
             : html`<p role="status">Decrypting the history…</p>`
         }
       </div>
@@ -445,6 +412,7 @@ export class ChatPage extends LitElement {
       return html`<main class="auth-page"><p class="form-error" role="alert">${this.loadError}</p></main>`;
     }
     if (!this.me) return html`<main class="auth-page"><p role="status">Loading…</p></main>`;
+    const notifier = this.chat?.notifier;
     // On a narrow screen one pane shows at a time (chat.css): the list, or the conversation.
     const pane = this.peer || this.missing ? 'conversation' : 'list';
     return html`<main class="chat-page" data-pane=${pane}>
@@ -481,18 +449,18 @@ export class ChatPage extends LitElement {
           <label class="check"><input type="checkbox" id="crypto-log" .checked=${this.logOn}
             @change=${(e: Event) => this.onLogSwitch(e)} /> Log crypto operations to the console</label>
           ${
-            this.notifier.supported()
-              ? html`<label class="check"><input type="checkbox" id="notify" .checked=${this.notifier.enabled()}
+            notifier?.supported()
+              ? html`<label class="check"><input type="checkbox" id="notify" .checked=${notifier.enabled()}
                   @change=${(e: Event) => this.onNotifySwitch(e)} /> Notify me of messages while this tab is hidden</label>
-                <label class="check"><input type="checkbox" id="notify-hide-text" .checked=${this.notifier.hideText()}
-                  ?disabled=${!this.notifier.enabled()}
-                  @change=${(e: Event) => this.notifier.setHideText((e.target as HTMLInputElement).checked)} />
+                <label class="check"><input type="checkbox" id="notify-hide-text" .checked=${notifier.hideText()}
+                  ?disabled=${!notifier.enabled()}
+                  @change=${(e: Event) => notifier.setHideText((e.target as HTMLInputElement).checked)} />
                   Hide the message text in notifications</label>`
               : nothing
           }
           <a href="/account">Account and security keys</a>
           <button type="button" class="link" @click=${async () => {
-            await signOut().catch(() => undefined);
+            await this.services.value?.session.signOut().catch(() => undefined);
             navigate('/signin');
           }}>Sign out</button>
         </div>
@@ -504,3 +472,9 @@ export class ChatPage extends LitElement {
 }
 
 customElements.define('parley-chat-page', ChatPage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-chat-page': ChatPage;
+  }
+}
