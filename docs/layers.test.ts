@@ -175,7 +175,7 @@ const server: Half = {
   layers: [
     {
       name: 'composition root',
-      places: ['main.ts', 'app.ts', 'db/migrate-cli.ts'],
+      places: ['main.ts', 'app.ts', 'serve.ts', 'db/migrate-cli.ts'],
       mayImport: ['routes', 'http', 'auth', 'chat', 'cluster', 'captcha', 'db', 'config', 'core'],
     },
     {

@@ -2,8 +2,6 @@
  * The composition root: the only code that reads the environment. It loads the configuration,
  * prepares the database, builds the app from its dependencies and serves it.
  */
-import { serve, upgradeWebSocket } from '@hono/node-server';
-import { WebSocketServer } from 'ws';
 import { createApp } from './app.js';
 import { loadBreachCorpus } from './auth/breach-corpus.js';
 import { createAuthDeps } from './auth/create-auth-deps.js';
@@ -19,8 +17,8 @@ import { waitForDatabase } from './db/wait-for-database.js';
 import { createLogger } from './logger.js';
 import { packageRoot } from './paths.js';
 import { systemRandom } from './random.js';
-import { MAX_FRAME_BYTES } from './routes/live-channel.js';
 import { databaseUrlWithPasswordFile, loadOrCreatePepper } from './secrets.js';
+import { serveApp, upgradeWebSocket } from './serve.js';
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -85,26 +83,25 @@ const app = createApp({
   upgradeWebSocket,
 });
 
-const webSockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
-const server = serve(
-  { fetch: app.fetch, port: config.port, hostname: config.host, websocket: { server: webSockets } },
-  (info) =>
-    logger.info('listening', {
-      url: `http://${info.address}:${info.port}`,
-      publicOrigin: config.publicOrigin,
-    }),
-);
-
-// The live channel's heartbeat (pings every config.liveChannel.pingIntervalMs, 15 s by default,
-// dropping sockets that stop answering) lives in server/routes/live-heartbeat.ts.
+let served: Awaited<ReturnType<typeof serveApp>>;
+try {
+  served = await serveApp({ fetch: app.fetch, port: config.port, hostname: config.host });
+} catch (error) {
+  // The port is taken or not ours to bind: say which, without a stack.
+  logger.error('cannot listen', { port: config.port, host: config.host, reason: String(error) });
+  process.exit(1);
+}
+logger.info('listening', {
+  url: `http://${served.address}:${served.port}`,
+  publicOrigin: config.publicOrigin,
+});
 
 let stopping = false;
 const shutdown = (signal: string) => {
   if (stopping) return;
   stopping = true;
   logger.info('shutting down', { signal });
-  for (const client of webSockets.clients) client.close(1001, 'server shutting down');
-  server.close(async () => {
+  void served.close().then(async () => {
     await cluster.close();
     await database.close();
     process.exit(0);

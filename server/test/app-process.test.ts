@@ -7,8 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../test/support/database-server.js';
 import { cleanTally, tallyDelivery } from '../../test/support/delivery-tally.js';
+import { msgPayload } from '../../test/support/live-client.js';
 import { createPrivateMariadb } from '../../test/support/private-mariadb.js';
-import { LiveSocket, msgPayload, ResendingSender } from '../../test/support/resending-client.js';
+import { LiveSocket, ResendingSender } from '../../test/support/resending-client.js';
 import { type SpawnedApp, signUpUsers, spawnApp } from '../../test/support/spawned-app.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
 

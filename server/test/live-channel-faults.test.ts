@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ApiClient, signUp } from '../../test/support/api-client.js';
 import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
-import { msgPayload } from '../../test/support/resending-client.js';
+import { msgPayload } from '../../test/support/live-client.js';
 import { signUpUsers, spawnApp } from '../../test/support/spawned-app.js';
 import { startStallProxy } from '../../test/support/stall-proxy.js';
 import { createTestDatabase } from '../../test/support/test-database.js';

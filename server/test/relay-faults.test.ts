@@ -10,8 +10,9 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanTally, type Tally, tallyDelivery } from '../../test/support/delivery-tally.js';
 import { type LiveApp, prepareDatabase, startLiveApp } from '../../test/support/live-app.js';
+import { msgPayload } from '../../test/support/live-client.js';
 import { createPrivateMariadb, type PrivateMariadb } from '../../test/support/private-mariadb.js';
-import { LiveSocket, msgPayload, ResendingSender } from '../../test/support/resending-client.js';
+import { LiveSocket, ResendingSender } from '../../test/support/resending-client.js';
 import { testConfig } from '../../test/support/test-app.js';
 
 let db: PrivateMariadb;

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, signUp } from '../../test/support/api-client.js';
 import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
 import { FakeClock } from '../../test/support/fake-clock.js';
-import { LiveSocket, msgPayload } from '../../test/support/resending-client.js';
+import { msgPayload } from '../../test/support/live-client.js';
+import { LiveSocket } from '../../test/support/resending-client.js';
 import { testConfig } from '../../test/support/test-app.js';
 import { ACTIVITY_INTERVAL_MS } from '../chat/relay.js';
 

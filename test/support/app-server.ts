@@ -1,67 +1,84 @@
 /**
- * The real app, built in-process as main.ts builds it, served on a free loopback port with
- * WebSockets, against a throwaway database. For browser tests.
+ * The real app, built in-process as main.ts builds it and served as main.ts serves it
+ * (server/serve.ts: the same WebSocket server and frame bound), on a free loopback port. For
+ * browser tests and integration tests that talk to it over HTTP and WebSockets.
  */
-import type { AddressInfo } from 'node:net';
-import { serve, upgradeWebSocket } from '@hono/node-server';
-import { WebSocketServer } from 'ws';
 import type { AppDeps } from '../../server/app.js';
 import type { Config } from '../../server/config.js';
-import { MAX_FRAME_BYTES } from '../../server/routes/live-channel.js';
+import type { Database } from '../../server/db/client.js';
+import { serveApp, upgradeWebSocket } from '../../server/serve.js';
 import { buildTestApp } from './test-app.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
+
+type Built = ReturnType<typeof buildTestApp>;
+
+export type TestAppOverrides = Partial<
+  Omit<AppDeps, 'database' | 'config' | 'upgradeWebSocket'>
+> & {
+  config?: Partial<Config>;
+};
+
+export interface ServedTestApp {
+  /** http://localhost:<port> (the app's public origin). */
+  url: string;
+  port: number;
+  built: Built;
+  /** Drops every socket and closes the server (the database is the caller's). */
+  close(): Promise<void>;
+}
+
+/** Serves the app on `database` on a free port; its public origin is that port's URL. */
+export async function serveTestApp(
+  database: Database,
+  overrides: TestAppOverrides = {},
+): Promise<ServedTestApp> {
+  let built: Built | undefined;
+  const served = await serveApp({
+    fetch: (request, env) => built!.app.fetch(request, env),
+    port: 0,
+    hostname: '127.0.0.1',
+  });
+  const port = served.port;
+  // localhost (not 127.0.0.1): WebAuthn needs a domain as relying party id, and Chromium treats
+  // http://localhost as a secure context, so __Host- cookies and security keys work there.
+  const url = `http://localhost:${port}`;
+  built = buildTestApp(database, {
+    ...overrides,
+    upgradeWebSocket,
+    config: { publicOrigin: url, port, ...overrides.config },
+  });
+  return { url, port, built, close: () => served.close({ terminate: true }) };
+}
 
 export interface RunningApp {
   url: string;
   /** Solves the CAPTCHAs this app shows (the most recent picture's answer). */
-  captcha: ReturnType<typeof buildTestApp>['captcha'];
+  captcha: Built['captcha'];
   /** The same app instance the server runs, for in-process requests in tests. */
-  app: ReturnType<typeof buildTestApp>['app'];
+  app: Built['app'];
   testDb: TestDatabase;
-  logger: ReturnType<typeof buildTestApp>['logger'];
+  logger: Built['logger'];
   stop(): Promise<void>;
 }
 
+/** The app on a throwaway database of its own (or a shared one, `testDb`). */
 export async function startAppServer(
-  overrides: Partial<Omit<AppDeps, 'database' | 'config' | 'upgradeWebSocket'>> & {
-    config?: Partial<Config>;
+  overrides: TestAppOverrides & {
     /** A database another instance uses too (then stop() leaves it to the caller). */
     testDb?: TestDatabase;
   } = {},
 ): Promise<RunningApp> {
   const { testDb: shared, ...appOverrides } = overrides;
   const testDb = shared ?? (await createTestDatabase());
-  const webSockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
-  let built: ReturnType<typeof buildTestApp> | undefined;
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve(
-      {
-        fetch: (request, env) => built!.app.fetch(request, env),
-        port: 0,
-        hostname: '127.0.0.1',
-        websocket: { server: webSockets },
-      },
-      () => resolve(started),
-    );
-  });
-  const port = (server.address() as AddressInfo).port;
-  // localhost (not 127.0.0.1): WebAuthn needs a domain as relying party id, and Chromium treats
-  // http://localhost as a secure context, so __Host- cookies and security keys work there.
-  const url = `http://localhost:${port}`;
-  built = buildTestApp(testDb.database, {
-    ...appOverrides,
-    upgradeWebSocket,
-    config: { publicOrigin: url, port, ...appOverrides.config },
-  });
+  const served = await serveTestApp(testDb.database, appOverrides);
   return {
-    url,
+    url: served.url,
     testDb,
-    captcha: built.captcha,
-    app: built.app,
-    logger: built.logger,
+    captcha: served.built.captcha,
+    app: served.built.app,
+    logger: served.built.logger,
     async stop() {
-      for (const client of webSockets.clients) client.terminate();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await served.close();
       if (!shared) await testDb.drop();
     },
   };

@@ -4,12 +4,8 @@
  * payloads in id order; the sender numbered its messages 1..sent).
  */
 import mysql from 'mysql2/promise';
-import {
-  counterOf,
-  type Frame,
-  type LiveSocket,
-  type ResendingSender,
-} from './resending-client.js';
+import type { Frame } from './live-client.js';
+import { counterOf, type LiveSocket, type ResendingSender } from './resending-client.js';
 
 export interface Tally {
   sent: number;

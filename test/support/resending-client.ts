@@ -5,12 +5,9 @@
  * again with the same clientMessageId, in their original order, with a growing delay. It
  * pipelines up to `window` sends, so the relay sees later frames waiting behind a failing one.
  */
-import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { SESSION_COOKIE } from '../../server/http/session-cookie.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: frames are inspected field by field.
-export type Frame = any;
+import type { Frame } from './live-client.js';
 
 interface Outgoing {
   clientMessageId: string;
@@ -21,25 +18,6 @@ interface Outgoing {
 }
 
 export const TRANSIENT_CODES = new Set(['relay_failed', 'too_many_pending']);
-
-/** A well-formed protocol `msg` whose IV carries `counter` (random bytes stand for ciphertext). */
-export function msgPayload(from: string, to: string, counter: number, ctBytes = 20): string {
-  const b64 = (bytes: number) => randomBytes(bytes).toString('base64url');
-  const iv = Buffer.alloc(12);
-  iv.writeUInt32BE(counter, 8);
-  return JSON.stringify({
-    v: 1,
-    type: 'msg',
-    from,
-    to,
-    xid: b64(16),
-    salt: 1,
-    iv: iv.toString('base64url'),
-    ct: b64(ctBytes),
-    tag: b64(16),
-    mac: b64(32),
-  });
-}
 
 /** The IV counter of a `msg` payload. */
 export function counterOf(payload: string): number {

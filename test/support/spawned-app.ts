@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { createDatabase } from '../../server/db/client.js';
-import { ApiClient, signUp } from './api-client.js';
 import { freePort } from './database-server.js';
+import { signUpUser, type TestUser } from './live-client.js';
 import { buildTestApp } from './test-app.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -141,19 +141,13 @@ export async function createEmptyDatabase(serverUrl: string, name: string): Prom
  * Signs users up through an in-process app on the same (migrated) database: sessions are rows
  * there, so their cookies open sockets on the spawned app too, and sign-up stays fast.
  */
-export async function signUpUsers(
-  databaseUrl: string,
-  names: string[],
-): Promise<{ id: string; cookie: string; client: ApiClient }[]> {
+export async function signUpUsers(databaseUrl: string, names: string[]): Promise<TestUser[]> {
   const database = createDatabase(databaseUrl, { connectionLimit: 2 });
   try {
     const { app, captcha } = buildTestApp(database);
-    const users = [];
+    const users: TestUser[] = [];
     for (const name of names) {
-      const client = new ApiClient(app, 'http://localhost:3000');
-      await signUp(client, captcha, name, 'juniper trombone glacier');
-      const me = await client.get('/api/users/me');
-      users.push({ id: me.body.id as string, cookie: client.cookie ?? '', client });
+      users.push(await signUpUser({ app, captcha, url: 'http://localhost:3000' }, name));
     }
     return users;
   } finally {
