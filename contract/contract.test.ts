@@ -10,8 +10,8 @@ import ts from 'typescript';
 import { describe, expect, test } from 'vitest';
 import { createRelayClient, type WebSocketLike } from '../client/src/services/chat-relay.js';
 import { createLiveSocketRegistry } from '../server/auth/live-sockets.js';
-import { type ApiErrorCode, apiErrors, isApiErrorCode } from './api-errors.js';
-import { CLOSE_CODES, isPermanentRefusal, type RelayErrorCode, relayErrorRetry } from './relay.js';
+import { type ApiErrorCode, apiErrorMessages, apiErrors, isApiErrorCode } from './api-errors.js';
+import { CLOSE_CODES, isPermanentRefusal, type RelayErrorCode, relayErrors } from './relay.js';
 
 const repoRoot = join(import.meta.dirname, '..');
 
@@ -45,7 +45,7 @@ describe('API error codes', () => {
     expect(codes.length).toBeGreaterThan(30);
     for (const code of codes) {
       expect(code).toMatch(/^[a-z]+(_[a-z]+)*$/);
-      expect(apiErrors[code].message.length, code).toBeGreaterThan(10);
+      expect(apiErrorMessages[code].length, code).toBeGreaterThan(10);
       expect(isApiErrorCode(code)).toBe(true);
     }
     expect(isApiErrorCode('no_such_code')).toBe(false);
@@ -64,7 +64,7 @@ describe('API error codes', () => {
 
 describe('relay refusal codes', () => {
   test('the relay uses each, and the browser resends exactly the transient ones', () => {
-    const relayCodes = Object.keys(relayErrorRetry) as RelayErrorCode[];
+    const relayCodes = Object.keys(relayErrors) as RelayErrorCode[];
     const server = stringLiterals('server/chat');
     expect(relayCodes.filter((code) => !server.has(code))).toEqual([]);
     expect(relayCodes.filter((code) => !isPermanentRefusal(code))).toEqual([

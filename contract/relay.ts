@@ -31,31 +31,48 @@ export const CLOSE_CODES = {
   noAnswer: 4000,
 } as const;
 
-/**
- * Why the relay refused a send, and whether sending the same frame again can help: a
- * `transient` refusal is resent (same id, in order) after a pause; a `permanent` one rejects
- * the send.
- */
-export const relayErrorRetry = {
-  invalid_payload: 'permanent',
-  payload_too_large: 'permanent',
-  wrong_sender: 'permanent',
-  wrong_recipient: 'permanent',
-  unknown_recipient: 'permanent',
-  session_ended: 'permanent',
-  too_many_pending: 'transient',
-  relay_failed: 'transient',
-} as const satisfies Record<string, 'permanent' | 'transient'>;
+interface RelayErrorEntry {
+  /**
+   * Whether sending the same frame again can help: a `transient` refusal is resent (same id, in
+   * order) after a pause; a `permanent` one rejects the send.
+   */
+  retry: 'permanent' | 'transient';
+  /** The session is gone: the send is no failure of its own (the page signs out). */
+  sessionEnded?: true;
+}
 
-export type RelayErrorCode = keyof typeof relayErrorRetry;
+/** Why the relay refused a send, and what the browser does about it. */
+const relayErrorEntries = {
+  invalid_payload: { retry: 'permanent' },
+  payload_too_large: { retry: 'permanent' },
+  wrong_sender: { retry: 'permanent' },
+  wrong_recipient: { retry: 'permanent' },
+  unknown_recipient: { retry: 'permanent' },
+  session_ended: { retry: 'permanent', sessionEnded: true },
+  too_many_pending: { retry: 'transient' },
+  relay_failed: { retry: 'transient' },
+} satisfies Record<string, RelayErrorEntry>;
+
+export type RelayErrorCode = keyof typeof relayErrorEntries;
+
+export const relayErrors: Readonly<Record<RelayErrorCode, Readonly<RelayErrorEntry>>> =
+  relayErrorEntries;
 
 /** Whether a refusal with this code is final; any code not known (a newer server's) is not. */
 export function isPermanentRefusal(code: unknown): code is RelayErrorCode {
   return (
     typeof code === 'string' &&
-    Object.hasOwn(relayErrorRetry, code) &&
-    relayErrorRetry[code as RelayErrorCode] === 'permanent'
+    Object.hasOwn(relayErrors, code) &&
+    relayErrors[code as RelayErrorCode].retry === 'permanent'
   );
+}
+
+/** The code a send is refused with because the session ended (by the relay, or the browser). */
+export const SESSION_ENDED_REFUSAL = 'session_ended' satisfies RelayErrorCode;
+
+/** Whether a refusal only says the session ended (no failure of the message itself). */
+export function refusedForSessionEnd(code: RelayErrorCode): boolean {
+  return relayErrors[code].sessionEnded === true;
 }
 
 /** Frames the browser sends: pings (its own liveness check), and protocol messages to relay. */

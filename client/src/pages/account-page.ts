@@ -146,16 +146,11 @@ export class AccountPage extends LitElement {
     try {
       await action();
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'reauth_required') {
+      if (error instanceof ApiError && error.outcome === 'reauth') {
         this.reauthFor = action;
         return;
       }
-      if (
-        error instanceof ApiError &&
-        (error.code === 'session_expired' || error.code === 'not_signed_in')
-      ) {
-        return navigate('/signin');
-      }
+      if (error instanceof ApiError && error.outcome === 'signed-out') return navigate('/signin');
       this.error = messageOf(error);
     } finally {
       this.waitingForKey = false;

@@ -139,7 +139,7 @@ export class SigninPage extends LitElement {
       this.error = messageOf(error);
       return;
     }
-    if (error.code.startsWith('captcha_')) {
+    if (error.field === 'captcha') {
       const wasShown = this.captchaNeeded;
       this.captchaNeeded = true;
       this.captchaError = wasShown ? error.message : '';
@@ -148,8 +148,8 @@ export class SigninPage extends LitElement {
       await this.captcha?.refresh();
       return;
     }
-    if (error.code === 'account_locked') this.locked = true;
-    if (error.code === 'attempt_expired') await this.restart();
+    if (error.outcome === 'locked') this.locked = true;
+    if (error.outcome === 'attempt-ended') await this.restart();
     if (error.details.captchaRequired === true && !this.captchaNeeded) {
       // This failure made the CAPTCHA required: show it now, not after a wasted try.
       this.captchaNeeded = true;
@@ -182,7 +182,7 @@ export class SigninPage extends LitElement {
     try {
       this.done(await signInRecoveryCode(this.attempt, code.value));
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'recovery_code_wrong') {
+      if (error instanceof ApiError && error.outcome === 'next-recovery-code') {
         // Still counted as a failure; the server gave a new attempt for another numbered code.
         this.attempt = String(error.details.attempt ?? '');
         this.codeNumber = Number(error.details.recoveryCodeNumber);
@@ -221,7 +221,7 @@ export class SigninPage extends LitElement {
     // The server ends the attempt after a failed second factor: back to the password.
     this.step = 'password';
     this.codeNumber = null;
-    this.locked = error instanceof ApiError && error.code === 'account_locked';
+    this.locked = error instanceof ApiError && error.outcome === 'locked';
     this.error = messageOf(error);
     await this.restart();
   }

@@ -123,13 +123,12 @@ export class SignupPage extends LitElement {
       return;
     }
     const message = error.message;
-    if (error.code === 'weak_password') this.errors = { password: message };
-    else if (error.code === 'invalid_username' || error.code === 'username_taken') {
-      this.errors = { username: message };
-    } else if (error.code.startsWith('captcha_')) {
+    const field = error.field;
+    if (field === 'captcha') {
       this.errors = { captcha: message };
       await this.captcha?.refresh();
-    } else if (error.code === 'attempt_expired') {
+    } else if (field) this.errors = { [field]: message };
+    else if (error.outcome === 'attempt-ended') {
       this.errors = { form: 'The sign-up took too long. Here is a new picture: try again.' };
       await this.newAttempt();
     } else this.errors = { form: message };
@@ -149,7 +148,7 @@ export class SignupPage extends LitElement {
       this.step = 'codes';
     } catch (error) {
       this.options = undefined;
-      if (error instanceof ApiError && error.code === 'attempt_expired') {
+      if (error instanceof ApiError && error.outcome === 'attempt-ended') {
         this.step = 'form';
         this.errors = { form: 'The sign-up took too long. Start again.' };
         await this.newAttempt();
@@ -185,7 +184,7 @@ export class SignupPage extends LitElement {
   }
 
   private async factorError(error: unknown) {
-    if (error instanceof ApiError && error.code === 'attempt_expired') {
+    if (error instanceof ApiError && error.outcome === 'attempt-ended') {
       this.step = 'form';
       this.errors = { form: 'The sign-up took too long. Start again.' };
       await this.newAttempt();

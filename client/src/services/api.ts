@@ -1,8 +1,21 @@
 /**
  * The network layer for the auth pages: JSON over fetch to our own origin, the session's CSRF
  * token on every state-changing request, and the server's errors as ApiError values with the
- * server's stable code and its plain-words message.
+ * server's stable code (one of the contract's: contract/api-errors.ts) and its plain-words
+ * message.
  */
+import {
+  type ApiErrorCode,
+  type ApiErrorField,
+  type ApiErrorOutcome,
+  apiErrorField,
+  apiErrorOutcome,
+  type ErrorBody,
+  isApiErrorCode,
+  NO_ANSWER_MESSAGE,
+} from '../../../contract/api-errors.js';
+import { BACKGROUND_HEADER, CSRF_HEADER } from '../../../contract/http.js';
+
 let csrfToken: string | undefined;
 
 /** Kept in memory only: never in localStorage or any other web storage. */
@@ -10,15 +23,30 @@ export function setCsrfToken(token: string | undefined): void {
   csrfToken = token;
 }
 
+/**
+ * A failed request: the server's status (0 when no answer came), its code and message. A code
+ * this build does not know (a newer server's) arrives as `request_failed`, with the server's
+ * message.
+ */
 export class ApiError extends Error {
   override name = 'ApiError';
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
     super(message);
+  }
+
+  /** The form field the failure belongs under, if any (the contract's, by code). */
+  get field(): ApiErrorField | undefined {
+    return apiErrorField(this.code);
+  }
+
+  /** What the failure means beyond its message, if anything (the contract's, by code). */
+  get outcome(): ApiErrorOutcome | undefined {
+    return apiErrorOutcome(this.code);
   }
 }
 
@@ -30,7 +58,7 @@ async function request(
 ): Promise<Response> {
   const headers: Record<string, string> = { ...extraHeaders };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  if (method !== 'GET' && csrfToken) headers[CSRF_HEADER] = csrfToken;
   let response: Response;
   try {
     response = await fetch(path, {
@@ -41,23 +69,18 @@ async function request(
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   } catch {
-    throw new ApiError(
-      0,
-      'network',
-      'Parley cannot be reached. Check your connection and try again.',
-    );
+    throw new ApiError(0, 'network', NO_ANSWER_MESSAGE);
   }
   if (!response.ok) {
-    let code = 'request_failed';
+    let code: ApiErrorCode = 'request_failed';
     let message = `The server answered ${response.status}. Try again.`;
     let details: Record<string, unknown> = {};
     try {
-      const parsed = (await response.json()) as {
-        error?: { code?: string; message?: string; details?: Record<string, unknown> };
-      };
-      code = parsed.error?.code ?? code;
-      message = parsed.error?.message ?? message;
-      details = parsed.error?.details ?? {};
+      const parsed = (await response.json()) as Partial<ErrorBody> | null;
+      const error: Partial<ErrorBody['error']> = parsed?.error ?? {};
+      if (isApiErrorCode(error.code)) code = error.code;
+      if (typeof error.message === 'string') message = error.message;
+      if (typeof error.details === 'object' && error.details !== null) details = error.details;
     } catch {
       // Not JSON: keep the generic message.
     }
@@ -71,7 +94,7 @@ async function request(
  * which the server does not count as session activity.
  */
 export async function getJson<T>(path: string, options: { background?: boolean } = {}): Promise<T> {
-  const headers: Record<string, string> = options.background ? { 'x-parley-background': '1' } : {};
+  const headers: Record<string, string> = options.background ? { [BACKGROUND_HEADER]: '1' } : {};
   return (await (await request('GET', path, undefined, headers)).json()) as T;
 }
 

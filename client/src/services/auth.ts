@@ -8,21 +8,12 @@ import type {
   PublicKeyCredentialRequestOptionsJSON,
   RegistrationResponseJSON,
 } from '@simplewebauthn/browser';
+import type { RecoveryCode, SessionBody, SessionKind } from '../../../contract/http.js';
 import { ApiError, deleteRequest, getJson, postForImage, postJson, setCsrfToken } from './api.js';
 
-export type SessionKind = 'full' | 'rebind' | 'password_change';
-
-export interface SessionInfo {
-  username: string;
-  kind: SessionKind;
-  csrfToken: string;
-  endsAt: string;
-}
-
-export interface RecoveryCode {
-  number: number;
-  code: string;
-}
+export type { RecoveryCode, SessionKind };
+/** The session as the server answers it (contract/http.ts). */
+export type SessionInfo = SessionBody;
 
 function remember(session: SessionInfo): SessionInfo {
   setCsrfToken(session.csrfToken);

@@ -6,6 +6,7 @@
  * reload, and only a permanent refusal shows "not sent".
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RelayErrorCode } from '../../../contract/relay.js';
 import { createKeystore, type LockManagerLike } from '../keystore/index.js';
 import { silentCryptoLog } from '../protocol/crypto-log.js';
 import type { ReceiveOutcome } from '../protocol/index.js';
@@ -58,7 +59,7 @@ type Server = ReturnType<typeof fakeServer>;
 function fakeRelay(server: Server, self: string, options: { delayMs?: () => number } = {}) {
   const status = new Set<(status: RelayStatus) => void>();
   const frames: { clientMessageId: string; payload: string }[] = [];
-  let refuse: ((payload: string) => string | undefined) | undefined;
+  let refuse: ((payload: string) => RelayErrorCode | undefined) | undefined;
   let hold = false;
   const held: (() => void)[] = [];
   const relay: RelayClient = {

@@ -9,8 +9,17 @@
  * `too_many_pending`, or any code not known to be permanent) is sent again, with the same id, in
  * order (the head first), after a growing delay; a connection that stops answering (no frame
  * within the liveness deadline after a ping, no `hello` after connecting, no ack in time) is
- * dropped and replaced. Only a permanent refusal rejects the send.
+ * dropped and replaced. Only a permanent refusal rejects the send. Frames, refusal codes and
+ * close codes are the contract's (contract/relay.ts).
  */
+import {
+  CLOSE_CODES,
+  type ClientFrame,
+  isPermanentRefusal,
+  LIVE_CHANNEL_PATH,
+  type RelayErrorCode,
+  SESSION_ENDED_REFUSAL,
+} from '../../../contract/relay.js';
 
 export interface RelayAck {
   clientMessageId: string;
@@ -33,7 +42,7 @@ export type RelayStatus = 'connecting' | 'open' | 'offline' | 'signed-out';
 export class RelayRefusedError extends Error {
   override name = 'RelayRefusedError';
   constructor(
-    readonly code: string,
+    readonly code: RelayErrorCode,
     message: string,
   ) {
     super(message);
@@ -105,22 +114,10 @@ export interface RelayClient {
   close(): void;
 }
 
-/** The live channel closes with 4401 when the session ended: reconnecting cannot help. */
-const SESSION_ENDED = 4401;
 const OPEN = 1;
 
-/** At most this many sends are out unacknowledged (the server refuses more than 64). */
+/** At most this many sends are out unacknowledged (half of MAX_PENDING_PER_SOCKET, 64). */
 const SEND_WINDOW = 32;
-
-/** Refusals that a resend cannot change; any other code is retried. */
-const PERMANENT = new Set([
-  'invalid_payload',
-  'payload_too_large',
-  'wrong_sender',
-  'wrong_recipient',
-  'unknown_recipient',
-  'session_ended',
-]);
 
 interface Pending {
   frame: string;
@@ -133,7 +130,7 @@ interface Pending {
 }
 
 export function liveChannelUrl(location: { protocol: string; host: string }): string {
-  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/ws`;
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${LIVE_CHANNEL_PATH}`;
 }
 
 /** `initial · 2^attempt`, capped at `max`, jittered to between half and all of it. */
@@ -203,10 +200,11 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
     for (const item of pending.values()) item.sent = false;
     if (closed) return;
-    if (code === SESSION_ENDED) {
+    // The live channel closes with 4401 when the session ended: reconnecting cannot help.
+    if (code === CLOSE_CODES.sessionEnded) {
       setStatus('signed-out');
       for (const item of pending.values()) {
-        item.reject(new RelayRefusedError('session_ended', 'Your session ended.'));
+        item.reject(new RelayRefusedError(SESSION_ENDED_REFUSAL, 'Your session ended.'));
       }
       pending.clear();
       return;
@@ -219,7 +217,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
   /** Drops a socket that stopped answering, without waiting for a close it may never see. */
   const dead = (ws: WebSocketLike) => {
     try {
-      ws.close(4000, 'no answer');
+      ws.close(CLOSE_CODES.noAnswer, 'no answer');
     } catch {
       // Closing a dead socket may throw; it is abandoned either way.
     }
@@ -238,7 +236,7 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     const oldest = [...pending.values()].find((item) => item.sent);
     if (oldest && now() - oldest.sentAt > liveness.ackTimeoutMs) return dead(ws);
     try {
-      ws.send(JSON.stringify({ type: 'ping' }));
+      ws.send(JSON.stringify({ type: 'ping' } satisfies ClientFrame));
     } catch {
       return dead(ws);
     }
@@ -287,8 +285,8 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
     } else if (frame.type === 'error' && typeof frame.clientMessageId === 'string') {
       const item = pending.get(frame.clientMessageId);
       if (!item) return;
-      const code = String(frame.code);
-      if (!PERMANENT.has(code)) return holdAndRetry(item);
+      const code = frame.code;
+      if (!isPermanentRefusal(code)) return holdAndRetry(item);
       pending.delete(frame.clientMessageId);
       // A send refused because the session ended: the socket closes with 4401 next.
       item.reject(new RelayRefusedError(code, String(frame.message)));
@@ -315,9 +313,14 @@ export function createRelayClient(options: RelayClientOptions): RelayClient {
   return {
     send(to, payload, clientMessageId = newId()) {
       if (current === 'signed-out' || closed) {
-        return Promise.reject(new RelayRefusedError('session_ended', 'Your session ended.'));
+        return Promise.reject(new RelayRefusedError(SESSION_ENDED_REFUSAL, 'Your session ended.'));
       }
-      const frame = JSON.stringify({ type: 'send', clientMessageId, to, payload });
+      const frame = JSON.stringify({
+        type: 'send',
+        clientMessageId,
+        to,
+        payload,
+      } satisfies ClientFrame);
       const waiting = pending.get(clientMessageId);
       if (waiting) {
         // Asked again for one already on its way: both callers get the one ack.

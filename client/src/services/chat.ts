@@ -8,6 +8,7 @@
  * reserving their counters until their acks, so the tabs of one browser reach the relay in
  * counter order. The UI reads entries and is told when they change; it never touches keys.
  */
+import { refusedForSessionEnd } from '../../../contract/relay.js';
 import { createMemoryLocks, type Keystore, type LockManagerLike } from '../keystore/index.js';
 import {
   type Conversation,
@@ -396,7 +397,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
             (error: unknown) => {
               // Refused for good: "not sent", with Retry. The session ending or the page
               // closing is no refusal: the text stays in the outbox for the next page.
-              if (error instanceof RelayRefusedError && error.code !== 'session_ended') {
+              if (error instanceof RelayRefusedError && !refusedForSessionEnd(error.code)) {
                 fail(state, outgoing, error.message);
               }
             },
