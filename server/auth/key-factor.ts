@@ -63,6 +63,9 @@ export async function verifyKey(
   return recordCredentialUse(keys.db, key.id, key.signCount, result.newSignCount, keys.clock.now());
 }
 
+/** The name given to a new key when the user gave none. */
+export const DEFAULT_KEY_NAME = 'Security key';
+
 /** Why a new key was not accepted. */
 export type NewKeyRefusal =
   | { kind: 'key_rejected' }

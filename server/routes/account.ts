@@ -24,6 +24,7 @@ import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { beginAttempt, type RequestInfo } from '../auth/attempts.js';
 import type { AuthContexts } from '../auth/auth-contexts.js';
+import { DEFAULT_KEY_NAME } from '../auth/key-factor.js';
 import { issueRecoveryCodes } from '../auth/recovery-code-factor.js';
 import { recentlyAuthenticated } from '../auth/session-policy.js';
 import { type ActiveSession, endSessions, endUserSessions } from '../auth/sessions.js';
@@ -49,7 +50,6 @@ import { readJsonBody } from '../http/validation.js';
 import { requestInfo, requireAttempt, requireChallenge } from './auth/attempts.js';
 import {
   attemptTokenSchema,
-  DEFAULT_KEY_NAME,
   keyRegistrationBody,
   passwordSchema,
   totpCodeSchema,

@@ -57,8 +57,6 @@ export const keyRegistrationBody = z
   })
   .strict();
 
-export const DEFAULT_KEY_NAME = 'Security key';
-
 export const asRegistrationResponse = (value: z.output<typeof registrationResponseSchema>) =>
   value as unknown as RegistrationResponseJSON;
 export const asAuthenticationResponse = (value: z.output<typeof authenticationResponseSchema>) =>

@@ -7,6 +7,12 @@ import { type StartedSession, startSession } from '../../auth/sessions.js';
 import { writeSessionCookie } from '../../http/session-cookie.js';
 import { requestInfo } from './attempts.js';
 
+/** A session a flow started: its cookie set, and what the page needs. */
+export function sessionAnswer(c: Context, username: string, started: StartedSession): SessionBody {
+  writeSessionCookie(c, started.token);
+  return sessionBody(username, started.session);
+}
+
 /** Starts a session for the user, sets its cookie, and says what the page needs. */
 export async function startSessionResponse(
   sessions: SessionContext,
