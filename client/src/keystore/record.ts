@@ -53,7 +53,14 @@ const listOf =
     Array.isArray(value) && value.length <= max && value.every(check);
 const standings = new Set(['confirmed', 'unconfirmed', 'disputed', 'lost']);
 const pending: Check = (value) =>
-  value === null || shape(value, { xid, keyPair, sentAt: counter, automatic: later(boolean) });
+  value === null ||
+  shape(value, {
+    xid,
+    keyPair,
+    sentAt: counter,
+    automatic: later(boolean),
+    relayId: later(nullOr(positive)),
+  });
 const exchange: Check = (value) =>
   shape(value, {
     xid,
@@ -126,7 +133,10 @@ function withDefaults(record: ConversationRecord): ConversationRecord {
   record.offered ??= [];
   record.elsewhere ??= [];
   record.receipts ??= { sent: noMarks(), received: noMarks() };
-  if (record.pending !== null) record.pending.automatic ??= false;
+  if (record.pending !== null) {
+    record.pending.automatic ??= false;
+    record.pending.relayId ??= null;
+  }
   for (const exchange of Object.values(record.exchanges)) {
     exchange.replaced ??= false;
     // Keys an older client kept were in use before: treat them as shared, as that client did.

@@ -338,7 +338,7 @@ export function createConversation(options: ConversationOptions): Conversation {
     const own = await generateKeyPair(log);
     const xid = await exchangeId(own.publicKey);
     const sentAt = now();
-    record.pending = { xid, keyPair: storeKeyPair(own), sentAt, automatic };
+    record.pending = { xid, keyPair: storeKeyPair(own), sentAt, automatic, relayId: null };
     noteExchange(record.offered, xid);
     log.op('kx-offer', { xid, publicKey: own.publicKey, sentAt, automatic: `${automatic}` });
     const offer: KeyOffer = {
@@ -484,12 +484,28 @@ export function createConversation(options: ConversationOptions): Conversation {
     return ignored('other-key-store');
   };
 
+  /**
+   * Rule 1's mirror: a reply stored after our pending offer, to another offer, overtook it. Any
+   * reader of the history ignores the offer from then on (`superseded`), so we stop waiting for
+   * an answer to it, and a fresh offer of the peer's is answered, not ignored as simultaneous.
+   */
+  const dropOvertakenOffer = (
+    record: ConversationRecord,
+    reply: KeyReply,
+    serverId: number | undefined,
+  ) => {
+    const pending = record.pending;
+    if (pending === null || pending.relayId === null || serverId === undefined) return;
+    if (reply.xid !== pending.xid && serverId > pending.relayId) record.pending = null;
+  };
+
   const onReply = async (
     record: ConversationRecord,
     reply: KeyReply,
     mode: Mode,
     serverId: number | undefined,
   ): Promise<ReceiveOutcome> => {
+    dropOvertakenOffer(record, reply, serverId);
     if (reply.from === self) return onOwnReply(record, reply, mode, serverId);
     const known = record.exchanges[reply.xid];
     if (known !== undefined) {
@@ -987,6 +1003,14 @@ export function createConversation(options: ConversationOptions): Conversation {
           if (epoch === undefined) return;
           rememberDelivery(record, serverId, toBase64Url(message.mac), true);
           epoch.accepted.own = Math.max(epoch.accepted.own, counterOf(message.iv));
+        });
+        return;
+      }
+      if (message.type === 'kx-offer') {
+        const xid = await exchangeId(message.publicKey);
+        await store.update(async (record) => {
+          checkRecord(record);
+          if (record.pending?.xid === xid) record.pending.relayId = serverId;
         });
         return;
       }

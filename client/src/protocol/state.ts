@@ -27,6 +27,8 @@ export interface PendingOffer {
   sentAt: number;
   /** Made by a recovery rather than by the user (see ExchangeRecord.automatic). */
   automatic: boolean;
+  /** The relay id the offer was stored under (from the relay's ack), once known. */
+  relayId: number | null;
 }
 
 /**

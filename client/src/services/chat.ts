@@ -181,7 +181,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
       .then((ack) => {
         state.seen.add(ack.id);
         // The protocol settles two answers to one offer by the relay's order (a key-exchange
-        // reply's id); for other messages this is a no-op.
+        // reply's id) and drops a pending offer a later reply overtook (the offer's id).
         return state.conversation.acknowledged(wire, ack.id);
       })
       .catch(() => {
