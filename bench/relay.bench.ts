@@ -76,6 +76,16 @@ async function startServer(
 ): Promise<RelayServer> {
   const child: ChildProcess = fork(join(import.meta.dirname, 'relay-server.ts'), [], {
     env: { ...env, ...extraEnv, RELAY_BENCH_KIND: kind, RELAY_BENCH_DATABASE_URL: databaseUrl },
+    // RELAY_BENCH_CPU_PROF=<dir>: a V8 CPU profile of each Parley server, written when it stops.
+    ...(env.RELAY_BENCH_CPU_PROF && kind === 'parley'
+      ? {
+          execArgv: [
+            ...process.execArgv,
+            '--cpu-prof',
+            `--cpu-prof-dir=${env.RELAY_BENCH_CPU_PROF}`,
+          ],
+        }
+      : {}),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const replies: Array<{
