@@ -9,6 +9,7 @@ import type { Clock } from './clock.js';
 import { type Cluster, createLocalCluster } from './cluster/cluster.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
+import { createMessageWriter } from './db/message-store.js';
 import { clientAppRoutes } from './http/client-app.js';
 import { resolveClientIp } from './http/client-ip.js';
 import { createErrorHandler, errorResponse, notFoundHandler } from './http/errors.js';
@@ -102,7 +103,7 @@ export function createApp(deps: AppDeps) {
         logger,
         settings: config.liveChannel,
         relay: createChatRelay({
-          db: deps.database.db,
+          messages: createMessageWriter(deps.database.pool),
           clock,
           logger,
           bus: cluster.bus,

@@ -19,12 +19,11 @@ import {
 } from '../../contract/relay.js';
 import type { Clock } from '../clock.js';
 import type { ClusterBus } from '../cluster/cluster.js';
-import type { Db } from '../db/client.js';
 import { databaseErrorSummary, isDatabaseUnavailable } from '../db/errors.js';
 import {
   type BatchInsertResult,
-  insertMessages,
   type MessageRow,
+  type MessageWriter,
   pairKeyOf,
 } from '../db/message-store.js';
 import { type Logger, throttleRepeats } from '../logger.js';
@@ -41,7 +40,8 @@ export interface RelayConnection {
 }
 
 export interface ChatRelayDeps {
-  db: Db;
+  /** The hot path's store (plain mysql2: db/message-store.ts createMessageWriter). */
+  messages: MessageWriter;
   clock: Clock;
   logger: Logger;
   /** Stored messages to and from the sockets on the other instances (server/cluster/). */
@@ -219,8 +219,7 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
       let results: BatchInsertResult[];
       try {
         // The messages table's foreign key tells an unknown recipient: no look-up per send.
-        results = await insertMessages(
-          deps.db,
+        results = await deps.messages.insertMessages(
           ready.map(({ connection, arrival }) => ({
             senderId: connection.userId,
             recipientId: arrival.recipientId,

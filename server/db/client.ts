@@ -40,6 +40,9 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     timezone: 'Z',
     dateStrings: false,
     supportBigNumbers: true,
+    // The relay's INSERT is a prepared statement per batch size (up to 200): bound how many each
+    // connection keeps (the server's max_prepared_stmt_count is for all connections together).
+    maxPreparedStatements: 256,
   });
   boundAcquire(pool, options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS);
   const db = drizzle(pool, { schema, mode: 'default' });

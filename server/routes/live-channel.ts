@@ -69,9 +69,32 @@ export function parseClientFrame(data: unknown): ClientFrame | ServerFrame {
 }
 
 /** The `ws` socket under Hono's context: pings, pongs and the buffered amount live there. */
-type RawSocket = PingableSocket & { bufferedAmount: number };
+type RawSocket = PingableSocket & { bufferedAmount: number; _socket?: CorkableStream };
+
+/** The TCP socket under a `ws` socket (ws keeps it as `_socket`). */
+interface CorkableStream {
+  cork(): void;
+  uncork(): void;
+  writableCorked: number;
+}
+
+/**
+ * Batched socket writes: the first frame a socket is sent in a tick corks its TCP socket, and
+ * every socket corked in the tick is uncorked once the tick's work is done, so the acks and
+ * deliveries one group commit sends a socket leave in one write (writev), not one each.
+ */
+const corked: CorkableStream[] = [];
+const uncorkAll = () => {
+  for (const stream of corked.splice(0)) stream.uncork();
+};
+function corkForTick(stream: CorkableStream | undefined) {
+  if (!stream || stream.writableCorked > 0) return;
+  stream.cork();
+  if (corked.push(stream) === 1) process.nextTick(uncorkAll);
+}
 
 function send(ws: WSContext, frame: ServerFrame) {
+  corkForTick((ws.raw as RawSocket | undefined)?._socket);
   ws.send(JSON.stringify(frame));
 }
 
