@@ -31,3 +31,9 @@ export class AppNav extends LitElement {
 }
 
 customElements.define('parley-app-nav', AppNav);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-app-nav': AppNav;
+  }
+}

@@ -81,3 +81,9 @@ export class CaptchaField extends LitElement {
 }
 
 customElements.define('parley-captcha', CaptchaField);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-captcha': CaptchaField;
+  }
+}

@@ -25,3 +25,9 @@ export class KeyPrompt extends LitElement {
 }
 
 customElements.define('parley-key-prompt', KeyPrompt);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-key-prompt': KeyPrompt;
+  }
+}

@@ -1,5 +1,13 @@
 import { html, LitElement } from 'lit';
 
+/** The password was edited: `password-input` (read the element's `value`). */
+export class PasswordInputEvent extends Event {
+  static readonly type = 'password-input';
+  constructor() {
+    super(PasswordInputEvent.type, { bubbles: true });
+  }
+}
+
 /**
  * <parley-password-input>: a password field with a show/hide toggle. Light DOM, so the input
  * belongs to the surrounding <form> and password managers see it; paste is never blocked.
@@ -59,7 +67,7 @@ export class PasswordInput extends LitElement {
           autocapitalize="off"
           aria-invalid=${this.invalid ? 'true' : 'false'}
           aria-describedby=${this.describedBy}
-          @input=${() => this.dispatchEvent(new Event('password-input', { bubbles: true }))}
+          @input=${() => this.dispatchEvent(new PasswordInputEvent())}
         />
         <button
           type="button"
@@ -78,3 +86,12 @@ export class PasswordInput extends LitElement {
 }
 
 customElements.define('parley-password-input', PasswordInput);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-password-input': PasswordInput;
+  }
+  interface HTMLElementEventMap {
+    'password-input': PasswordInputEvent;
+  }
+}

@@ -1,6 +1,14 @@
 import { html, LitElement } from 'lit';
 import type { RecoveryCode } from '../services/auth.js';
 
+/** "I saved them", then Continue: `codes-saved`, so the page may go on. */
+export class CodesSavedEvent extends Event {
+  static readonly type = 'codes-saved';
+  constructor() {
+    super(CodesSavedEvent.type, { bubbles: true });
+  }
+}
+
 /**
  * <parley-recovery-codes>: the codes, shown once, with copy, download (.txt) and print, and an
  * "I saved them" confirmation before the page may continue (event `codes-saved`).
@@ -91,7 +99,7 @@ export class RecoveryCodeSheet extends LitElement {
           I saved my recovery codes somewhere safe
         </label>
         <button type="button" class="primary no-print" ?disabled=${!this.saved || this.busy}
-          @click=${() => this.dispatchEvent(new Event('codes-saved', { bubbles: true }))}>
+          @click=${() => this.dispatchEvent(new CodesSavedEvent())}>
           Continue
         </button>
       </section>
@@ -100,3 +108,12 @@ export class RecoveryCodeSheet extends LitElement {
 }
 
 customElements.define('parley-recovery-codes', RecoveryCodeSheet);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-recovery-codes': RecoveryCodeSheet;
+  }
+  interface HTMLElementEventMap {
+    'codes-saved': CodesSavedEvent;
+  }
+}

@@ -26,6 +26,14 @@ export function describeBrowser(userAgent: string): string {
   return system ? `${browser} on ${system}` : browser;
 }
 
+/** "Sign out this session" on another session: `end-session`, with the session's id. */
+export class EndSessionEvent extends Event {
+  static readonly type = 'end-session';
+  constructor(readonly sessionId: string) {
+    super(EndSessionEvent.type, { bubbles: true, composed: true });
+  }
+}
+
 /**
  * <parley-session-list>: the account's signed-in sessions (browser, address, last active), this
  * one marked; each other one has "Sign out this session" (event `end-session` with its id).
@@ -55,14 +63,7 @@ export class SessionList extends LitElement {
               ? ''
               : html`<button type="button" class="secondary"
                   aria-label=${`Sign out the session of ${describeBrowser(s.userAgent)} at ${s.ip}`}
-                  @click=${() =>
-                    this.dispatchEvent(
-                      new CustomEvent('end-session', {
-                        detail: s.id,
-                        bubbles: true,
-                        composed: true,
-                      }),
-                    )}>Sign out this session</button>`
+                  @click=${() => this.dispatchEvent(new EndSessionEvent(s.id))}>Sign out this session</button>`
           }
         </li>`,
       )}
@@ -75,3 +76,12 @@ function formatDate(iso: string): string {
 }
 
 customElements.define('parley-session-list', SessionList);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-session-list': SessionList;
+  }
+  interface HTMLElementEventMap {
+    'end-session': EndSessionEvent;
+  }
+}

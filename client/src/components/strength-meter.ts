@@ -62,3 +62,9 @@ export class StrengthMeter extends LitElement {
 }
 
 customElements.define('parley-strength-meter', StrengthMeter);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-strength-meter': StrengthMeter;
+  }
+}

@@ -1,6 +1,14 @@
 import { html, LitElement, svg } from 'lit';
 import { encode } from 'uqr';
 
+/** The code typed from the authenticator app: `totp-code`, for the page to send. */
+export class TotpCodeEvent extends Event {
+  static readonly type = 'totp-code';
+  constructor(readonly code: string) {
+    super(TotpCodeEvent.type, { bubbles: true, composed: true });
+  }
+}
+
 /**
  * <parley-totp-enrol>: the one showing of a new authenticator app's secret: a QR code of its
  * otpauth:// URI, drawn here as SVG (uqr encodes; no third-party service, no innerHTML), the
@@ -34,9 +42,7 @@ export class TotpEnrol extends LitElement {
   private submit(event: SubmitEvent) {
     event.preventDefault();
     const input = this.querySelector<HTMLInputElement>('#totp-code');
-    this.dispatchEvent(
-      new CustomEvent('totp-code', { detail: input?.value ?? '', bubbles: true, composed: true }),
-    );
+    this.dispatchEvent(new TotpCodeEvent(input?.value ?? ''));
   }
 
   private qr() {
@@ -77,3 +83,12 @@ export class TotpEnrol extends LitElement {
 }
 
 customElements.define('parley-totp-enrol', TotpEnrol);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-totp-enrol': TotpEnrol;
+  }
+  interface HTMLElementEventMap {
+    'totp-code': TotpCodeEvent;
+  }
+}

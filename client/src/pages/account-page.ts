@@ -6,6 +6,8 @@ import '../components/strength-meter.js';
 import '../components/totp-enrol.js';
 import '../components/session-list.js';
 import type { PasswordInput } from '../components/password-input.js';
+import type { EndSessionEvent } from '../components/session-list.js';
+import type { TotpCodeEvent } from '../components/totp-enrol.js';
 import { ApiError } from '../services/api.js';
 import {
   type AccountInfo,
@@ -288,7 +290,7 @@ export class AccountPage extends LitElement {
           ? html`<section class="card" aria-labelledby="sessions-title">
             <h2 id="sessions-title">Signed-in sessions</h2>
             <parley-session-list .sessions=${this.sessions}
-              @end-session=${(e: CustomEvent<string>) => this.endOtherSession(e.detail)}></parley-session-list>
+              @end-session=${(e: EndSessionEvent) => this.endOtherSession(e.sessionId)}></parley-session-list>
           </section>`
           : ''
       }
@@ -352,7 +354,7 @@ export class AccountPage extends LitElement {
           : this.enrolment
             ? html`<parley-totp-enrol .uri=${this.enrolment.uri} .secret=${this.enrolment.secret}
                 .error=${this.enrolError}
-                @totp-code=${(e: CustomEvent<string>) => this.confirmApp(e.detail)}></parley-totp-enrol>`
+                @totp-code=${(e: TotpCodeEvent) => this.confirmApp(e.code)}></parley-totp-enrol>`
             : html`<p>Sign in with a 6-digit code from an app on your phone instead of (or besides) a key.</p>
               <button type="button" class="secondary" @click=${() => this.guarded(this.startApp)}>
                 Set up an authenticator app</button>`
@@ -471,3 +473,9 @@ function formatDate(iso: string): string {
 }
 
 customElements.define('parley-account-page', AccountPage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-account-page': AccountPage;
+  }
+}

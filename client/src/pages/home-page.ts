@@ -41,3 +41,9 @@ export class HomePage extends LitElement {
 }
 
 customElements.define('parley-home-page', HomePage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-home-page': HomePage;
+  }
+}

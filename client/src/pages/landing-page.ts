@@ -85,3 +85,9 @@ export class LandingPage extends LitElement {
 }
 
 customElements.define('parley-landing-page', LandingPage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-landing-page': LandingPage;
+  }
+}

@@ -31,3 +31,9 @@ export class NotFoundPage extends LitElement {
 }
 
 customElements.define('parley-not-found-page', NotFoundPage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-not-found-page': NotFoundPage;
+  }
+}

@@ -2,6 +2,7 @@ import { html, LitElement } from 'lit';
 import '../components/key-prompt.js';
 import '../components/recovery-code-sheet.js';
 import '../components/totp-enrol.js';
+import type { TotpCodeEvent } from '../components/totp-enrol.js';
 import {
   bindKey,
   bindTotp,
@@ -115,7 +116,7 @@ export class RecoverPage extends LitElement {
             <h2 id="app-title">Set up your authenticator app</h2>
             <parley-totp-enrol .uri=${this.enrolment?.uri ?? ''} .secret=${this.enrolment?.secret ?? ''}
               .error=${this.error} ?busy=${this.busy}
-              @totp-code=${(e: CustomEvent<string>) => this.confirmApp(e.detail)}></parley-totp-enrol>
+              @totp-code=${(e: TotpCodeEvent) => this.confirmApp(e.code)}></parley-totp-enrol>
           </section>`
           : ''
       }
@@ -147,3 +148,9 @@ export class RecoverPage extends LitElement {
 }
 
 customElements.define('parley-recover-page', RecoverPage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-recover-page': RecoverPage;
+  }
+}

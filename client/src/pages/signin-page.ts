@@ -338,3 +338,9 @@ export class SigninPage extends LitElement {
 }
 
 customElements.define('parley-signin-page', SigninPage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-signin-page': SigninPage;
+  }
+}

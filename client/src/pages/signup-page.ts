@@ -8,6 +8,7 @@ import '../components/totp-enrol.js';
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/browser';
 import type { CaptchaField } from '../components/captcha-field.js';
 import type { PasswordInput } from '../components/password-input.js';
+import type { TotpCodeEvent } from '../components/totp-enrol.js';
 import { ApiError } from '../services/api.js';
 import {
   type RecoveryCode,
@@ -270,7 +271,7 @@ export class SignupPage extends LitElement {
         <h2 id="app-title">Set up your authenticator app</h2>
         <parley-totp-enrol .uri=${this.enrolment?.uri ?? ''} .secret=${this.enrolment?.secret ?? ''}
           .error=${this.keyError} ?busy=${this.busy}
-          @totp-code=${(e: CustomEvent<string>) => this.confirmApp(e.detail)}></parley-totp-enrol>
+          @totp-code=${(e: TotpCodeEvent) => this.confirmApp(e.code)}></parley-totp-enrol>
         <p class="alt"><button type="button" class="link" @click=${() => {
           this.step = 'key';
           this.enrolment = undefined;
@@ -299,3 +300,9 @@ export class SignupPage extends LitElement {
 }
 
 customElements.define('parley-signup-page', SignupPage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-signup-page': SignupPage;
+  }
+}

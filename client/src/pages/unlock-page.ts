@@ -89,3 +89,9 @@ export class UnlockPage extends LitElement {
 }
 
 customElements.define('parley-unlock-page', UnlockPage);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'parley-unlock-page': UnlockPage;
+  }
+}
