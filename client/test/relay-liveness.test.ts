@@ -6,12 +6,11 @@
  * once each and delivered in order. Short intervals here; the production defaults are asserted
  * to notice within 45 s (set PARLEY_LIVENESS_DEFAULTS=1 to measure with them).
  */
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SESSION_COOKIE } from '../../server/http/session-cookie.js';
-import { ApiClient, signUp } from '../../test/support/api-client.js';
 import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
+import { msgPayload, signUpUser } from '../../test/support/live-client.js';
 import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy.js';
 import {
   createRelayClient,
@@ -38,29 +37,8 @@ const LIVENESS = useDefaults
   : { pingIntervalMs: 500, deadlineMs: 500, connectTimeoutMs: 1_000, ackTimeoutMs: 3_000 };
 
 async function person(name: string) {
-  const client = new ApiClient(app.app, app.url);
-  await signUp(client, app.captcha, name, 'juniper trombone glacier');
-  const me = await client.get('/api/users/me');
-  return { id: String(me.body.id), cookie: `${SESSION_COOKIE}=${client.cookie}` };
-}
-
-/** A well-formed protocol `msg` with counter `n` (random bytes: ciphertext to the server). */
-function msgPayload(from: string, to: string, n: number) {
-  const iv = Buffer.alloc(12);
-  iv.writeUInt32BE(n, 8);
-  const b64 = (bytes: number) => randomBytes(bytes).toString('base64url');
-  return JSON.stringify({
-    v: 1,
-    type: 'msg',
-    from,
-    to,
-    xid: 'A'.repeat(22),
-    salt: 1,
-    iv: iv.toString('base64url'),
-    ct: b64(20),
-    tag: b64(16),
-    mac: b64(32),
-  });
+  const { id, cookie } = await signUpUser(app, name);
+  return { id, cookie: `${SESSION_COOKIE}=${cookie}` };
 }
 
 describe('a half-open connection', () => {

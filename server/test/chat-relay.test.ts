@@ -3,16 +3,19 @@
  * WebSockets and a real database: store before ack, delivery to the recipient's sockets and
  * the sender's other sockets, refusals that store nothing, order, resends, history pages.
  */
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { ApiClient, signUp } from '../../test/support/api-client.js';
+import { ApiClient } from '../../test/support/api-client.js';
 import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
-import { SESSION_COOKIE } from '../http/session-cookie.js';
+import {
+  type Frame,
+  msgPayload,
+  openLiveSocket,
+  signUpUser,
+  type TestUser,
+} from '../../test/support/live-client.js';
 import { USER_LOOKUP_BUCKET } from '../routes/chat.js';
 
 let server: RunningApp;
-const PASSWORD = 'juniper trombone glacier';
 let n = 0;
 
 beforeAll(async () => {
@@ -22,63 +25,11 @@ afterAll(async () => {
   await server?.stop();
 });
 
-interface Person {
-  client: ApiClient;
-  id: string;
-  name: string;
-}
-
-async function person(): Promise<Person> {
+const person = () => {
   n += 1;
-  const client = new ApiClient(server.app, server.url);
-  const name = `chat${n}`;
-  await signUp(client, server.captcha, name, PASSWORD);
-  const me = await client.get('/api/users/me');
-  return { client, id: me.body.id, name };
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: frames are inspected field by field.
-type Frame = any;
-
-function connect(who: Person) {
-  const socket = new WebSocket(`${server.url.replace('http', 'ws')}/api/ws`, {
-    headers: { origin: server.url, cookie: `${SESSION_COOKIE}=${who.client.cookie}` },
-  });
-  const frames: Frame[] = [];
-  socket.on('message', (data) => frames.push(JSON.parse(String(data))));
-  const opened = new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-  });
-  return {
-    socket,
-    frames,
-    opened,
-    of: (type: string) => frames.filter((f) => f.type === type),
-    send: (frame: unknown) =>
-      socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame)),
-  };
-}
-
-const b64 = (bytes: number) => randomBytes(bytes).toString('base64url');
-
-/** A well-formed protocol `msg` (random bytes: the server cannot tell them from ciphertext). */
-function msgPayload(from: string, to: string, counter = 1, ctBytes = 20) {
-  const iv = Buffer.alloc(12);
-  iv.writeUInt32BE(counter, 8);
-  return JSON.stringify({
-    v: 1,
-    type: 'msg',
-    from,
-    to,
-    xid: b64(16),
-    salt: 1,
-    iv: iv.toString('base64url'),
-    ct: b64(ctBytes),
-    tag: b64(16),
-    mac: b64(32),
-  });
-}
+  return signUpUser(server, `chat${n}`);
+};
+const connect = (who: TestUser) => openLiveSocket({ url: server.url, cookie: who.cookie });
 
 async function rowCount(): Promise<number> {
   const [rows] = await server.testDb.database.pool.query('SELECT COUNT(*) AS n FROM messages');

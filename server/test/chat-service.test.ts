@@ -15,12 +15,11 @@ import { createCryptoLog } from '../../client/src/protocol/index.js';
 import { type ChatEntry, createChatService } from '../../client/src/services/chat.js';
 import type { StoredMessage } from '../../client/src/services/chat-api.js';
 import { createRelayClient, type WebSocketLike } from '../../client/src/services/chat-relay.js';
-import { ApiClient, signUp } from '../../test/support/api-client.js';
 import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
+import { signUpUser } from '../../test/support/live-client.js';
 import { SESSION_COOKIE } from '../http/session-cookie.js';
 
 let server: RunningApp;
-const PASSWORD = 'juniper trombone glacier';
 let n = 0;
 
 beforeAll(async () => {
@@ -32,10 +31,9 @@ afterAll(async () => {
 
 async function user(storage = createMemoryStorage()) {
   n += 1;
-  const api = new ApiClient(server.app, server.url);
-  const name = `svc${n}`;
-  await signUp(api, server.captcha, name, PASSWORD);
-  const self = (await api.get('/api/users/me')).body as { id: string; username: string };
+  const signedUp = await signUpUser(server, `svc${n}`);
+  const api = signedUp.client;
+  const self = { id: signedUp.id, username: signedUp.name };
   const sockets: WebSocket[] = [];
   const lines: string[] = [];
   // One browser profile: its tabs share localStorage and the Web Locks.

@@ -6,9 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ApiClient, signUp } from '../../test/support/api-client.js';
 import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
-import { msgPayload } from '../../test/support/live-client.js';
+import {
+  msgPayload,
+  openLiveSocket,
+  signUpUser,
+  type TestUser,
+} from '../../test/support/live-client.js';
 import { signUpUsers, spawnApp } from '../../test/support/spawned-app.js';
 import { startStallProxy } from '../../test/support/stall-proxy.js';
 import { createTestDatabase } from '../../test/support/test-database.js';
@@ -31,22 +35,16 @@ afterAll(async () => {
 
 async function person() {
   n += 1;
-  const client = new ApiClient(server.app, server.url);
-  await signUp(client, server.captcha, `live${n}`, 'juniper trombone glacier');
-  return client;
+  return signUpUser(server, `live${n}`);
 }
 
-function open(port: number, client: ApiClient) {
-  const socket = new WebSocket(`ws://127.0.0.1:${port}/api/ws`, {
-    headers: { origin: server.url, cookie: `${SESSION_COOKIE}=${client.cookie}` },
+function open(port: number, who: TestUser) {
+  const opened = openLiveSocket({
+    url: `ws://127.0.0.1:${port}`,
+    origin: server.url,
+    cookie: who.cookie,
   });
-  const frames: { type: string; id?: string }[] = [];
-  socket.on('message', (data) => frames.push(JSON.parse(String(data))));
-  socket.on('error', () => {});
-  const hello = new Promise<void>((resolve) => {
-    socket.on('message', () => resolve());
-  });
-  return { socket, frames, hello };
+  return { ...opened, hello: opened.greeted };
 }
 
 describe('liveness', () => {

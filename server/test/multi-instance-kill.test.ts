@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { type AppProcess, appProcess } from '../../test/support/app-process.js';
+import { type Frame, msgPayload, openLiveSocket } from '../../test/support/live-client.js';
 import {
   findRedisServer,
   type RedisServer,
@@ -79,34 +79,14 @@ async function signedIn(name: string): Promise<{ id: string; token: string }> {
   return { id, token };
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: frames are inspected field by field.
-type Frame = any;
-
 function open(server: AppProcess, token: string, onFrame: (frame: Frame) => void) {
-  const socket = new WebSocket(`ws://127.0.0.1:${server.port}/api/ws`, {
-    headers: { origin: server.url, cookie: `${SESSION_COOKIE}=${token}` },
+  const { socket } = openLiveSocket({
+    url: `ws://127.0.0.1:${server.port}`,
+    origin: server.url,
+    cookie: token,
   });
   socket.on('message', (data) => onFrame(JSON.parse(String(data))));
-  socket.on('error', () => {});
   return socket;
-}
-
-const b64 = (bytes: number) => randomBytes(bytes).toString('base64url');
-function msgPayload(from: string, to: string, counter: number) {
-  const iv = Buffer.alloc(12);
-  iv.writeUInt32BE(counter, 8);
-  return JSON.stringify({
-    v: 1,
-    type: 'msg',
-    from,
-    to,
-    xid: b64(16),
-    salt: 1,
-    iv: iv.toString('base64url'),
-    ct: b64(60),
-    tag: b64(16),
-    mac: b64(32),
-  });
 }
 
 const until = async (condition: () => boolean, timeoutMs: number) => {
@@ -136,14 +116,14 @@ describe('one of three instances killed with SIGKILL mid-stream', () => {
     const acked = new Map<string, number>();
     const unacked = new Set<number>();
     let next = 1;
-    let socket: WebSocket;
+    let socket: ReturnType<typeof open>;
     const send = (k: number) =>
       socket.send(
         JSON.stringify({
           type: 'send',
           clientMessageId: `k-${k}`,
           to: bob.id,
-          payload: msgPayload(alice.id, bob.id, k),
+          payload: msgPayload(alice.id, bob.id, k, 60),
         }),
       );
     const pump = () => {

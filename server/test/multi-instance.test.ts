@@ -8,9 +8,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { ApiClient, signUp } from '../../test/support/api-client.js';
+import { ApiClient } from '../../test/support/api-client.js';
 import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
+import {
+  type Frame,
+  msgPayload,
+  openLiveSocket,
+  signUpUser,
+  type TestUser,
+} from '../../test/support/live-client.js';
 import {
   findRedisServer,
   type RedisServer,
@@ -23,10 +29,8 @@ import { SESSION_ENDED_CLOSE_CODE } from '../auth/live-sockets.js';
 import type { Cluster } from '../cluster/cluster.js';
 import { createRedisCluster } from '../cluster/redis-cluster.js';
 import type { Config } from '../config.js';
-import { SESSION_COOKIE } from '../http/session-cookie.js';
 import { createMemoryLogger } from '../logger.js';
 
-const PASSWORD = 'juniper trombone glacier';
 // No session sweep during these tests: only the fan-out may close a socket elsewhere.
 const SETTINGS = {
   ...TEST_AUTH_SETTINGS,
@@ -60,64 +64,13 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-interface Person {
-  client: ApiClient;
-  id: string;
-}
-
-async function person(on: RunningApp): Promise<Person> {
+async function person(on: RunningApp): Promise<TestUser> {
   n += 1;
-  const client = new ApiClient(on.app, on.url);
-  client.ip = `198.51.100.${n}`;
-  await signUp(client, on.captcha, `multi${n}${randomBytes(2).toString('hex')}`, PASSWORD);
-  const me = await client.get('/api/users/me');
-  return { client, id: me.body.id };
+  return signUpUser(on, `multi${n}${randomBytes(2).toString('hex')}`, { ip: `198.51.100.${n}` });
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: frames are inspected field by field.
-type Frame = any;
-
-function connect(on: RunningApp, who: Person) {
-  const socket = new WebSocket(`${on.url.replace('http', 'ws')}/api/ws`, {
-    headers: { origin: on.url, cookie: `${SESSION_COOKIE}=${who.client.cookie}` },
-  });
-  const frames: Frame[] = [];
-  let closeCode: number | undefined;
-  socket.on('message', (data) => frames.push(JSON.parse(String(data))));
-  socket.on('close', (code) => {
-    closeCode = code;
-  });
-  const opened = new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-  });
-  return {
-    socket,
-    frames,
-    opened,
-    closeCode: () => closeCode,
-    of: (type: string) => frames.filter((f) => f.type === type),
-    send: (frame: unknown) => socket.send(JSON.stringify(frame)),
-  };
-}
-
-const b64 = (bytes: number) => randomBytes(bytes).toString('base64url');
-function msgPayload(from: string, to: string, counter: number) {
-  const iv = Buffer.alloc(12);
-  iv.writeUInt32BE(counter, 8);
-  return JSON.stringify({
-    v: 1,
-    type: 'msg',
-    from,
-    to,
-    xid: b64(16),
-    salt: 1,
-    iv: iv.toString('base64url'),
-    ct: b64(40),
-    tag: b64(16),
-    mac: b64(32),
-  });
-}
+const connect = (on: RunningApp, who: TestUser) =>
+  openLiveSocket({ url: on.url, cookie: who.cookie });
 
 describe('three instances through Redis', () => {
   let a: RunningApp;
@@ -142,7 +95,7 @@ describe('three instances through Redis', () => {
       people.forEach((from, i) => {
         for (const j of [0, 1, 2]) {
           if (j === i) continue;
-          const to = people[j] as Person;
+          const to = people[j] as TestUser;
           (sockets[i] as ReturnType<typeof connect>).send({
             type: 'send',
             clientMessageId: `m-${j}-${k}`,
@@ -160,7 +113,7 @@ describe('three instances through Redis', () => {
       await expect.poll(() => tab.of('message').length).toBe(4 * PER_PAIR);
     }
     for (const [i, socket] of sockets.entries()) {
-      const me = (people[i] as Person).id;
+      const me = (people[i] as TestUser).id;
       for (const [j, peer] of people.entries()) {
         if (j === i) continue;
         const received = socket.of('message').filter((f: Frame) => f.from === peer.id);

@@ -4,10 +4,9 @@
  * per ACTIVITY_INTERVAL_MS per session, so the idle rule stays exact to within that interval.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, signUp } from '../../test/support/api-client.js';
 import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
 import { FakeClock } from '../../test/support/fake-clock.js';
-import { msgPayload } from '../../test/support/live-client.js';
+import { msgPayload, signUpUser } from '../../test/support/live-client.js';
 import { LiveSocket } from '../../test/support/resending-client.js';
 import { testConfig } from '../../test/support/test-app.js';
 import { ACTIVITY_INTERVAL_MS } from '../chat/relay.js';
@@ -26,12 +25,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function person(name: string) {
-  const client = new ApiClient(server.app, server.url);
-  await signUp(client, server.captcha, name, 'juniper trombone glacier');
-  const me = await client.get('/api/users/me');
-  return { id: me.body.id as string, cookie: client.cookie ?? '' };
-}
+const person = (name: string) => signUpUser(server, name);
 
 /** Counts the statements the app's pool runs (drizzle calls query or execute on it). */
 function countStatements() {

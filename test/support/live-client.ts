@@ -45,6 +45,8 @@ export interface LiveConnection {
   frames: Frame[];
   /** Resolves when the socket is open; rejects if it fails first. */
   opened: Promise<void>;
+  /** Resolves at the first frame (the server's hello). */
+  greeted: Promise<void>;
   /** Resolves with the close code. */
   closed: Promise<number>;
   closeCode(): number | undefined;
@@ -72,6 +74,7 @@ export function openLiveSocket(options: {
   const frames: Frame[] = [];
   let closeCode: number | undefined;
   socket.on('message', (data) => frames.push(JSON.parse(String(data))));
+  const greeted = new Promise<void>((resolve) => socket.once('message', () => resolve()));
   const closed = new Promise<number>((resolve) =>
     socket.on('close', (code) => {
       closeCode = code;
@@ -89,6 +92,7 @@ export function openLiveSocket(options: {
     socket,
     frames,
     opened,
+    greeted,
     closed,
     closeCode: () => closeCode,
     of: (type) => frames.filter((f) => f.type === type),
