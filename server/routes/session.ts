@@ -1,5 +1,5 @@
 /**
- * The current session (NIST SP 800-63B §7.1, §7.2).
+ * The current session (the flow: server/auth/flows/session.ts; NIST SP 800-63B §7.1, §7.2).
  *
  *   GET  /api/session                     → who is signed in, the CSRF token, when it ends
  *   POST /api/session/reauth              { password } → both clocks start again
@@ -8,20 +8,19 @@
  *   GET  /api/session/list                → the account's sessions: browser, address, last
  *                                           active, which one is this
  *   POST /api/session/end                 { id } → that other session ends (its next request 401)
- *
- * A listed session's id is a digest of its row key, not the key itself (which is the SHA-256
- * of the token): showing it reveals nothing usable, and only the owner's sessions match.
  */
 
-import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AuthContexts } from '../auth/auth-contexts.js';
-import { sessionState } from '../auth/session-policy.js';
-import { endSessions, endUserSessions, extendSession } from '../auth/sessions.js';
-import { logSecurityEvent } from '../db/security-event-store.js';
-import { userSessions } from '../db/session-store.js';
-import { findUserById } from '../db/user-store.js';
+import {
+  currentSession,
+  endOtherSession,
+  listSessions,
+  reauthenticate,
+  type SessionFlowContext,
+  signOut,
+  signOutEverywhere,
+} from '../auth/flows/session.js';
 import { HttpError } from '../http/errors.js';
 import { noStore } from '../http/no-store.js';
 import { requireSession, type SessionEnv } from '../http/require-session.js';
@@ -29,109 +28,67 @@ import { clearSessionCookie } from '../http/session-cookie.js';
 import { readJsonBody } from '../http/validation.js';
 import { requestInfo } from './auth/attempts.js';
 import { passwordSchema } from './auth/bodies.js';
-import { requireCurrentPassword } from './auth/password-check.js';
+import { refusalError } from './auth/refusals.js';
 import { sessionBody } from './auth/session-response.js';
 
 const ALL_KINDS = ['full', 'rebind', 'password_change'] as const;
 
-/** The id a session is listed under: a digest of its row key, never the key. */
-function listedSessionId(idHash: string): string {
-  return createHash('sha256').update(`listed session ${idHash}`).digest('base64url').slice(0, 22);
-}
+const notSignedIn = () => new HttpError(401, 'not_signed_in', 'Sign in to continue.');
 
-export function sessionRoutes(ctx: AuthContexts) {
+export function sessionRoutes(ctx: SessionFlowContext) {
   const app = new Hono<SessionEnv>();
 
   app.get('/api/session', requireSession(ctx.sessions, ALL_KINDS), async (c) => {
     const session = c.get('session');
-    const user = await findUserById(ctx.store.db, session.userId);
-    if (!user) throw new HttpError(401, 'not_signed_in', 'Sign in to continue.');
+    const result = await currentSession(ctx, session);
+    if (result.kind !== 'ok') throw notSignedIn();
     noStore(c);
-    return c.json(sessionBody(user.username, session));
+    return c.json(sessionBody(result.username, session));
   });
 
   app.post('/api/session/reauth', requireSession(ctx.sessions, ALL_KINDS), async (c) => {
     const { password } = await readJsonBody(c, z.object({ password: passwordSchema }).strict());
-    const session = c.get('session');
-    const info = requestInfo(c);
-    const user = await findUserById(ctx.store.db, session.userId);
-    if (!user) throw new HttpError(401, 'not_signed_in', 'Sign in to continue.');
-    await requireCurrentPassword(ctx, user, password, info, {
-      factor: 'password (reauthentication)',
-      message: 'That password is not right.',
-    });
-    const endsAt = await extendSession(ctx.sessions, session);
-    await logSecurityEvent(ctx.store.db, {
-      userId: user.id,
-      type: 'reauthenticated',
-      now: ctx.store.clock.now(),
-      ...info,
-    });
-    return c.json({ endsAt: endsAt.toISOString() });
+    const result = await reauthenticate(ctx, c.get('session'), password, requestInfo(c));
+    if (result.kind === 'not_signed_in') throw notSignedIn();
+    if (result.kind === 'account_locked') throw refusalError(result);
+    if (result.kind === 'password_wrong') {
+      throw new HttpError(401, 'reauth_failed', 'That password is not right.');
+    }
+    return c.json({ endsAt: result.endsAt.toISOString() });
   });
 
   app.post('/api/session/logout', requireSession(ctx.sessions, ALL_KINDS), async (c) => {
-    const session = c.get('session');
-    await endSessions(ctx.sessions, [session.idHash], 'signed out');
-    await logSecurityEvent(ctx.store.db, {
-      userId: session.userId,
-      type: 'signed_out',
-      now: ctx.store.clock.now(),
-      ...requestInfo(c),
-    });
+    await signOut(ctx, c.get('session'), requestInfo(c));
     clearSessionCookie(c);
     return c.body(null, 204);
   });
 
   app.get('/api/session/list', requireSession(ctx.sessions, ['full']), async (c) => {
-    const session = c.get('session');
-    const now = ctx.store.clock.now();
-    const rows = (await userSessions(ctx.store.db, session.userId)).filter(
-      (row) => sessionState(row, ctx.sessions.limits, now) === 'active',
-    );
+    const sessions = await listSessions(ctx, c.get('session'));
     noStore(c);
     return c.json({
-      sessions: rows.map((row) => ({
-        id: listedSessionId(row.idHash),
-        userAgent: row.userAgent,
-        ip: row.ip,
-        createdAt: row.createdAt.toISOString(),
-        lastActiveAt: row.lastActiveAt.toISOString(),
-        current: row.idHash === session.idHash,
+      sessions: sessions.map((listed) => ({
+        ...listed,
+        createdAt: listed.createdAt.toISOString(),
+        lastActiveAt: listed.lastActiveAt.toISOString(),
       })),
     });
   });
 
   app.post('/api/session/end', requireSession(ctx.sessions, ['full']), async (c) => {
     const { id } = await readJsonBody(c, z.object({ id: z.string().max(64) }).strict());
-    const session = c.get('session');
-    const target = (await userSessions(ctx.store.db, session.userId)).find(
-      (row) => listedSessionId(row.idHash) === id,
-    );
-    if (!target) throw new HttpError(404, 'not_found', 'That session has already ended.');
-    if (target.idHash === session.idHash) {
+    const result = await endOtherSession(ctx, c.get('session'), id, requestInfo(c));
+    if (result.kind === 'session_gone') {
+      throw new HttpError(404, 'not_found', 'That session has already ended.');
+    }
+    if (result.kind === 'current_session') {
       throw new HttpError(409, 'current_session', 'To end this session, use Sign out.');
     }
-    await endSessions(ctx.sessions, [target.idHash], 'ended from another session');
-    await logSecurityEvent(ctx.store.db, {
-      userId: session.userId,
-      type: 'session_ended',
-      detail: `${target.ip}, ${target.userAgent.slice(0, 120)}`,
-      now: ctx.store.clock.now(),
-      ...requestInfo(c),
-    });
     return c.body(null, 204);
   });
 
   app.post('/api/session/logout-everywhere', requireSession(ctx.sessions, ['full']), async (c) => {
-    const session = c.get('session');
-    await endUserSessions(ctx.sessions, session.userId, 'signed out everywhere');
-    await logSecurityEvent(ctx.store.db, {
-      userId: session.userId,
-      type: 'signed_out_everywhere',
-      now: ctx.store.clock.now(),
-      ...requestInfo(c),
-    });
+    await signOutEverywhere(ctx, c.get('session'), requestInfo(c));
     clearSessionCookie(c);
     return c.body(null, 204);
   });

@@ -1,15 +1,14 @@
 /**
- * The HTTP side of pending attempts: the request details every step records, the start step
- * every flow shares, and the attempt and challenge a step names, with their refusals as HTTP.
+ * The HTTP side of pending attempts: the request details every step records, and the start
+ * step every flow shares.
  */
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { beginAttempt, findAttempt, type RequestInfo, useChallenge } from '../../auth/attempts.js';
-import type { AttemptContext, AuthStore } from '../../auth/auth-contexts.js';
+import { beginAttempt, type RequestInfo } from '../../auth/attempts.js';
+import type { AttemptContext } from '../../auth/auth-contexts.js';
 import type { AttemptKind, AttemptRow } from '../../db/attempt-store.js';
 import { noStore } from '../../http/no-store.js';
 import { readJsonBody } from '../../http/validation.js';
-import { refusalError } from './refusals.js';
 
 export function requestInfo(c: Context): RequestInfo {
   return {
@@ -30,23 +29,4 @@ export function startAttemptHandler(
     noStore(c);
     return c.json({ attempt: token, expiresAt: expiresAt.toISOString() });
   };
-}
-
-/** The live attempt a step names, in one of the expected steps; 401 or 409 otherwise. */
-export async function requireAttempt(
-  store: AuthStore,
-  token: string,
-  kind: AttemptKind,
-  steps: readonly string[],
-): Promise<AttemptRow> {
-  const found = await findAttempt(store, token, kind, steps);
-  if (found.kind !== 'found') throw refusalError(found);
-  return found.attempt;
-}
-
-/** Takes the attempt's challenge (single use); 400 when there is none or it expired. */
-export async function requireChallenge(store: AuthStore, attempt: AttemptRow): Promise<string> {
-  const used = await useChallenge(store, attempt);
-  if (used.kind !== 'challenge') throw refusalError(used);
-  return used.challenge;
 }
