@@ -127,13 +127,19 @@ export function liveChannelRoutes(deps: {
   relay: ChatRelay;
   settings?: LiveChannelSettings;
 }) {
-  const { auth, relay } = deps;
+  const { auth, relay, logger } = deps;
   const settings = deps.settings ?? DEFAULT_LIVE_CHANNEL;
-  const sweep = createSessionSweep(auth);
-  const heartbeat = createHeartbeat({
-    intervalMs: settings.pingIntervalMs,
-    onTerminate: (reason) => deps.logger.info('live channel: socket terminated', { reason }),
-  });
+  const channel: Channel = {
+    settings,
+    logger,
+    auth,
+    relay,
+    sweep: createSessionSweep(auth),
+    heartbeat: createHeartbeat({
+      intervalMs: settings.pingIntervalMs,
+      onTerminate: (reason) => logger.info('live channel: socket terminated', { reason }),
+    }),
+  };
   return new Hono<{
     Variables: { liveSession: { sessionIdHash: string; userId: number } };
   }>().get(
@@ -148,58 +154,133 @@ export function liveChannelRoutes(deps: {
       c.set('liveSession', live);
       return next();
     },
-    deps.upgradeWebSocket((c) => {
+    // The adapter's upgrade keeps what it is given for the socket's whole life (its closures
+    // capture it): a small stand-in for the request's context, and one record per socket.
+    (c) => {
       const { sessionIdHash, userId } = c.get('liveSession');
-      let socket: ClosableSocket | undefined;
-      let connection: RelayConnection | undefined;
-      let raw: RawSocket | undefined;
-      let tooSlow = false;
-      /** Sends a frame unless the socket is being dropped; drops it when its output backs up. */
-      const sendBounded = (ws: WSContext, frame: ServerFrame) => {
-        if (tooSlow) return;
-        send(ws, frame);
-        if (raw && raw.bufferedAmount > settings.maxBufferedBytes) {
-          tooSlow = true;
-          deps.logger.warn('live channel: socket too slow, closing', {
-            code: TOO_SLOW_CLOSE_CODE,
-            bufferedBytes: raw.bufferedAmount,
-          });
-          ws.close(TOO_SLOW_CLOSE_CODE, 'too slow');
-          heartbeat.closing(raw);
-        }
-      };
-      return {
-        onOpen(_event, ws) {
-          raw = ws.raw as RawSocket | undefined;
-          if (raw) heartbeat.watch(raw);
-          socket = { close: (code, reason) => ws.close(code, reason) };
-          auth.sockets.add(sessionIdHash, socket);
-          connection = { userId, sessionIdHash, send: (frame) => sendBounded(ws, frame) };
-          relay.connect(connection);
-          sweep.add(sessionIdHash);
-          sendBounded(ws, { type: 'hello', protocol: LIVE_PROTOCOL });
-        },
-        onClose() {
-          if (raw) heartbeat.unwatch(raw);
-          if (socket) sweep.remove(sessionIdHash);
-          if (socket) auth.sockets.remove(sessionIdHash, socket);
-          if (connection) relay.disconnect(connection);
-        },
-        onMessage(event, ws) {
-          const frame = parseClientFrame(event.data);
-          // Application pings (a browser cannot send WebSocket pings) get a pong: the browser's
-          // own liveness check.
-          if (frame.type === 'ping')
-            sendBounded(ws, { type: 'pong', ...(frame.id ? { id: frame.id } : {}) });
-          else if (frame.type === 'send' && connection) void relay.submit(connection, frame);
-          else if (frame.type === 'error') sendBounded(ws, frame);
-        },
-        onError(error) {
-          deps.logger.warn('websocket error', { error });
-        },
-      };
-    }),
+      return upgradeKeepingLittle(
+        deps.upgradeWebSocket,
+        c,
+        new LiveSocket(channel, userId, sessionIdHash),
+      );
+    },
   );
+}
+
+/** What every socket of one live channel shares. */
+interface Channel {
+  settings: LiveChannelSettings;
+  logger: Logger;
+  auth: LiveChannelAuth;
+  relay: ChatRelay;
+  sweep: ReturnType<typeof createSessionSweep>;
+  heartbeat: ReturnType<typeof createHeartbeat>;
+}
+
+/**
+ * One open socket: its user and session, its relay connection, its registry entry and the
+ * adapter's events in one object (methods on the prototype, no closures per socket), so an idle
+ * socket costs little memory (bench/relay.bench.ts, RELAY_BENCH_ONLY=idle).
+ */
+class LiveSocket implements RelayConnection, ClosableSocket {
+  private ws: WSContext | undefined;
+  private raw: RawSocket | undefined;
+  private tooSlow = false;
+  private open = false;
+
+  constructor(
+    private readonly channel: Channel,
+    readonly userId: number,
+    readonly sessionIdHash: string,
+  ) {}
+
+  /** Sends a frame unless the socket is being dropped; drops it when its output backs up. */
+  send(frame: ServerFrame): void {
+    const { ws, raw } = this;
+    if (this.tooSlow || !ws) return;
+    send(ws, frame);
+    if (raw && raw.bufferedAmount > this.channel.settings.maxBufferedBytes) {
+      this.tooSlow = true;
+      this.channel.logger.warn('live channel: socket too slow, closing', {
+        code: TOO_SLOW_CLOSE_CODE,
+        bufferedBytes: raw.bufferedAmount,
+      });
+      ws.close(TOO_SLOW_CLOSE_CODE, 'too slow');
+      this.channel.heartbeat.closing(raw);
+    }
+  }
+
+  close(code?: number, reason?: string): void {
+    this.ws?.close(code, reason);
+  }
+
+  onOpen(_event: Event, ws: WSContext): void {
+    const { auth, relay, sweep, heartbeat } = this.channel;
+    this.ws = ws;
+    this.raw = ws.raw as RawSocket | undefined;
+    if (this.raw) heartbeat.watch(this.raw);
+    this.open = true;
+    auth.sockets.add(this.sessionIdHash, this);
+    relay.connect(this);
+    sweep.add(this.sessionIdHash);
+    this.send({ type: 'hello', protocol: LIVE_PROTOCOL });
+  }
+
+  onClose(): void {
+    const { auth, relay, sweep, heartbeat } = this.channel;
+    if (this.raw) heartbeat.unwatch(this.raw);
+    if (!this.open) return;
+    this.open = false;
+    sweep.remove(this.sessionIdHash);
+    auth.sockets.remove(this.sessionIdHash, this);
+    relay.disconnect(this);
+  }
+
+  onMessage(event: MessageEvent): void {
+    const frame = parseClientFrame(event.data);
+    // Application pings (a browser cannot send WebSocket pings) get a pong: the browser's
+    // own liveness check.
+    if (frame.type === 'ping') this.send({ type: 'pong', ...(frame.id ? { id: frame.id } : {}) });
+    else if (frame.type === 'send' && this.open) void this.channel.relay.submit(this, frame);
+    else if (frame.type === 'error') this.send(frame);
+  }
+
+  onError(error: Event): void {
+    this.channel.logger.warn('websocket error', { error });
+  }
+}
+
+/**
+ * Upgrades through the Node adapter (@hono/node-server) handing it a stand-in for the context:
+ * the adapter's closures keep the context they get for as long as the socket lives, and the
+ * request's own (Hono's context, its Request and Headers, the IncomingMessage, the upgrade's
+ * Response) cost kilobytes per idle socket. The stand-in carries what the adapter reads: the
+ * upgrade header, the URL, and the server's env, whose entries it needs only while the upgrade
+ * is under way (the symbols it keys its hand-over by are copied back to the real env, which the
+ * adapter's upgrade listener reads; the IncomingMessage is dropped once it has been handed over,
+ * synchronously).
+ */
+function upgradeKeepingLittle(
+  upgradeWebSocket: UpgradeWebSocket,
+  c: Context,
+  socket: LiveSocket,
+): Promise<Response> {
+  const env = (c.env ?? {}) as Record<string | symbol, unknown>;
+  const slimEnv: Record<string | symbol, unknown> = { incoming: env.incoming };
+  for (const key of Object.getOwnPropertySymbols(env)) slimEnv[key] = env[key];
+  const upgrade = c.req.header('upgrade');
+  const url = c.req.url;
+  const slim = {
+    env: slimEnv,
+    req: {
+      url,
+      header: (name: string) => (name.toLowerCase() === 'upgrade' ? upgrade : undefined),
+    },
+  } as unknown as Context;
+  const response = upgradeWebSocket(slim, socket);
+  for (const key of Object.getOwnPropertySymbols(slimEnv)) env[key] = slimEnv[key];
+  slimEnv.incoming = undefined;
+  return response;
 }
 
 /**
