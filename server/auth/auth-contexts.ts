@@ -23,6 +23,7 @@ import {
   type LiveSocketRegistry,
 } from './live-sockets.js';
 import type { PasswordHasher } from './password-hash.js';
+import { siteContextWords } from './password-policy.js';
 import type { PwnedPasswordsChecker } from './pwned-passwords.js';
 import type { SecretSealer } from './secret-sealer.js';
 import { createSlotMemory, type SlotMemory } from './slot-memory.js';
@@ -138,7 +139,6 @@ export function createAuthContexts(deps: {
   const { config, db, clock, random, logger, auth, cluster } = deps;
   const settings = config.auth;
   const rp = relyingPartyFor(config.publicOrigin);
-  const hostLabels = rp.id.split('.').filter((label) => label.length >= 4);
   const store: AuthStore = { db, clock };
   const sessionLimits: SessionLimits = {
     sessionIdleMs: settings.sessionIdleMs,
@@ -173,7 +173,7 @@ export function createAuthContexts(deps: {
       hasher: auth.passwordHasher,
       breachCorpus: auth.breachCorpus,
       ...(auth.pwnedPasswords ? { pwnedPasswords: auth.pwnedPasswords } : {}),
-      contextWords: ['parley', ...new Set(hostLabels)],
+      contextWords: siteContextWords(config.publicOrigin),
     },
     recoveryCodes: { ...store, random, hasher: auth.recoveryCodeHasher },
     keys: {
