@@ -3,7 +3,9 @@
  * no Math.random, no Date (the clock is the `now()` handed in) — only WebCrypto
  * (`crypto.subtle`) and the state handed in. This test parses every production file with the
  * TypeScript compiler and fails on any such reference, so the rule holds by check rather than
- * by hope. The layers around protocol/ are held by docs/layers.test.ts.
+ * by hope. The protocol may import the contract (contract/: the wire's sizes, codec and
+ * validator), which is held to the same rules and imports only itself. The layers around
+ * protocol/ are held by docs/layers.test.ts.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -49,8 +51,14 @@ const forbiddenMembers = new Set([
   'navigator',
 ]);
 
-/** Every violation in one source text: forbidden globals, Math.random, non-local imports. */
-function impurities(fileName: string, text: string): string[] {
+/** How a protocol file names a contract module (contract/, pure by the same rules). */
+const contractImport = /^\.\.\/\.\.\/\.\.\/contract\/[a-z0-9-]+\.js$/;
+
+/**
+ * Every violation in one source text: forbidden globals, Math.random, non-local imports. A
+ * protocol file may also import the contract; a contract file only its own folder.
+ */
+function impurities(fileName: string, text: string, mayImportContract = true): string[] {
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.ES2022, true);
   const found: string[] = [];
   const visit = (node: ts.Node): void => {
@@ -58,7 +66,9 @@ function impurities(fileName: string, text: string): string[] {
       const specifier = node.moduleSpecifier;
       if (specifier && ts.isStringLiteral(specifier)) {
         const path = specifier.text;
-        if (!path.startsWith('./') || path.includes('/', 2) || /test/.test(path)) {
+        const local = path.startsWith('./') && !path.includes('/', 2);
+        const contract = mayImportContract && contractImport.test(path);
+        if ((!local && !contract) || /test/.test(path)) {
           found.push(`import "${path}"`);
         }
       }
@@ -86,9 +96,12 @@ function impurities(fileName: string, text: string): string[] {
   return found;
 }
 
-const productionFiles = readdirSync(folder).filter(
-  (name) => name.endsWith('.ts') && !name.endsWith('.test.ts') && name !== 'test-support.ts',
-);
+const isProduction = (name: string) =>
+  name.endsWith('.ts') && !name.endsWith('.test.ts') && name !== 'test-support.ts';
+const productionFiles = readdirSync(folder).filter(isProduction);
+/** The contract, which protocol/ builds on: held to the same rules. */
+const contractFolder = join(folder, '..', '..', '..', 'contract');
+const contractFiles = readdirSync(contractFolder).filter(isProduction);
 
 describe('protocol purity', () => {
   test('the checker catches what it should, and not property names or comments', () => {
@@ -96,6 +109,7 @@ describe('protocol purity', () => {
       "import { x } from '../keystore/keystore.js';",
       "import { readFileSync } from 'node:fs';",
       "import { t } from './test-support.js';",
+      "import { s } from '../../../contract/../server/x.js';",
       'const a = localStorage.getItem("k");',
       'window.addEventListener("x", () => {});',
       'await fetch("/api");',
@@ -111,6 +125,7 @@ describe('protocol purity', () => {
       'import "../keystore/keystore.js"',
       'import "node:fs"',
       'import "./test-support.js"',
+      'import "../../../contract/../server/x.js"',
       'localStorage',
       'window',
       'fetch',
@@ -124,12 +139,17 @@ describe('protocol purity', () => {
     ]);
     const fine = [
       "import { a } from './encoding.js';",
+      "import { p } from '../../../contract/protocol.js';",
       '// localStorage and window are only mentioned here',
       'const self = "alice"; const o = { document: 1, fetch: 2, Date: 3 };',
       'const k = await globalThis.crypto.subtle.digest("SHA-256", new Uint8Array());',
       'const text = "navigator";',
     ].join('\n');
     expect(impurities('fine.ts', fine)).toEqual([]);
+    // The contract itself imports only its own files.
+    expect(
+      impurities('contract.ts', "import { p } from '../../../contract/protocol.js';", false),
+    ).toEqual(['import "../../../contract/protocol.js"']);
   });
 
   test.each(productionFiles)(
@@ -139,9 +159,14 @@ describe('protocol purity', () => {
     },
   );
 
+  test.each(contractFiles)('contract/%s is as pure, importing only the contract', (name) => {
+    expect(impurities(name, readFileSync(join(contractFolder, name), 'utf8'), false)).toEqual([]);
+  });
+
   test('the folder has the production files this test expects to scan', () => {
     expect(productionFiles).toEqual(
       expect.arrayContaining(['conversation.ts', 'schema.ts', 'index.ts']),
     );
+    expect(contractFiles).toEqual(expect.arrayContaining(['protocol.ts', 'encoding.ts']));
   });
 });
