@@ -4,7 +4,9 @@
  * layers it may import, so a dependency that points the wrong way fails here rather than in
  * review:
  *
- * - server: routes → http → auth → db → schema; chat, cluster and captcha beside auth; config
+ * - server: routes → http → auth → db → schema; the sign-in routes (routes/auth-routes.ts, the
+ *   modules it mounts, routes/auth/) skip db too: their flows in auth/flows/ do the work; chat,
+ *   cluster and captcha beside auth; config
  *   and the core (clock, random, logger, paths) under everything; only the composition roots
  *   (main.ts, app.ts, db/migrate-cli.ts) see every layer. No route module (a file that builds a
  *   `new Hono()`) imports another, except the one that mounts the sign-in routes together; the
@@ -176,12 +178,40 @@ const server: Half = {
     {
       name: 'composition root',
       places: ['main.ts', 'app.ts', 'serve.ts', 'db/migrate-cli.ts'],
-      mayImport: ['routes', 'http', 'auth', 'chat', 'cluster', 'captcha', 'db', 'config', 'core'],
+      mayImport: [
+        'sign-in routes',
+        'routes',
+        'http',
+        'auth',
+        'chat',
+        'cluster',
+        'captcha',
+        'db',
+        'config',
+        'core',
+      ],
+    },
+    {
+      // The sign-up, sign-in, unlock, session and account routes only parse, call their flow in
+      // auth/flows/ and map its tagged result to HTTP: no store, no chat, no CAPTCHA renderer.
+      name: 'sign-in routes',
+      places: [
+        'routes/auth-routes.ts',
+        'routes/auth/',
+        'routes/signup.ts',
+        'routes/signin.ts',
+        'routes/unlock.ts',
+        'routes/session.ts',
+        'routes/account.ts',
+        'routes/captcha.ts',
+      ],
+      mayImport: ['http', 'auth', 'config', 'core'],
     },
     {
       name: 'routes',
       places: ['routes/'],
-      mayImport: ['http', 'auth', 'chat', 'captcha', 'db', 'config', 'core'],
+      // The sign-in routes only as the route rules below allow (none but the mounting one).
+      mayImport: ['sign-in routes', 'http', 'auth', 'chat', 'captcha', 'db', 'config', 'core'],
     },
     { name: 'http', places: ['http/'], mayImport: ['auth', 'db', 'core'] },
     {
@@ -397,6 +427,7 @@ describe('import boundaries', () => {
       'server/chat/relay.ts:2 chat imports auth (server/auth/sessions.ts)',
       'server/db/user-store.ts:3 imports client/src/protocol/wire.ts, outside the layers of server/',
       'server/db/user-store.ts:4 db imports auth (server/auth/sessions.ts)',
+      'server/routes/account.ts:3 sign-in routes imports db (server/db/user-store.ts)',
       'server/routes/chat.ts:3 a route not mounted by server/routes/auth-routes.ts imports the sign-in helper server/routes/auth/refusals.ts',
       'server/routes/reports.ts:5 routes imports schema (server/db/schema.ts)',
       'server/routes/reports.ts:6 routes imports composition root (server/main.ts)',

@@ -15,6 +15,8 @@ import { deleteSessionsOlderThan } from '../db/session-store.js';
 import type { AttemptContext, AuthStore } from './auth-contexts.js';
 import { hashToken, isWellFormedToken, newSecretToken } from './secret-token.js';
 
+export type { AttemptKind, AttemptRow };
+
 /** Who asked: recorded with attempts, sessions, factors and security events. */
 export interface RequestInfo {
   ip: string;

@@ -4,9 +4,13 @@
  */
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { beginAttempt, type RequestInfo } from '../../auth/attempts.js';
+import {
+  type AttemptKind,
+  type AttemptRow,
+  beginAttempt,
+  type RequestInfo,
+} from '../../auth/attempts.js';
 import type { AttemptContext } from '../../auth/auth-contexts.js';
-import type { AttemptKind, AttemptRow } from '../../db/attempt-store.js';
 import { noStore } from '../../http/no-store.js';
 import { readJsonBody } from '../../http/validation.js';
 
