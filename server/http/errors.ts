@@ -89,12 +89,7 @@ export function createErrorHandler(
     if (isDatabaseUnavailable(error)) {
       logger.warn('database unavailable', { error: databaseErrorSummary(error) });
       c.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
-      return errorResponse(
-        c,
-        503,
-        'database_unavailable',
-        'The service cannot reach its database just now. Try again in a moment.',
-      );
+      return errorResponse(c, 503, 'database_unavailable');
     }
     const requestId = c.get('requestId') as string | undefined;
     logger.error('unhandled error', {

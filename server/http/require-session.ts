@@ -32,12 +32,7 @@ export function requireSession(
     if (!SAFE_METHODS.has(c.req.method)) {
       const token = c.req.header(CSRF_HEADER) ?? '';
       if (!tokensEqual(token, session.csrfToken)) {
-        return errorResponse(
-          c,
-          403,
-          'csrf_token_invalid',
-          'This request lacks the page’s security token. Reload the page and try again.',
-        );
+        return errorResponse(c, 403, 'csrf_token_invalid');
       }
     }
     if (!kinds.includes(session.kind)) {
@@ -59,12 +54,7 @@ function restrictedMessage(kind: SessionKind): string {
 export function notSignedIn(c: Context, reason: 'missing' | 'expired') {
   if (reason === 'expired') {
     clearSessionCookie(c);
-    return errorResponse(
-      c,
-      401,
-      'session_expired',
-      'Your session ended. Sign in again to continue.',
-    );
+    return errorResponse(c, 401, 'session_expired');
   }
-  return errorResponse(c, 401, 'not_signed_in', 'Sign in to continue.');
+  return errorResponse(c, 401, 'not_signed_in');
 }

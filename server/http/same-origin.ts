@@ -25,7 +25,7 @@ export function requireSameOrigin(publicOrigin: string): MiddlewareHandler {
       publicOrigin,
     );
     if (!ok) {
-      return errorResponse(c, 403, 'cross_origin', 'This request must come from Parley itself.');
+      return errorResponse(c, 403, 'cross_origin');
     }
     return next();
   };

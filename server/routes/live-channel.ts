@@ -147,10 +147,10 @@ export function liveChannelRoutes(deps: {
     async (c, next) => {
       // Browsers always send Origin on a WebSocket upgrade: refuse other sites' pages.
       if (c.req.header('origin') !== auth.publicOrigin) {
-        return errorResponse(c, 403, 'cross_origin', 'This request must come from Parley itself.');
+        return errorResponse(c, 403, 'cross_origin');
       }
       const live = await auth.authenticate(c);
-      if (!live) return errorResponse(c, 401, 'not_signed_in', 'Sign in to continue.');
+      if (!live) return errorResponse(c, 401, 'not_signed_in');
       c.set('liveSession', live);
       return next();
     },
