@@ -55,6 +55,8 @@ export interface ShownEntry {
   who: string;
   text: string;
   state: string | null;
+  /** What the peer's receipts said of one's own text: 'delivered', 'read', or null. */
+  receipt: string | null;
 }
 
 /** What the open conversation shows, entry by entry. */
@@ -69,7 +71,12 @@ export function shownEntries(page: Page): Promise<ShownEntry[]> {
           .map((child) => child.textContent)
           .join('');
       const who = el.classList.contains('mine') ? '>' : el.classList.contains('theirs') ? '<' : '';
-      return { who, text: text.trim(), state: el.getAttribute('data-state') };
+      return {
+        who,
+        text: text.trim(),
+        state: el.getAttribute('data-state'),
+        receipt: el.getAttribute('data-receipt'),
+      };
     }),
   );
 }

@@ -55,7 +55,8 @@ export class ChatEntries extends LitElement {
   private entry(entry: ChatEntry) {
     switch (entry.kind) {
       case 'text':
-        return html`<li class="chat-bubble ${entry.mine ? 'mine' : 'theirs'}" data-state=${entry.state}>
+        return html`<li class="chat-bubble ${entry.mine ? 'mine' : 'theirs'}" data-state=${entry.state}
+          data-receipt=${entry.receipt ?? nothing}>
           <span class="chat-text">${entry.text}</span>
           <span class="chat-meta">${time(entry.at)}${this.stateLabel(entry)}</span>${
             entry.mine && entry.state === 'failed'
@@ -95,6 +96,8 @@ export class ChatEntries extends LitElement {
     if (entry.state === 'queued') return ' · waiting for keys…';
     if (entry.state === 'sending') return ' · sending…';
     if (entry.state === 'failed') return ` · not sent: ${entry.error ?? ''}`;
+    if (entry.receipt === 'read') return ' · read';
+    if (entry.receipt === 'delivered') return ' · delivered';
     return ' · sent';
   }
 

@@ -130,6 +130,7 @@ export class ChatPage extends LitElement {
     });
     chat.chat.onActivity((peerId) => this.onActivity(peerId));
     document.addEventListener('visibilitychange', this.onVisibility);
+    window.addEventListener('focus', this.onVisibility);
     chat.chat.onIncomingText((peerId, entry) => void this.onIncomingText(peerId, entry.text));
     this.me = chat.me;
     await this.loadContacts();
@@ -178,6 +179,7 @@ export class ChatPage extends LitElement {
     this.stopView?.();
     for (const stop of this.watched.values()) stop();
     document.removeEventListener('visibilitychange', this.onVisibility);
+    window.removeEventListener('focus', this.onVisibility);
     document.title = 'Parley';
     // Texts still unacknowledged stay in the outbox; the next chat page takes them over.
     this.chat?.close();
@@ -214,7 +216,9 @@ export class ChatPage extends LitElement {
     const info = {
       count: view.loaded() ? unreadCount(entries, this.lastRead.get(peerId) ?? 0) : 0,
       preview: previewOf(entries),
-      activity: Math.max(newestId(entries), this.serverNewest.get(peerId) ?? 0),
+      // The server's newest id counts receipts too (it cannot tell them): once the history is
+      // decrypted here, only what it shows moves the conversation up.
+      activity: (view.loaded() ? newestId(entries) : 0) || (this.serverNewest.get(peerId) ?? 0),
     };
     const old = this.listInfo.get(peerId);
     if (old?.count === info.count && old.preview === info.preview && old.activity === info.activity)
@@ -231,6 +235,8 @@ export class ChatPage extends LitElement {
     const peerId = this.peer?.id;
     const view = this.view;
     if (!peerId || !view?.loaded() || document.visibilityState !== 'visible') return;
+    // Read receipts: only what a visible, focused page shows, and only if the user allows it.
+    if (document.hasFocus() && this.chat?.readReceipts.enabled()) view.markRead();
     const newest = newestId(view.entries());
     if (newest <= (this.lastRead.get(peerId) ?? 0)) return;
     this.lastRead.set(peerId, newest);
@@ -351,6 +357,11 @@ export class ChatPage extends LitElement {
           : '';
   }
 
+  private onReadReceiptsSwitch(event: Event) {
+    this.chat?.readReceipts.set((event.target as HTMLInputElement).checked);
+    this.markSeen();
+  }
+
   private onLogSwitch(event: Event) {
     this.logOn = (event.target as HTMLInputElement).checked;
     this.chat?.cryptoLog.set(this.logOn);
@@ -448,6 +459,8 @@ export class ChatPage extends LitElement {
         <div class="chat-settings">
           <label class="check"><input type="checkbox" id="crypto-log" .checked=${this.logOn}
             @change=${(e: Event) => this.onLogSwitch(e)} /> Log crypto operations to the console</label>
+          <label class="check"><input type="checkbox" id="read-receipts" .checked=${this.chat?.readReceipts.enabled() ?? true}
+            @change=${(e: Event) => this.onReadReceiptsSwitch(e)} /> Send read receipts</label>
           ${
             notifier?.supported()
               ? html`<label class="check"><input type="checkbox" id="notify" .checked=${notifier.enabled()}

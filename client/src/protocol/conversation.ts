@@ -42,6 +42,7 @@ import {
   covered,
   decodeReceipt,
   encodeReceipt,
+  RECEIPT_BYTES,
   type ReceiptMarks,
   type ReceiptState,
   raiseMark,
@@ -121,7 +122,14 @@ export type ReceiveOutcome =
    * another key store's answer won the exchange). `offer`: a recovery started a new exchange
    * because of it; send it.
    */
-  | { kind: 'undecryptable'; from: string; epoch: EpochRef; offer?: string }
+  | {
+      kind: 'undecryptable';
+      from: string;
+      epoch: EpochRef;
+      offer?: string;
+      /** Of a receipt's size (docs/protocol.md, "Receipts"): most likely one, not a text. */
+      receiptSized?: true;
+    }
   /** Authentic, but its IV is not above the last one accepted: a replay or a reordering. */
   | { kind: 'rejected-replay'; from: string; epoch: EpochRef; counter: number }
   /** Malformed, not for this conversation, or failed authentication. Deliberately vague. */
@@ -771,8 +779,13 @@ export function createConversation(options: ConversationOptions): Conversation {
         return onOffer(record, message, mode);
       case 'kx-reply':
         return onReply(record, message, mode, serverId);
-      case 'msg':
-        return onMessage(record, message, mode, serverId);
+      case 'msg': {
+        const outcome = await onMessage(record, message, mode, serverId);
+        // Without the keys, a receipt is told from text by its size alone (as the server can).
+        return outcome.kind === 'undecryptable' && message.ciphertext.length === RECEIPT_BYTES
+          ? { ...outcome, receiptSized: true }
+          : outcome;
+      }
       case 'change':
         return onChange(record, message, mode, serverId);
     }

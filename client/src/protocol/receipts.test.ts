@@ -240,10 +240,17 @@ describe('receipts through the conversation', () => {
     });
   });
 
-  test('a receipt under keys Alice lost is undecryptable like any message; no crash', async () => {
+  test('a receipt under keys Alice lost is undecryptable, marked receipt-sized; a text is not', async () => {
     const { clock, bob } = await afterOneMessage();
     const delivered = await receiptWire(bob, 'delivered', 10);
+    const text = await send(bob.chat, 'an ordinary text');
     const fresh = party('alice', 'bob', clock);
-    expect((await fresh.chat.receive(delivered, 11)).kind).toBe('undecryptable');
+    expect(await fresh.chat.receive(delivered, 11)).toMatchObject({
+      kind: 'undecryptable',
+      receiptSized: true,
+    });
+    const outcome = await fresh.chat.receive(text, 12);
+    expect(outcome.kind).toBe('undecryptable');
+    expect('receiptSized' in outcome).toBe(false);
   });
 });

@@ -14,6 +14,7 @@ import type { ChatUser, ConversationSummary } from './chat-api.js';
 import type { RelayClient } from './chat-relay.js';
 import type { CryptoLogSwitch } from './crypto-log-switch.js';
 import type { Notifier } from './notifier.js';
+import type { ReadReceiptsSwitch } from './read-receipts.js';
 
 /** The signed-in session, as every page may ask for it. */
 export interface SessionApi {
@@ -31,7 +32,8 @@ export interface ChatApi {
 
 /**
  * One signed-in user's chat, open while the chat page shows: the relay connection, the chat
- * service over the key store and the outbox, the notifier and the crypto log switch.
+ * service over the key store and the outbox, the notifier, the crypto log and read receipts
+ * switches.
  */
 export interface ChatServices {
   readonly me: ChatUser;
@@ -40,6 +42,8 @@ export interface ChatServices {
   readonly relay: Pick<RelayClient, 'onStatus' | 'status'>;
   readonly notifier: Notifier;
   readonly cryptoLog: CryptoLogSwitch;
+  /** Whether this browser sends read receipts (delivered ones flow regardless). */
+  readonly readReceipts: ReadReceiptsSwitch;
   /** Closes the chat and the relay, and gives up this tab's outbox presence. */
   close(): void;
 }

@@ -14,6 +14,7 @@ import { createCryptoLogSwitch } from './crypto-log-switch.js';
 import { createNotifier, type NotificationApi } from './notifier.js';
 import { createOutbox } from './outbox.js';
 import { indexedDbOutboxStorage, webLockPresence } from './outbox-storage.js';
+import { createReadReceiptsSwitch } from './read-receipts.js';
 
 /** The browser the chat runs in: window's parts, passed in by main.ts. */
 export interface ChatPlatform {
@@ -77,6 +78,7 @@ export function createChatFactory(platform: ChatPlatform): ChatFactory {
         relay,
         notifier,
         cryptoLog,
+        readReceipts: createReadReceiptsSwitch(platform.storage),
         close() {
           chat.close();
           relay.close();

@@ -14,6 +14,8 @@ import {
   type Conversation,
   type CryptoLog,
   createConversation,
+  type ReceiptMarks,
+  type ReceiptState,
   type ReceiveOutcome,
 } from '../protocol/index.js';
 import type { ChatUser, StoredMessage } from './chat-api.js';
@@ -25,7 +27,15 @@ import {
   type Outbox,
   type OutboxItem,
 } from './outbox.js';
-import { type ChatEntry, entryFor, mergeHistory, ordered, type TextEntry } from './timeline.js';
+import {
+  applyReceipts,
+  type ChatEntry,
+  entryFor,
+  mergeHistory,
+  newestFromPeer,
+  ordered,
+  type TextEntry,
+} from './timeline.js';
 
 export type { ChatEntry } from './timeline.js';
 
@@ -69,6 +79,12 @@ export interface ConversationView {
   retry(key: string): void;
   /** The Refresh button: new keys from the same secret, announced with a change message. */
   refresh(): Promise<'changed' | 'no-keys'>;
+  /**
+   * The conversation is shown in a visible, focused page: tells the peer (a read receipt) that
+   * its messages up to the newest shown were read. The page does not call it when the user
+   * turned read receipts off; delivered receipts flow regardless.
+   */
+  markRead(): void;
   subscribe(listener: () => void): () => void;
 }
 
@@ -108,6 +124,15 @@ interface PeerState {
   incoming: Promise<void>;
   listeners: Set<() => void>;
   view?: ConversationView;
+  /** What the peer's receipts said of our messages (persisted by the protocol, raised live). */
+  marks: ReceiptMarks;
+  /** Receipts to send, by state: the newest peer message id each covers. */
+  due: Partial<Record<ReceiptState, number>>;
+  /** What this tab asked for or saw another tab say already: not asked again. */
+  asked: ReceiptMarks;
+  /** A receipt batch holds (or waits for) the send lock; `receiptsAgain`: run one more. */
+  receipting: boolean;
+  receiptsAgain: boolean;
 }
 
 /** How often queued text re-checks for keys (an offer nobody answered expires after 60 s). */
@@ -150,15 +175,16 @@ export function createChatService(options: ChatServiceOptions): ChatService {
   const peer = (peerId: string): PeerState => {
     let state = peers.get(peerId);
     if (!state) {
+      const conversation = createConversation({
+        self: self.id,
+        peer: peerId,
+        store: keystore.conversation(peerId),
+        now,
+        log,
+      });
       state = {
         peerId,
-        conversation: createConversation({
-          self: self.id,
-          peer: peerId,
-          store: keystore.conversation(peerId),
-          now,
-          log,
-        }),
+        conversation,
         entries: [],
         seen: new Set(),
         loading: 'no',
@@ -169,6 +195,11 @@ export function createChatService(options: ChatServiceOptions): ChatService {
         again: false,
         incoming: Promise.resolve(),
         listeners: new Set(),
+        marks: conversation.receiptMarks(),
+        due: {},
+        asked: { delivered: 0, read: 0 },
+        receipting: false,
+        receiptsAgain: false,
       };
       peers.set(peerId, state);
     }
@@ -214,8 +245,63 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     } else if (outcome.kind === 'undecryptable' && outcome.offer !== undefined) {
       // A recovery: we held keys the sender does not share, and a new exchange starts.
       sendProtocol(state, outcome.offer);
+    } else if (outcome.kind === 'receipt') {
+      // The peer's, about our texts; or ours (another tab, an earlier visit): said already.
+      const marks = outcome.from === state.peerId ? state.marks : state.asked;
+      marks[outcome.state] = Math.max(marks[outcome.state], outcome.upTo);
     }
     return entry;
+  };
+
+  /**
+   * After messages were read (live or history): our texts take the state the peer's receipts
+   * say, and the peer's texts decrypted here are acknowledged (delivered) in one receipt.
+   */
+  const settle = (state: PeerState) => {
+    applyReceipts(state.entries, state.marks);
+    owe(state, 'delivered', newestFromPeer(state.entries));
+  };
+
+  /** Owes the peer a receipt for its messages up to `upTo` (the protocol drops what was said). */
+  const owe = (state: PeerState, kind: ReceiptState, upTo: number) => {
+    const { asked } = state;
+    if (upTo <= asked[kind] || (kind === 'delivered' && upTo <= asked.read)) return;
+    asked[kind] = upTo;
+    state.due[kind] = upTo;
+    sendReceipts(state);
+  };
+
+  /**
+   * Sends the receipts owed, under the send lock like a chat message (a receipt takes a counter):
+   * read first, which covers delivered up to the same id. Never acknowledged with receipts.
+   */
+  const sendReceipts = (state: PeerState) => {
+    if (closed) return;
+    if (state.receipting) {
+      state.receiptsAgain = true;
+      return;
+    }
+    state.receipting = true;
+    state.receiptsAgain = false;
+    void sendLocks
+      .request(sendLockName(state.peerId), async () => {
+        for (const kind of ['read', 'delivered'] as const) {
+          const upTo = state.due[kind];
+          if (upTo === undefined) continue;
+          delete state.due[kind];
+          const out = await state.conversation.encryptReceipt(kind, upTo);
+          if (out.kind !== 'encrypted') continue;
+          const ack = await relay.send(state.peerId, out.wire).catch(() => undefined);
+          if (!ack) continue;
+          state.seen.add(ack.id);
+          await state.conversation.acknowledged(out.wire, ack.id).catch(() => undefined);
+        }
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        state.receipting = false;
+        if (state.receiptsAgain) sendReceipts(state);
+      });
   };
 
   const receiveLive = (state: PeerState, message: RelayMessage) => {
@@ -231,6 +317,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
         await state.conversation.receive(message.payload, message.id),
         message,
       );
+      settle(state);
       notify(state);
       if (entry?.kind === 'text' && !entry.mine) {
         for (const listener of incomingTexts) listener(state.peerId, entry);
@@ -287,6 +374,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
       state.seen.add(message.id);
       apply(state, await state.conversation.receive(message.payload, message.id), message);
     }
+    settle(state);
     notify(state);
   };
 
@@ -304,6 +392,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
         if (outcome) apply(state, outcome, message, earlier);
       });
       state.entries = ordered([...earlier, ...state.entries]);
+      applyReceipts(state.entries, state.marks);
       state.truncated = result.hasMore;
       const oldest = result.messages[0]?.id;
       if (oldest !== undefined) state.oldestId = oldest;
@@ -392,6 +481,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
               entry.at = ack.at;
               entry.state = 'sent';
               state.entries = ordered(state.entries);
+              applyReceipts(state.entries, state.marks);
               notify(state);
             },
             (error: unknown) => {
@@ -506,6 +596,9 @@ export function createChatService(options: ChatServiceOptions): ChatService {
           }
           return 'changed' as const;
         });
+      },
+      markRead() {
+        if (state.loading === 'done') owe(state, 'read', newestFromPeer(state.entries));
       },
       subscribe(listener) {
         state.listeners.add(listener);

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { type ChatEntry, entryFor, mergeHistory, ordered } from './timeline.js';
+import {
+  applyReceipts,
+  type ChatEntry,
+  entryFor,
+  mergeHistory,
+  newestFromPeer,
+  ordered,
+  receiptState,
+} from './timeline.js';
 
 const at = new Date(0).toISOString();
 const placed = (id: number, text = `m${id}`, mine = true): ChatEntry => ({
@@ -73,5 +81,40 @@ describe('the timeline merge', () => {
       entryFor({ kind: 'rejected-replay', from: '2', epoch, counter: 1 }, message, '1'),
     ).toMatchObject({ kind: 'flagged', reason: 'replay' });
     expect(entryFor({ kind: 'exchange-complete', epoch }, message, '1')).toBeUndefined();
+  });
+});
+
+describe('receipts on the timeline', () => {
+  it('read up to 2 and delivered up to 3: our stored texts take their state, nothing else moves', () => {
+    const entries = [placed(1), placed(2), placed(3), placed(4), placed(5, 'theirs', false)];
+    const sending = local('on its way');
+    const all = [...entries, sending];
+    expect(applyReceipts(all, { delivered: 3, read: 2 })).toBe(true);
+    expect(all.map((e) => e.kind === 'text' && `${e.state}/${e.receipt ?? ''}`)).toEqual([
+      'sent/read',
+      'sent/read',
+      'sent/delivered',
+      'sent/',
+      'sent/',
+      'sending/',
+    ]);
+    expect(applyReceipts(all, { delivered: 3, read: 2 })).toBe(false);
+    expect(receiptState(4, { delivered: 0, read: 4 })).toBe('read');
+  });
+
+  it("a receipt acknowledges the newest of the peer's texts, never our own", () => {
+    expect(newestFromPeer([placed(1, 'a', false), placed(7), placed(3, 'b', false)])).toBe(3);
+    expect(newestFromPeer([placed(7)])).toBe(0);
+  });
+
+  it('receipts are no entries, also when this browser lost their keys', () => {
+    const message = { id: 9, from: '2', to: '1', payload: '{}', at };
+    for (const outcome of [
+      { kind: 'receipt', from: '2', state: 'read', upTo: 3 },
+      { kind: 'receipt-ignored', from: '2' },
+      { kind: 'undecryptable', from: '2', epoch: { xid: 'x', salt: 1 }, receiptSized: true },
+    ] as const) {
+      expect(entryFor(outcome, message, '1')).toBeUndefined();
+    }
   });
 });

@@ -6,7 +6,7 @@
  * Order: entries the server has placed (they have its id) in id order, then the user's own
  * entries not acknowledged yet, in the order they were typed. One entry per server id.
  */
-import type { ReceiveOutcome } from '../protocol/index.js';
+import type { ReceiptMarks, ReceiveOutcome } from '../protocol/index.js';
 import type { StoredMessage } from './chat-api.js';
 
 export type ChatEntry =
@@ -19,6 +19,12 @@ export type ChatEntry =
       at: string;
       /** queued: waiting for keys; sending: on its way (retried until acknowledged). */
       state: 'queued' | 'sending' | 'sent' | 'failed';
+      /**
+       * Of our own stored text, what the peer's receipts said (docs/protocol.md, "Receipts"):
+       * a browser of the peer decrypted it (delivered), or showed it in a visible, focused
+       * conversation (read). Absent: only sent.
+       */
+      receipt?: 'delivered' | 'read';
       error?: string;
       /** Our own message's protocol message as stored: matches a history entry to it. */
       wire?: string;
@@ -57,6 +63,8 @@ export function entryFor(
     case 'keys-reset':
       return { ...base, kind: 'keys-reset', mine: outcome.by === selfId };
     case 'undecryptable':
+      // A receipt under keys this browser lost is no message the reader missed.
+      if (outcome.receiptSized) return undefined;
       return { ...base, kind: 'undecryptable', mine: outcome.from === selfId };
     case 'rejected-replay':
       return { ...base, kind: 'flagged', reason: 'replay' };
@@ -65,6 +73,44 @@ export function entryFor(
     default:
       return undefined;
   }
+}
+
+/**
+ * What the peer's receipts say of our own stored message `id`: read, delivered, or only sent.
+ * A receipt covers every message up to its relay id; read implies delivered.
+ */
+export function receiptState(id: number, marks: ReceiptMarks): 'sent' | 'delivered' | 'read' {
+  if (id <= marks.read) return 'read';
+  return id <= marks.delivered ? 'delivered' : 'sent';
+}
+
+/**
+ * Gives our own stored texts the receipt state the marks say (in place: the outbox updates the
+ * same entry objects); whether any changed. Texts still on their way or refused have none.
+ */
+export function applyReceipts(entries: readonly ChatEntry[], marks: ReceiptMarks): boolean {
+  let changed = false;
+  for (const entry of entries) {
+    if (entry.kind !== 'text' || !entry.mine || entry.id === undefined) continue;
+    if (entry.state !== 'sent') continue;
+    const next = receiptState(entry.id, marks);
+    if (next === (entry.receipt ?? 'sent')) continue;
+    if (next === 'sent') delete entry.receipt;
+    else entry.receipt = next;
+    changed = true;
+  }
+  return changed;
+}
+
+/** The newest relay id of a message from the peer shown as text: what a receipt acknowledges. */
+export function newestFromPeer(entries: readonly ChatEntry[]): number {
+  let newest = 0;
+  for (const entry of entries) {
+    if (entry.kind === 'text' && !entry.mine && entry.id !== undefined && entry.id > newest) {
+      newest = entry.id;
+    }
+  }
+  return newest;
 }
 
 /**
