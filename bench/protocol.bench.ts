@@ -8,11 +8,8 @@ import { createMemoryLocks } from '../client/src/keystore/locks.js';
 import { createMemoryStorage } from '../client/src/keystore/storage.js';
 import { silentCryptoLog } from '../client/src/protocol/crypto-log.js';
 import { type Conversation, createConversation } from '../client/src/protocol/index.js';
-import {
-  importDirectionKeys,
-  openMessage,
-  sealMessage,
-} from '../client/src/protocol/message-crypto.js';
+import { importDirectionKeys, sealMessage } from '../client/src/protocol/message-crypto.js';
+import { openMessage } from '../client/src/protocol/test-support.js';
 import { type Benchmark, formatMs, report, time } from './lib.js';
 
 const KIB = 1024;

@@ -7,7 +7,13 @@
  * fields, exact byte lengths, canonical base64url, bounded sizes) and rejects everything else.
  * The relay never decrypts: MACs and keys are checked in the browser.
  */
-import { type Bytes, fromBase64Url, readUintBigEndian, toBase64Url } from './encoding.js';
+import {
+  type Bytes,
+  base64UrlLength,
+  fromBase64Url,
+  readUintBigEndian,
+  toBase64Url,
+} from './encoding.js';
 
 /** The `v` field of every network message and of the stored conversation record. */
 export const PROTOCOL_VERSION = 1;
@@ -201,7 +207,7 @@ function userId(value: unknown): string | null {
 }
 
 function bytesField(value: unknown, minBytes: number, maxBytes: number): Bytes | null {
-  if (typeof value !== 'string' || value.length > Math.ceil((maxBytes * 4) / 3)) return null;
+  if (typeof value !== 'string' || value.length > base64UrlLength(maxBytes)) return null;
   const bytes = fromBase64Url(value);
   if (bytes === null || bytes.length < minBytes || bytes.length > maxBytes) return null;
   return bytes;

@@ -20,12 +20,12 @@ import { concatBytes, toBase64Url, toHex, utf8 } from './encoding.js';
 import {
   decryptPayload,
   importDirectionKeys,
-  openMessage,
   sealMessage,
   verifyMessageMac,
 } from './message-crypto.js';
 import { decodeReceipt, encodeReceipt } from './receipts.js';
 import { parseMessage, serializeMessage } from './schema.js';
+import { openMessage } from './test-support.js';
 
 const hex = (text: string) => new Uint8Array(Buffer.from(text, 'hex'));
 

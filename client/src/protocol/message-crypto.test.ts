@@ -8,11 +8,11 @@ import {
   decryptMessage,
   importDirectionKeys,
   ivFor,
-  openMessage,
   sealMessage,
   verifyMessageMac,
 } from './message-crypto.js';
 import type { ChatMessage } from './schema.js';
+import { openMessage } from './test-support.js';
 
 const key = () => fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => new Uint8Array(b));
 const keys = () => fc.record({ encryption: key(), mac: key() });

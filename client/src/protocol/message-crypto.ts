@@ -174,13 +174,3 @@ export async function decryptMessage(
   if (typeof plaintext !== 'string') throw new AuthenticationError();
   return plaintext;
 }
-
-/** MAC check then decryption, for callers that keep no IV state. Throws AuthenticationError. */
-export async function openMessage(
-  message: ChatMessage,
-  keys: DirectionKeyHandles,
-  log: CryptoLog,
-): Promise<string> {
-  if (!(await verifyMessageMac(message, keys, log))) throw new AuthenticationError();
-  return decryptMessage(message, keys, log);
-}

@@ -8,6 +8,9 @@ import { createMemoryLocks, type LockManagerLike } from '../keystore/locks.js';
 import { createMemoryStorage, type StorageLike } from '../keystore/storage.js';
 import { type Conversation, createConversation, type StoredEntry } from './conversation.js';
 import { type CryptoLog, silentCryptoLog } from './crypto-log.js';
+import { AuthenticationError } from './errors.js';
+import { type DirectionKeyHandles, decryptMessage, verifyMessageMac } from './message-crypto.js';
+import type { ChatMessage } from './schema.js';
 
 export const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 
@@ -100,4 +103,17 @@ export async function send(from: Conversation, text: string): Promise<string> {
   const sent = await from.encrypt(text);
   if (sent.kind !== 'encrypted') throw new Error(`expected encryption, got ${sent.kind}`);
   return sent.wire;
+}
+
+/**
+ * MAC check then decryption of one chat text, with no IV order: what a conversation does on
+ * receiving (conversation.ts), minus the state. Throws AuthenticationError.
+ */
+export async function openMessage(
+  message: ChatMessage,
+  keys: DirectionKeyHandles,
+  log: CryptoLog,
+): Promise<string> {
+  if (!(await verifyMessageMac(message, keys, log))) throw new AuthenticationError();
+  return decryptMessage(message, keys, log);
 }
