@@ -16,8 +16,10 @@ import {
   createPasswordHasher,
   type HashLimiter,
   hashConcurrencyFor,
+  type ScryptFunction,
 } from './password-hash.js';
 import { createPwnedPasswordsChecker } from './pwned-passwords.js';
+import { createScryptWorkers } from './scrypt-workers.js';
 import { createSecretSealer } from './secret-sealer.js';
 
 /**
@@ -37,15 +39,19 @@ export function createAuthDeps(input: {
   fetch?: typeof globalThis.fetch;
   /** The hashing bound (default: one core fewer than the machine has, 16 requests in line). */
   hashLimiter?: HashLimiter;
+  /**
+   * Where scrypt runs (default: as many worker threads at nice 19 as the bound lets hash at
+   * once, started at the first hash, so the event loop's thread wins a contended core).
+   */
+  scrypt?: ScryptFunction;
 }): AuthDeps {
   const { config, random, pepper } = input;
   const api = config.pwnedPasswordsApi;
+  const concurrency = hashConcurrencyFor(availableParallelism());
   const hashLimiter =
     input.hashLimiter ??
-    createHashLimiter({
-      maxConcurrent: hashConcurrencyFor(availableParallelism()),
-      maxRequests: HASH_QUEUE_LIMIT,
-    });
+    createHashLimiter({ maxConcurrent: concurrency, maxRequests: HASH_QUEUE_LIMIT });
+  const scrypt = input.scrypt ?? createScryptWorkers({ count: concurrency }).scrypt;
   return {
     hashLimiter,
     passwordHasher: createPasswordHasher({
@@ -53,12 +59,14 @@ export function createAuthDeps(input: {
       params: config.auth.passwordHashParams,
       random,
       limiter: hashLimiter,
+      scrypt,
     }),
     recoveryCodeHasher: createPasswordHasher({
       pepper,
       params: config.auth.recoveryCodeHashParams,
       random,
       limiter: hashLimiter,
+      scrypt,
     }),
     breachCorpus: input.breachCorpus,
     totpSealer: createSecretSealer(input.totpKey, random),

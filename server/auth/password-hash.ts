@@ -1,7 +1,7 @@
 /**
- * Password records (NIST SP 800-63B §5.1.1.2): scrypt — memory-hard, run by node:crypto on the
- * libuv threadpool so the event loop stays free — over the NFKC password with a 16-byte random
- * salt, then HMAC-SHA-256 keyed with the pepper (a secret held outside the database). The record
+ * Password records (NIST SP 800-63B §5.1.1.2): scrypt — memory-hard, run off the event loop (in
+ * low-priority worker threads in production, scrypt-workers.ts; node:crypto's on the libuv
+ * threadpool by default) — over the NFKC password with a 16-byte random salt, then HMAC-SHA-256 keyed with the pepper (a secret held outside the database). The record
  * names algorithm, version, parameters, salt and hash, so parameters can be raised later:
  *
  *   $scrypt-hmac-sha256$v=1$N=131072,r=8,p=1,l=32$<salt, base64>$<hash, base64>
@@ -43,6 +43,13 @@ export interface PasswordHasher {
   verifyDummy(normalizedPassword: string): Promise<void>;
 }
 
+/** Computes scrypt's output for the normalised password (node:crypto's, or in workers). */
+export type ScryptFunction = (
+  password: string,
+  salt: Uint8Array,
+  params: ScryptParams,
+) => Promise<Buffer>;
+
 export interface PasswordHasherDeps {
   /** The HMAC key: at least 32 random bytes (server/secrets.ts loadOrCreatePepper). */
   pepper: Uint8Array;
@@ -57,6 +64,11 @@ export interface PasswordHasherDeps {
   maxConcurrent?: number;
   /** A limiter shared with other hashers (createHashLimiter): one bound for all hashing. */
   limiter?: HashLimiter;
+  /**
+   * Where scrypt runs: by default node:crypto's on the libuv threadpool; production hashes in
+   * low-priority worker threads (scrypt-workers.ts, wired by create-auth-deps.ts).
+   */
+  scrypt?: ScryptFunction;
 }
 
 /**
@@ -139,10 +151,9 @@ export function createPasswordHasher(deps: PasswordHasherDeps): PasswordHasher {
       maxRequests: Number.POSITIVE_INFINITY,
     });
 
+  const scrypt = deps.scrypt ?? scryptAsync;
   const derive = async (password: string, salt: Uint8Array, params: ScryptParams) => {
-    const stretched = await limiter.run(() =>
-      scryptAsync(password.normalize('NFKC'), salt, params),
-    );
+    const stretched = await limiter.run(() => scrypt(password.normalize('NFKC'), salt, params));
     return createHmac('sha256', pepper).update(stretched).digest();
   };
 
