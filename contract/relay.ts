@@ -5,6 +5,8 @@
  * client (client/src/services/chat-relay.ts) reads the server's.
  */
 
+import type { StoredMessage } from './chat.js';
+
 /** The live channel's path. */
 export const LIVE_CHANNEL_PATH = '/api/ws';
 
@@ -94,7 +96,7 @@ export type SendFrame = Extract<ClientFrame, { type: 'send' }>;
 export type RelayFrame =
   /** Stored: `id` is the message's place in the conversation, `at` when it was stored. */
   | { type: 'ack'; clientMessageId: string; id: number; at: string }
-  | { type: 'message'; id: number; from: string; to: string; payload: string; at: string }
+  | ({ type: 'message' } & StoredMessage)
   | { type: 'error'; code: RelayErrorCode; message: string; clientMessageId: string };
 
 /** Codes of a frame the live channel could not read at all (no send is named). */

@@ -16,6 +16,13 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type {
+  ChatUser,
+  ConversationsAnswer,
+  HistoryAnswer,
+  StoredMessage,
+  UserSearchAnswer,
+} from '../../contract/chat.js';
 import type { AuthStore, SessionContext } from '../auth/auth-contexts.js';
 import type { TokenBucketLimiter, TokenBucketOptions } from '../auth/rate-limit.js';
 import { checkUsername } from '../auth/username.js';
@@ -67,7 +74,7 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
   return parsed.data;
 }
 
-export function messageView(row: MessageRow) {
+export function messageView(row: MessageRow): StoredMessage {
   return {
     id: row.id,
     from: String(row.senderId),
@@ -96,7 +103,7 @@ export function chatRoutes(ctx: ChatRouteContext) {
     const user = await findUserById(ctx.store.db, c.get('session').userId);
     if (!user) throw new HttpError(401, 'not_signed_in', 'Sign in to continue.');
     noStore(c);
-    return c.json({ id: String(user.id), username: user.username });
+    return c.json({ id: String(user.id), username: user.username } satisfies ChatUser);
   });
 
   const lookups = rateLimit<SessionEnv>(
@@ -113,7 +120,7 @@ export function chatRoutes(ctx: ChatRouteContext) {
       user && user.id !== c.get('session').userId
         ? [{ id: String(user.id), username: user.username }]
         : [];
-    return c.json({ users });
+    return c.json({ users } satisfies UserSearchAnswer);
   });
 
   app.get('/api/conversations', async (c) => {
@@ -130,7 +137,7 @@ export function chatRoutes(ctx: ChatRouteContext) {
         lastAt: row.lastAt.toISOString(),
         lastReadId: marks.get(row.peerId) ?? 0,
       })),
-    });
+    } satisfies ConversationsAnswer);
   });
 
   app.post('/api/conversations/:peerId/read', async (c) => {
@@ -157,7 +164,10 @@ export function chatRoutes(ctx: ChatRouteContext) {
       ...(query.before === undefined ? {} : { beforeId: query.before }),
     });
     noStore(c);
-    return c.json({ messages: page.rows.map(messageView), hasMore: page.hasMore });
+    return c.json({
+      messages: page.rows.map(messageView),
+      hasMore: page.hasMore,
+    } satisfies HistoryAnswer);
   });
 
   return app;

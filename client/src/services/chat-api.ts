@@ -1,27 +1,16 @@
 /** The chat's HTTP reads: who am I, find a contact, my conversations, a conversation's history. */
+import type {
+  ChatUser,
+  ConversationSummary,
+  ConversationsAnswer,
+  HistoryAnswer,
+  StoredMessage,
+  UserSearchAnswer,
+} from '../../../contract/chat.js';
 import { getJson, postJson } from './api.js';
 
-export interface ChatUser {
-  /** The server's immutable user id, decimal: the protocol's user id. */
-  id: string;
-  username: string;
-}
-
-export interface ConversationSummary {
-  peer: ChatUser;
-  lastMessageId: number;
-  lastAt: string;
-  /** The newest message this user has read here, in any browser (0: none). */
-  lastReadId: number;
-}
-
-export interface StoredMessage {
-  id: number;
-  from: string;
-  to: string;
-  payload: string;
-  at: string;
-}
+/** The answers' shapes are the contract's (contract/chat.ts). */
+export type { ChatUser, ConversationSummary, StoredMessage };
 
 const HISTORY_PAGE = 100;
 
@@ -31,22 +20,21 @@ export function whoAmI(): Promise<ChatUser> {
 
 /** The user with exactly this username (any case), or undefined. */
 export async function findUser(username: string): Promise<ChatUser | undefined> {
-  const { users } = await getJson<{ users: ChatUser[] }>(
+  const { users } = await getJson<UserSearchAnswer>(
     `/api/users?${new URLSearchParams({ username })}`,
   );
   return users[0];
 }
 
 export async function listConversations(): Promise<ConversationSummary[]> {
-  return (await getJson<{ conversations: ConversationSummary[] }>('/api/conversations'))
-    .conversations;
+  return (await getJson<ConversationsAnswer>('/api/conversations')).conversations;
 }
 
 export function historyPage(
   peerId: string,
   before?: number,
   background = false,
-): Promise<{ messages: StoredMessage[]; hasMore: boolean }> {
+): Promise<HistoryAnswer> {
   const query = new URLSearchParams({ limit: String(HISTORY_PAGE) });
   if (before !== undefined) query.set('before', String(before));
   return getJson(`/api/conversations/${encodeURIComponent(peerId)}/messages?${query}`, {

@@ -12,29 +12,22 @@
  * dropped and replaced. Only a permanent refusal rejects the send. Frames, refusal codes and
  * close codes are the contract's (contract/relay.ts).
  */
+import type { StoredMessage } from '../../../contract/chat.js';
 import {
   CLOSE_CODES,
   type ClientFrame,
   isPermanentRefusal,
   LIVE_CHANNEL_PATH,
   type RelayErrorCode,
+  type RelayFrame,
   SESSION_ENDED_REFUSAL,
 } from '../../../contract/relay.js';
 
-export interface RelayAck {
-  clientMessageId: string;
-  id: number;
-  at: string;
-}
+/** The relay's ack of a send: stored as message `id` at `at`. */
+export type RelayAck = Omit<Extract<RelayFrame, { type: 'ack' }>, 'type'>;
 
 /** A protocol message the relay delivered (from the peer, or from another tab of ours). */
-export interface RelayMessage {
-  id: number;
-  from: string;
-  to: string;
-  payload: string;
-  at: string;
-}
+export type RelayMessage = StoredMessage;
 
 export type RelayStatus = 'connecting' | 'open' | 'offline' | 'signed-out';
 
