@@ -15,24 +15,40 @@ export async function activeTotp(db: Db, userId: number): Promise<TotpRow | unde
   return rows[0];
 }
 
-export async function insertTotp(
-  db: Db,
-  row: {
-    userId: number;
-    secretSealed: string;
-    lastStep: number;
-    now: Date;
-    ip: string;
-    userAgent: string;
-  },
-): Promise<void> {
-  await db.insert(totpAuthenticators).values({
-    userId: row.userId,
-    secretSealed: row.secretSealed,
-    lastStep: row.lastStep,
-    createdAt: row.now,
-    createdIp: row.ip,
-    createdUserAgent: row.userAgent,
+export interface NewTotp {
+  userId: number;
+  secretSealed: string;
+  lastStep: number;
+  now: Date;
+  ip: string;
+  userAgent: string;
+}
+
+const valuesOf = (row: NewTotp) => ({
+  userId: row.userId,
+  secretSealed: row.secretSealed,
+  lastStep: row.lastStep,
+  createdAt: row.now,
+  createdIp: row.ip,
+  createdUserAgent: row.userAgent,
+});
+
+export async function insertTotp(db: Db, row: NewTotp): Promise<void> {
+  await db.insert(totpAuthenticators).values(valuesOf(row));
+}
+
+/**
+ * Binds a new app in place of the active one, if any, in one transaction (a recovery-code
+ * sign-in: the old app is the one that was lost). True when an app was revoked.
+ */
+export async function replaceTotp(db: Db, row: NewTotp): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [revoked] = await tx
+      .update(totpAuthenticators)
+      .set({ revokedAt: row.now })
+      .where(and(eq(totpAuthenticators.userId, row.userId), isNull(totpAuthenticators.revokedAt)));
+    await tx.insert(totpAuthenticators).values(valuesOf(row));
+    return revoked.affectedRows > 0;
   });
 }
 

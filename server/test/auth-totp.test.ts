@@ -222,6 +222,54 @@ describe('§5.1.4 authenticator app (TOTP)', () => {
     expect(again.status).toBe(409);
   });
 
+  it('an app-only user who lost the phone: a recovery-code sign-in binds a new app in place of the lost one', async () => {
+    const env = authApp(testDb, { clock: new FakeClock('2026-03-01T16:00:05Z') });
+    const name = uniqueName('phone');
+    const { secret: lost, codes } = await signUpWithApp(env, env.client(), name);
+    env.clock.advance(STEP);
+    const client = env.client();
+    const { attempt, response } = await signInPassword(client, env.captcha, name, PASSWORD);
+    expect(response.body.factors).toEqual({ key: false, totp: true });
+    const number = response.body.recoveryCodeNumber as number;
+    const code = codes.find((c) => c.number === number)?.code;
+    const rebind = await client.post('/api/signin/recovery-code', { attempt, code });
+    expect(rebind.body.kind).toBe('rebind');
+    // Before: 409 "already set up", and the recovery session could not remove it: stuck.
+    const enrol = await client.post('/api/account/totp/options');
+    expect(enrol.status, JSON.stringify(enrol.body)).toBe(200);
+    const fresh = base32Decode(enrol.body.secret);
+    const bound = await client.post('/api/account/totp', {
+      attempt: enrol.body.attempt,
+      code: codeAt(env, fresh, 0),
+    });
+    expect(bound.status, JSON.stringify(bound.body)).toBe(200);
+    expect(bound.body.session.kind).toBe('full');
+    expect(bound.body.recoveryCodes).toHaveLength(10);
+    // The lost phone's codes no longer sign in; the new app's do.
+    env.clock.advance(STEP);
+    expect((await signInWithCode(env, env.client(), name, codeAt(env, lost, 0))).status).toBe(401);
+    env.clock.advance(STEP);
+    const again = await signInWithCode(env, env.client(), name, codeAt(env, fresh, 0));
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    const apps = await env.rows(
+      'SELECT t.revoked_at FROM totp_authenticators t JOIN users u ON u.id = t.user_id WHERE u.username_key = ? ORDER BY t.id',
+      [name],
+    );
+    expect(apps.map((row) => row.revoked_at !== null)).toEqual([true, false]);
+    const events = await env.rows(
+      "SELECT e.detail FROM security_events e JOIN users u ON u.id = e.user_id WHERE u.username_key = ? AND e.type = 'totp_revoked'",
+      [name],
+    );
+    expect(events.map((e) => e.detail)).toEqual([
+      'authenticator app replaced after a recovery-code sign-in',
+    ]);
+    // Outside a recovery session a second app is still refused.
+    const other = env.client();
+    env.clock.advance(STEP);
+    expect((await signInWithCode(env, other, name, codeAt(env, fresh, 0))).status).toBe(200);
+    expect((await other.post('/api/account/totp/options')).status).toBe(409);
+  });
+
   it('a recovery-code sign-in can bind an authenticator app instead of a key: then new codes and a full session', async () => {
     const env = authApp(testDb, { clock: new FakeClock('2026-03-01T15:00:05Z') });
     const name = uniqueName('lost');

@@ -19,7 +19,7 @@ import {
 import { removeFactor } from '../../db/factor-removal.js';
 import { replaceRecoveryCodes, unusedCodeNumbers } from '../../db/recovery-code-store.js';
 import { logSecurityEvent, recentSecurityEvents } from '../../db/security-event-store.js';
-import { activeTotp, insertTotp } from '../../db/totp-store.js';
+import { activeTotp, insertTotp, replaceTotp } from '../../db/totp-store.js';
 import { findUserById, setPasswordHash, type UserRow } from '../../db/user-store.js';
 import type { AccountLocked } from '../account-failures.js';
 import {
@@ -267,7 +267,10 @@ export async function beginAppBinding(
   if (stale) return stale;
   const user = await loadUser(ctx, session);
   if (!user) return { kind: 'not_signed_in' };
-  if (await activeTotp(ctx.store.db, user.id)) return { kind: 'totp_exists' };
+  // After a recovery-code sign-in the new app replaces the lost one (bound at the first code).
+  if (session.kind !== 'rebind' && (await activeTotp(ctx.store.db, user.id))) {
+    return { kind: 'totp_exists' };
+  }
   const enrolment = beginTotpEnrolment(ctx.totp, user.username);
   const { token } = await beginAttempt(ctx.attempts, info, 'bind', {
     step: 'totp',
@@ -311,14 +314,21 @@ export async function bindApp(
   const user = await loadUser(ctx, session);
   if (!user) return { kind: 'not_signed_in' };
   const now = clock.now();
-  if (await activeTotp(db, user.id)) return { kind: 'totp_exists_now' };
-  await insertTotp(db, {
-    userId: user.id,
-    secretSealed: sealed,
-    lastStep: confirmed.step,
-    now,
-    ...info,
-  });
+  const row = { userId: user.id, secretSealed: sealed, lastStep: confirmed.step, now, ...info };
+  if (session.kind === 'rebind') {
+    if (await replaceTotp(db, row)) {
+      await logSecurityEvent(db, {
+        userId: user.id,
+        type: 'totp_revoked',
+        detail: 'authenticator app replaced after a recovery-code sign-in',
+        now,
+        ...info,
+      });
+    }
+  } else {
+    if (await activeTotp(db, user.id)) return { kind: 'totp_exists_now' };
+    await insertTotp(db, row);
+  }
   await logSecurityEvent(db, {
     userId: user.id,
     type: 'totp_bound',
