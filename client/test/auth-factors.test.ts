@@ -221,14 +221,25 @@ describe('authenticator app and forgiving flows in Chromium', () => {
       );
       return (rows as { revoked_at: Date | null }[])[0]?.revoked_at ?? null;
     };
-    await page
-      .getByRole('button', { name: /^Remove / })
-      .first()
-      .click();
+    // Clicked far down a short window: the confirmation opens in view, with the focus in it
+    // (it used to open at the top of the page, off screen, the focus left on Remove).
+    await page.setViewportSize({ width: 1280, height: 400 });
+    const remove = page.getByRole('button', { name: /^Remove / }).first();
+    await remove.scrollIntoViewIfNeeded();
+    await remove.click();
     await page.getByRole('heading', { name: /Remove the security key/ }).waitFor();
+    const focusedInView = () =>
+      page.evaluate(() => {
+        const focused = document.activeElement as HTMLElement | null;
+        const box = focused?.getBoundingClientRect();
+        const inView = box !== undefined && box.top >= 0 && box.bottom <= window.innerHeight;
+        return `${focused?.textContent?.trim() || focused?.id} ${inView ? 'in view' : 'off screen'}`;
+      });
+    await expect.poll(focusedInView).toBe('Yes, remove it in view');
     await page.getByRole('button', { name: 'Yes, remove it' }).click();
     // Refused: the page asks for the password, and the key is still bound.
     await page.getByRole('heading', { name: 'Confirm your password' }).waitFor();
+    await expect.poll(focusedInView).toBe('reauth-password in view');
     expect(await revoked()).toBeNull();
     await page.locator('#reauth-password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Confirm', exact: true }).click();

@@ -62,6 +62,11 @@ const EVENT_LABELS: Record<string, string> = {
  * <parley-account-page>: keys (add, remove), recovery codes (new set), password change,
  * sign out here or everywhere, and the account's security log.
  */
+function bringIntoFocus(element: HTMLElement | null) {
+  element?.scrollIntoView({ block: 'center' });
+  element?.focus();
+}
+
 export class AccountPage extends LitElement {
   static override properties = {
     session: { state: true },
@@ -189,6 +194,25 @@ export class AccountPage extends LitElement {
     this.error = '';
     this.notice = '';
     this.confirming = { label, action };
+  }
+
+  /**
+   * The confirmation and the password prompt render at the top of a long page: bring the one
+   * that just opened into view and put the focus in it (a click further down used to open it
+   * off screen, leaving the focus on the button that opened it).
+   */
+  protected override updated(changed: Map<PropertyKey, unknown>) {
+    super.updated(changed);
+    if (changed.has('confirming') && this.confirming) {
+      bringIntoFocus(this.querySelector<HTMLElement>('.confirm-box button.primary'));
+    }
+    if (changed.has('reauthFor') && this.reauthFor) {
+      // The field is the password element's own render, which follows this one.
+      const field = this.querySelector<PasswordInput>('#reauth parley-password-input');
+      void field?.updateComplete.then(() =>
+        bringIntoFocus(this.querySelector<HTMLElement>('#reauth-password')),
+      );
+    }
   }
 
   private async confirmRemoval() {
