@@ -1,18 +1,18 @@
 /**
- * The stack tests run the built app with its production command: build it once when the build
- * is missing (the test command builds before testing, so this is for targeted runs).
+ * The stack tests run the built app with its production command: build it when the build
+ * is missing or older than its sources (the test command builds before testing, so this is for targeted runs).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { buildIsStale } from './build-freshness.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
 export async function setup() {
-  const built =
-    existsSync(join(root, 'dist', 'server', 'main.js')) &&
-    existsSync(join(root, 'dist', 'client', 'index.html'));
-  if (built) return;
+  const stale =
+    buildIsStale(root, 'dist/server/main.js', ['server', 'contract']) ||
+    buildIsStale(root, 'dist/client/index.html', ['client', 'contract']);
+  if (!stale) return;
   await promisify(execFile)('npm', ['run', '--silent', 'build'], { cwd: root, timeout: 300_000 });
 }

@@ -1,11 +1,14 @@
-/** Browser tests need the built client; build it once when it is missing (the test command builds first). */
-import { existsSync } from 'node:fs';
+/**
+ * Browser tests need the built client: build it when it is missing or older than its sources
+ * (the test command builds first; this is for targeted runs while working).
+ */
 import { join } from 'node:path';
 import { build } from 'vite';
+import { buildIsStale } from './build-freshness.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
 export async function setup() {
-  if (existsSync(join(root, 'dist', 'client', 'index.html'))) return;
+  if (!buildIsStale(root, 'dist/client/index.html', ['client', 'contract'])) return;
   await build({ configFile: join(root, 'client', 'vite.config.ts'), logLevel: 'warn' });
 }
