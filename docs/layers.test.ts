@@ -14,7 +14,7 @@
  *   Below routes and http, nothing imports hono.
  * - client: pages → components → services → keystore → protocol; components do not fetch (no
  *   `fetch`, XMLHttpRequest, WebSocket, EventSource or sendBeacon, no import of the transport
- *   modules services/api.ts and services/chat-relay.ts); services never import pages or
+ *   modules services/api.ts, api-client.ts and chat-relay.ts); services never import pages or
  *   components. What protocol/ may touch besides imports is client/src/protocol/purity.test.ts.
  * - contract/: the one definition of what the halves exchange (error codes, frames, headers,
  *   limits, the protocol messages' schema), a layer below everything on both sides. Every layer
@@ -283,7 +283,11 @@ const client: Half = {
   below: contractLayer,
   noNetwork: {
     layer: 'components',
-    transport: ['client/src/services/api.ts', 'client/src/services/chat-relay.ts'],
+    transport: [
+      'client/src/services/api.ts',
+      'client/src/services/api-client.ts',
+      'client/src/services/chat-relay.ts',
+    ],
   },
 };
 

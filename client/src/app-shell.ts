@@ -133,6 +133,11 @@ export class ParleyApp extends LitElement {
     if (page === 'chat') this.services.loadChat().catch(() => undefined);
   }
 
+  private async signOut() {
+    await this.services.session.signOut().catch(() => undefined);
+    navigate('/signin');
+  }
+
   override render() {
     if (this.failedPage) {
       return html`<main class="auth-page"><p class="form-error" role="alert">This page could not be
@@ -141,7 +146,7 @@ export class ParleyApp extends LitElement {
     const page = this.renderPage();
     const signedIn = this.route.page === 'home' || this.route.page === 'account';
     return signedIn
-      ? html`<parley-app-nav .current=${this.route.page}></parley-app-nav>${page}`
+      ? html`<parley-app-nav .current=${this.route.page} @sign-out=${() => this.signOut()}></parley-app-nav>${page}`
       : page;
   }
 

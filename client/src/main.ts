@@ -6,17 +6,25 @@
  */
 import { ParleyApp } from './app-shell.js';
 import { chatPath } from './router.js';
+import { createApiClient } from './services/api-client.js';
 import type { AppServices, ChatFactory } from './services/app-services.js';
 import { currentSession, signOut } from './services/auth.js';
 import { navigate } from './services/navigation.js';
 
 let chat: Promise<ChatFactory> | undefined;
 
+const api = createApiClient({ fetch: (input, init) => fetch(input, init) });
+
 const services: AppServices = {
-  session: { current: currentSession, signOut },
+  api,
+  session: {
+    current: () => currentSession(api),
+    signOut: (everywhere) => signOut(api, everywhere),
+  },
   loadChat() {
     chat ??= import('./services/chat-services.js').then(({ createChatFactory }) =>
       createChatFactory({
+        api,
         location: window.location,
         storage: localStorage,
         locks: navigator.locks,

@@ -1,8 +1,17 @@
 import { html, LitElement } from 'lit';
-import { signOut } from '../services/auth.js';
-import { navigate } from '../services/navigation.js';
 
-/** <parley-app-nav>: the navigation of every signed-in page: chats, account, sign out. */
+/** The Sign out button: `sign-out`, for the app shell to end the session. */
+export class SignOutEvent extends Event {
+  static readonly type = 'sign-out';
+  constructor() {
+    super(SignOutEvent.type, { bubbles: true });
+  }
+}
+
+/**
+ * <parley-app-nav>: the navigation of every signed-in page: chats, account, sign out (it asks
+ * with `sign-out`; the shell signs out).
+ */
 export class AppNav extends LitElement {
   static override properties = { current: { type: String } };
   declare current: string;
@@ -22,10 +31,7 @@ export class AppNav extends LitElement {
       <a href="/home" class="app-nav-brand">Parley</a>
       <a href="/chat" aria-current=${here('chat')}>Chats</a>
       <a href="/account" aria-current=${here('account')}>Account</a>
-      <button type="button" class="link" @click=${async () => {
-        await signOut().catch(() => undefined);
-        navigate('/signin');
-      }}>Sign out</button>
+      <button type="button" class="link" @click=${() => this.dispatchEvent(new SignOutEvent())}>Sign out</button>
     </nav>`;
   }
 }
@@ -35,5 +41,8 @@ customElements.define('parley-app-nav', AppNav);
 declare global {
   interface HTMLElementTagNameMap {
     'parley-app-nav': AppNav;
+  }
+  interface HTMLElementEventMap {
+    'sign-out': SignOutEvent;
   }
 }

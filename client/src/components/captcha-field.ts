@@ -1,4 +1,5 @@
 import { html, LitElement } from 'lit';
+import { appServicesOf } from '../services/app-services-of.js';
 import { captchaImage } from '../services/auth.js';
 
 /**
@@ -6,6 +7,8 @@ import { captchaImage } from '../services/auth.js';
  * "New image" button. The picture comes as a blob: URL (allowed by the CSP's img-src).
  */
 export class CaptchaField extends LitElement {
+  /** The app's services (main.ts builds them; the app shell provides them). */
+  private readonly services = appServicesOf(this);
   static override properties = {
     attempt: { type: String },
     error: { type: String },
@@ -38,7 +41,7 @@ export class CaptchaField extends LitElement {
     if (!this.attempt) return;
     this.loading = true;
     try {
-      const url = await captchaImage(this.attempt);
+      const url = await captchaImage(this.services().api, this.attempt);
       if (this.src) URL.revokeObjectURL(this.src);
       this.src = url;
       const input = this.querySelector<HTMLInputElement>('input[name="captcha"]');

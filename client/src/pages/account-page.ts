@@ -9,6 +9,7 @@ import type { PasswordInput } from '../components/password-input.js';
 import type { EndSessionEvent } from '../components/session-list.js';
 import type { TotpCodeEvent } from '../components/totp-enrol.js';
 import { ApiError } from '../services/api.js';
+import { appServicesOf } from '../services/app-services-of.js';
 import {
   type AccountInfo,
   accountInfo,
@@ -68,6 +69,8 @@ function bringIntoFocus(element: HTMLElement | null) {
 }
 
 export class AccountPage extends LitElement {
+  /** The app's services (main.ts builds them; the app shell provides them). */
+  private readonly services = appServicesOf(this);
   static override properties = {
     session: { state: true },
     account: { state: true },
@@ -128,11 +131,11 @@ export class AccountPage extends LitElement {
 
   private async load() {
     try {
-      this.session = await currentSession();
+      this.session = await currentSession(this.services().api);
       if (!this.session) return navigate('/signin');
       if (this.session.kind === 'rebind') return navigate('/recover');
-      this.account = await accountInfo();
-      if (this.session.kind === 'full') this.sessions = await listSessions();
+      this.account = await accountInfo(this.services().api);
+      if (this.session.kind === 'full') this.sessions = await listSessions(this.services().api);
     } catch (error) {
       this.error = messageOf(error);
     }
@@ -140,9 +143,9 @@ export class AccountPage extends LitElement {
 
   private async endOtherSession(id: string) {
     await this.guarded(async () => {
-      await endSession(id);
+      await endSession(this.services().api, id);
       this.notice = 'That session is signed out.';
-      this.sessions = await listSessions();
+      this.sessions = await listSessions(this.services().api);
     });
   }
 
@@ -170,7 +173,7 @@ export class AccountPage extends LitElement {
       this.querySelector<PasswordInput>('#reauth parley-password-input')?.value ?? '';
     const action = this.reauthFor;
     try {
-      await reauthenticate(password);
+      await reauthenticate(this.services().api, password);
       this.reauthFor = undefined;
       if (action) await this.guarded(action);
     } catch (error) {
@@ -181,12 +184,12 @@ export class AccountPage extends LitElement {
   private addKey = async () => {
     const name =
       this.querySelector<HTMLInputElement>('#new-key-name')?.value.trim() || 'Security key';
-    const { attempt, options } = await newKeyOptions();
+    const { attempt, options } = await newKeyOptions(this.services().api);
     this.waitingForKey = true;
     const response = await createKeyCredential(options);
-    await bindKey(attempt, response, name);
+    await bindKey(this.services().api, attempt, response, name);
     this.notice = `The key “${name}” is registered.`;
-    this.account = await accountInfo();
+    this.account = await accountInfo(this.services().api);
   };
 
   /** Removing a factor: confirmed first; the server then wants a very recent password. */
@@ -223,17 +226,17 @@ export class AccountPage extends LitElement {
 
   private removeKeyById(id: number, name: string) {
     this.askRemoval(`the security key “${name}”`, async () => {
-      await removeKey(id);
+      await removeKey(this.services().api, id);
       this.notice = `The key “${name}” was removed. It can no longer sign in.`;
-      this.account = await accountInfo();
+      this.account = await accountInfo(this.services().api);
     });
   }
 
   private removeApp() {
     this.askRemoval('your authenticator app', async () => {
-      await removeTotp();
+      await removeTotp(this.services().api);
       this.notice = 'The authenticator app was removed. Its codes no longer sign in.';
-      this.account = await accountInfo();
+      this.account = await accountInfo(this.services().api);
     });
   }
 
@@ -242,34 +245,34 @@ export class AccountPage extends LitElement {
     const input = (event.target as HTMLFormElement).elements.namedItem('key-rename');
     const name = (input as HTMLInputElement).value.trim();
     await this.guarded(async () => {
-      await renameKey(id, name);
+      await renameKey(this.services().api, id, name);
       this.renaming = undefined;
       this.notice = `The key is now called “${name}”.`;
-      this.account = await accountInfo();
+      this.account = await accountInfo(this.services().api);
     });
   }
 
   private startApp = async () => {
     this.enrolError = '';
-    this.enrolment = await newTotpOptions();
+    this.enrolment = await newTotpOptions(this.services().api);
   };
 
   private async confirmApp(code: string) {
     if (!this.enrolment) return;
     this.enrolError = '';
     try {
-      await bindTotp(this.enrolment.attempt, code);
+      await bindTotp(this.services().api, this.enrolment.attempt, code);
       this.enrolment = undefined;
       this.notice = 'Your authenticator app is set up. Its codes now sign you in.';
-      this.account = await accountInfo();
+      this.account = await accountInfo(this.services().api);
     } catch (error) {
       this.enrolError = messageOf(error);
     }
   }
 
   private newCodes = async () => {
-    this.codes = await regenerateCodes();
-    this.account = await accountInfo();
+    this.codes = await regenerateCodes(this.services().api);
+    this.account = await accountInfo(this.services().api);
   };
 
   private async submitPasswordChange(event: SubmitEvent) {
@@ -277,17 +280,17 @@ export class AccountPage extends LitElement {
     const current = this.querySelector<PasswordInput>('#change-current')?.value ?? '';
     const next = this.querySelector<PasswordInput>('#change-new')?.value ?? '';
     await this.guarded(async () => {
-      this.session = await changePassword(current, next);
+      this.session = await changePassword(this.services().api, current, next);
       (event.target as HTMLFormElement).reset();
       this.newPassword = '';
       this.notice = 'Your password is changed. Your other sessions were signed out.';
-      this.account = await accountInfo();
+      this.account = await accountInfo(this.services().api);
     });
   }
 
   private async leave(everywhere: true) {
     await this.guarded(async () => {
-      await signOut(everywhere);
+      await signOut(this.services().api, everywhere);
       navigate('/signin');
     });
   }

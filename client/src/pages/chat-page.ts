@@ -1,11 +1,11 @@
-import { ContextConsumer } from '@lit/context';
 import { html, LitElement, nothing } from 'lit';
 import '../components/chat-composer.js';
 import type { ChatSendEvent } from '../components/chat-composer.js';
 import { type ChatRetryEvent, UNDECRYPTABLE_WARNING } from '../components/chat-entries.js';
 import { chatPath } from '../router.js';
 import { ApiError } from '../services/api.js';
-import { appServicesContext, type ChatServices } from '../services/app-services.js';
+import type { ChatServices } from '../services/app-services.js';
+import { appServicesOf } from '../services/app-services-of.js';
 import type { ConversationView } from '../services/chat.js';
 import type { ChatUser } from '../services/chat-api.js';
 import type { RelayStatus } from '../services/chat-relay.js';
@@ -57,7 +57,7 @@ export class ChatPage extends LitElement {
   declare logOn: boolean;
   declare revision: number;
 
-  private readonly services = new ContextConsumer(this, { context: appServicesContext });
+  private readonly services = appServicesOf(this);
   /** The signed-in user's chat (relay, chat service, notifier, log switch), while shown. */
   private chat: ChatServices | undefined;
   /** Stops the chat's services from opening once the page has left (disconnectedCallback). */
@@ -96,11 +96,7 @@ export class ChatPage extends LitElement {
 
   override async connectedCallback() {
     super.connectedCallback();
-    const services = this.services.value;
-    if (!services) {
-      this.loadError = 'Parley could not start. Reload the page.';
-      return;
-    }
+    const services = this.services();
     // The chat's code loads while the session is checked.
     const loading = services.loadChat();
     const session = await services.session.current().catch(() => undefined);
@@ -473,7 +469,9 @@ export class ChatPage extends LitElement {
           }
           <a href="/account">Account and security keys</a>
           <button type="button" class="link" @click=${async () => {
-            await this.services.value?.session.signOut().catch(() => undefined);
+            await this.services()
+              .session.signOut()
+              .catch(() => undefined);
             navigate('/signin');
           }}>Sign out</button>
         </div>

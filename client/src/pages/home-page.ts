@@ -1,4 +1,5 @@
 import { html, LitElement } from 'lit';
+import { appServicesOf } from '../services/app-services-of.js';
 import { currentSession, type SessionInfo } from '../services/auth.js';
 import { navigate } from '../services/navigation.js';
 
@@ -7,6 +8,8 @@ import { navigate } from '../services/navigation.js';
  * to the account.
  */
 export class HomePage extends LitElement {
+  /** The app's services (main.ts builds them; the app shell provides them). */
+  private readonly services = appServicesOf(this);
   static override properties = { session: { state: true } };
   declare session: SessionInfo | undefined;
 
@@ -21,7 +24,7 @@ export class HomePage extends LitElement {
 
   override async connectedCallback() {
     super.connectedCallback();
-    this.session = await currentSession().catch(() => undefined);
+    this.session = await currentSession(this.services().api).catch(() => undefined);
     if (!this.session) navigate('/signin');
     else if (this.session.kind === 'rebind') navigate('/recover');
     else if (this.session.kind === 'password_change') navigate('/account');

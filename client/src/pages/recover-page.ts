@@ -3,6 +3,7 @@ import '../components/key-prompt.js';
 import '../components/recovery-code-sheet.js';
 import '../components/totp-enrol.js';
 import type { TotpCodeEvent } from '../components/totp-enrol.js';
+import { appServicesOf } from '../services/app-services-of.js';
 import {
   bindKey,
   bindTotp,
@@ -24,6 +25,8 @@ type Step = 'intro' | 'key' | 'app' | 'codes';
  * codes are shown, and the lost factor can be removed on the account page.
  */
 export class RecoverPage extends LitElement {
+  /** The app's services (main.ts builds them; the app shell provides them). */
+  private readonly services = appServicesOf(this);
   static override properties = {
     step: { state: true },
     error: { state: true },
@@ -55,7 +58,7 @@ export class RecoverPage extends LitElement {
 
   override async connectedCallback() {
     super.connectedCallback();
-    const session = await currentSession().catch(() => undefined);
+    const session = await currentSession(this.services().api).catch(() => undefined);
     if (!session) navigate('/signin');
     else if (session.kind !== 'rebind') navigate('/account');
     else this.username = session.username;
@@ -70,9 +73,9 @@ export class RecoverPage extends LitElement {
     this.error = '';
     this.step = 'key';
     try {
-      const { attempt, options } = await newKeyOptions();
+      const { attempt, options } = await newKeyOptions(this.services().api);
       const response = await createKeyCredential(options);
-      const result = await bindKey(attempt, response, name);
+      const result = await bindKey(this.services().api, attempt, response, name);
       this.codes = result.recoveryCodes ?? [];
       this.step = 'codes';
     } catch (error) {
@@ -84,7 +87,7 @@ export class RecoverPage extends LitElement {
   private async startApp() {
     this.error = '';
     try {
-      this.enrolment = await newTotpOptions();
+      this.enrolment = await newTotpOptions(this.services().api);
       this.step = 'app';
     } catch (error) {
       this.error = messageOf(error);
@@ -96,7 +99,7 @@ export class RecoverPage extends LitElement {
     this.error = '';
     this.busy = true;
     try {
-      const result = await bindTotp(this.enrolment.attempt, code);
+      const result = await bindTotp(this.services().api, this.enrolment.attempt, code);
       this.codes = result.recoveryCodes ?? [];
       this.enrolment = undefined;
       this.step = 'codes';

@@ -5,6 +5,7 @@ import '../components/password-input.js';
 import type { CaptchaField } from '../components/captcha-field.js';
 import type { PasswordInput } from '../components/password-input.js';
 import { ApiError } from '../services/api.js';
+import { appServicesOf } from '../services/app-services-of.js';
 import {
   type SecondStep,
   type SessionInfo,
@@ -34,6 +35,8 @@ function landingPathFor(session: SessionInfo): string {
  * recovery code keeps the code step, asking for another numbered code.
  */
 export class SigninPage extends LitElement {
+  /** The app's services (main.ts builds them; the app shell provides them). */
+  private readonly services = appServicesOf(this);
   static override properties = {
     step: { state: true },
     attempt: { state: true },
@@ -87,7 +90,7 @@ export class SigninPage extends LitElement {
 
   private async restart() {
     try {
-      this.attempt = await startAttempt('signin');
+      this.attempt = await startAttempt(this.services().api, 'signin');
       if (this.captchaNeeded) {
         await this.updateComplete;
         await this.captcha?.refresh();
@@ -111,7 +114,7 @@ export class SigninPage extends LitElement {
     this.locked = false;
     this.busy = true;
     try {
-      const second = await signInPassword({
+      const second = await signInPassword(this.services().api, {
         attempt: this.attempt,
         username,
         password,
@@ -164,10 +167,11 @@ export class SigninPage extends LitElement {
   private async useKey() {
     this.keyError = '';
     try {
-      const options = this.keyOptions ?? (await signInKeyOptions(this.attempt));
+      const options =
+        this.keyOptions ?? (await signInKeyOptions(this.services().api, this.attempt));
       this.keyOptions = undefined;
       const response = await useKeyCredential(options);
-      this.done(await signInKey(this.attempt, response));
+      this.done(await signInKey(this.services().api, this.attempt, response));
     } catch (error) {
       this.keyOptions = undefined;
       await this.secondFactorError(error);
@@ -180,7 +184,7 @@ export class SigninPage extends LitElement {
     const code = form.elements.namedItem('recovery-code') as HTMLInputElement;
     this.busy = true;
     try {
-      this.done(await signInRecoveryCode(this.attempt, code.value));
+      this.done(await signInRecoveryCode(this.services().api, this.attempt, code.value));
     } catch (error) {
       if (error instanceof ApiError && error.outcome === 'next-recovery-code') {
         // Still counted as a failure; the server gave a new attempt for another numbered code.
@@ -205,7 +209,7 @@ export class SigninPage extends LitElement {
     ) as HTMLInputElement;
     this.busy = true;
     try {
-      this.done(await signInTotp(this.attempt, code.value));
+      this.done(await signInTotp(this.services().api, this.attempt, code.value));
     } catch (error) {
       await this.secondFactorError(error);
     } finally {

@@ -10,6 +10,7 @@ import type { CaptchaField } from '../components/captcha-field.js';
 import type { PasswordInput } from '../components/password-input.js';
 import type { TotpCodeEvent } from '../components/totp-enrol.js';
 import { ApiError } from '../services/api.js';
+import { appServicesOf } from '../services/app-services-of.js';
 import {
   type RecoveryCode,
   signUpFinish,
@@ -33,6 +34,8 @@ type FieldErrors = Partial<Record<'username' | 'password' | 'captcha' | 'form', 
  * or an authenticator app; then the recovery codes. The account exists only after the last step.
  */
 export class SignupPage extends LitElement {
+  /** The app's services (main.ts builds them; the app shell provides them). */
+  private readonly services = appServicesOf(this);
   static override properties = {
     step: { state: true },
     attempt: { state: true },
@@ -78,7 +81,7 @@ export class SignupPage extends LitElement {
 
   private async newAttempt() {
     try {
-      this.attempt = await startAttempt('signup');
+      this.attempt = await startAttempt(this.services().api, 'signup');
       await this.updateComplete;
       await this.captcha?.refresh();
     } catch (error) {
@@ -98,7 +101,7 @@ export class SignupPage extends LitElement {
     this.errors = {};
     this.busy = true;
     try {
-      this.options = await signUpPassword({
+      this.options = await signUpPassword(this.services().api, {
         attempt: this.attempt,
         username,
         password,
@@ -140,12 +143,12 @@ export class SignupPage extends LitElement {
   private async registerKey() {
     this.keyError = '';
     try {
-      this.options ??= await signUpKeyOptions(this.attempt);
+      this.options ??= await signUpKeyOptions(this.services().api, this.attempt);
       const response = await createKeyCredential(this.options);
       this.options = undefined;
       const name =
         this.querySelector<HTMLInputElement>('#key-name')?.value.trim() || 'Security key';
-      this.codes = await signUpKey(this.attempt, response, name);
+      this.codes = await signUpKey(this.services().api, this.attempt, response, name);
       this.step = 'codes';
     } catch (error) {
       this.options = undefined;
@@ -162,7 +165,7 @@ export class SignupPage extends LitElement {
   private async chooseApp() {
     this.keyError = '';
     try {
-      this.enrolment = await signUpTotpOptions(this.attempt);
+      this.enrolment = await signUpTotpOptions(this.services().api, this.attempt);
       this.step = 'app';
     } catch (error) {
       if (this.step === 'form') this.errors = { form: messageOf(error) };
@@ -174,7 +177,7 @@ export class SignupPage extends LitElement {
     this.keyError = '';
     this.busy = true;
     try {
-      this.codes = await signUpTotp(this.attempt, code);
+      this.codes = await signUpTotp(this.services().api, this.attempt, code);
       this.enrolment = undefined;
       this.step = 'codes';
     } catch (error) {
@@ -197,7 +200,7 @@ export class SignupPage extends LitElement {
   private async finish() {
     this.busy = true;
     try {
-      await signUpFinish(this.attempt);
+      await signUpFinish(this.services().api, this.attempt);
       navigate('/home');
     } catch (error) {
       this.keyError = messageOf(error);

@@ -1,6 +1,7 @@
 import { html, LitElement } from 'lit';
 import '../components/key-prompt.js';
 import '../components/password-input.js';
+import { appServicesOf } from '../services/app-services-of.js';
 import { startAttempt, unlockFinish, unlockOptions } from '../services/auth.js';
 import { useKeyCredential } from '../services/security-key.js';
 import { messageOf } from './message-of.js';
@@ -14,6 +15,8 @@ type Step = 'proof' | 'key' | 'done';
  * the code are proven.
  */
 export class UnlockPage extends LitElement {
+  /** The app's services (main.ts builds them; the app shell provides them). */
+  private readonly services = appServicesOf(this);
   static override properties = {
     step: { state: true },
     error: { state: true },
@@ -43,10 +46,10 @@ export class UnlockPage extends LitElement {
     this.error = '';
     this.step = 'key';
     try {
-      const first = await startAttempt('unlock');
-      const { attempt, options } = await unlockOptions(first, proof);
+      const first = await startAttempt(this.services().api, 'unlock');
+      const { attempt, options } = await unlockOptions(this.services().api, first, proof);
       const response = await useKeyCredential(options);
-      await unlockFinish(attempt, response);
+      await unlockFinish(this.services().api, attempt, response);
       this.step = 'done';
     } catch (error) {
       this.error = messageOf(error);

@@ -1,8 +1,7 @@
 /**
- * The network layer for the auth pages: JSON over fetch to our own origin, the session's CSRF
- * token on every state-changing request, and the server's errors as ApiError values with the
- * server's stable code (one of the contract's: contract/api-errors.ts) and its plain-words
- * message.
+ * The API client's vocabulary: the server's failures as ApiError values with the server's stable
+ * code (one of the contract's: contract/api-errors.ts) and its plain-words message, and the
+ * client itself, which main.ts builds once (services/api-client.ts) and the pages receive.
  */
 import {
   type ApiErrorCode,
@@ -10,17 +9,24 @@ import {
   type ApiErrorOutcome,
   apiErrorField,
   apiErrorOutcome,
-  type ErrorBody,
-  isApiErrorCode,
-  NO_ANSWER_MESSAGE,
 } from '../../../contract/api-errors.js';
-import { BACKGROUND_HEADER, CSRF_HEADER } from '../../../contract/http.js';
 
-let csrfToken: string | undefined;
-
-/** Kept in memory only: never in localStorage or any other web storage. */
-export function setCsrfToken(token: string | undefined): void {
-  csrfToken = token;
+/**
+ * JSON over fetch to our own origin, with the session's CSRF token on every state-changing
+ * request; a failure rejects with an ApiError.
+ */
+export interface ApiClient {
+  /**
+   * A GET; `background` marks a request the user did not initiate (a re-read after a
+   * reconnect), which the server does not count as session activity.
+   */
+  getJson<T>(path: string, options?: { background?: boolean }): Promise<T>;
+  postJson<T>(path: string, body?: unknown): Promise<T>;
+  deleteRequest(path: string): Promise<void>;
+  /** A POST whose answer is an image (the CAPTCHA), as a blob: URL the page can show. */
+  postForImage(path: string, body: unknown): Promise<string>;
+  /** Kept in memory only: never in localStorage or any other web storage. */
+  setCsrfToken(token: string | undefined): void;
 }
 
 /**
@@ -48,68 +54,4 @@ export class ApiError extends Error {
   get outcome(): ApiErrorOutcome | undefined {
     return apiErrorOutcome(this.code);
   }
-}
-
-async function request(
-  method: string,
-  path: string,
-  body?: unknown,
-  extraHeaders: Record<string, string> = {},
-): Promise<Response> {
-  const headers: Record<string, string> = { ...extraHeaders };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET' && csrfToken) headers[CSRF_HEADER] = csrfToken;
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers,
-      credentials: 'same-origin',
-      cache: 'no-store',
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  } catch {
-    throw new ApiError(0, 'network', NO_ANSWER_MESSAGE);
-  }
-  if (!response.ok) {
-    let code: ApiErrorCode = 'request_failed';
-    let message = `The server answered ${response.status}. Try again.`;
-    let details: Record<string, unknown> = {};
-    try {
-      const parsed = (await response.json()) as Partial<ErrorBody> | null;
-      const error: Partial<ErrorBody['error']> = parsed?.error ?? {};
-      if (isApiErrorCode(error.code)) code = error.code;
-      if (typeof error.message === 'string') message = error.message;
-      if (typeof error.details === 'object' && error.details !== null) details = error.details;
-    } catch {
-      // Not JSON: keep the generic message.
-    }
-    throw new ApiError(response.status, code, message, details);
-  }
-  return response;
-}
-
-/**
- * A GET; `background` marks a request the user did not initiate (a re-read after a reconnect),
- * which the server does not count as session activity.
- */
-export async function getJson<T>(path: string, options: { background?: boolean } = {}): Promise<T> {
-  const headers: Record<string, string> = options.background ? { [BACKGROUND_HEADER]: '1' } : {};
-  return (await (await request('GET', path, undefined, headers)).json()) as T;
-}
-
-export async function postJson<T>(path: string, body: unknown = {}): Promise<T> {
-  const response = await request('POST', path, body);
-  if (response.status === 204) return undefined as T;
-  return (await response.json()) as T;
-}
-
-export async function deleteRequest(path: string): Promise<void> {
-  await request('DELETE', path);
-}
-
-/** A POST whose answer is an image (the CAPTCHA), as a blob: URL the page can show. */
-export async function postForImage(path: string, body: unknown): Promise<string> {
-  const response = await request('POST', path, body);
-  return URL.createObjectURL(await response.blob());
 }

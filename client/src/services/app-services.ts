@@ -8,6 +8,7 @@
  * use, and an opener that builds one signed-in user's set.
  */
 import { createContext } from '@lit/context';
+import type { ApiClient } from './api.js';
 import type { SessionInfo } from './auth.js';
 import type { ChatService } from './chat.js';
 import type { ChatUser, ConversationSummary } from './chat-api.js';
@@ -58,6 +59,8 @@ export interface ChatFactory {
 }
 
 export interface AppServices {
+  /** The one API client: the services of services/auth.ts take it as their first argument. */
+  readonly api: ApiClient;
   readonly session: SessionApi;
   /** The chat's code, loaded once on first use: start it early, open once signed in. */
   loadChat(): Promise<ChatFactory>;

@@ -9,47 +9,53 @@ import type {
   RegistrationResponseJSON,
 } from '@simplewebauthn/browser';
 import type { RecoveryCode, SessionBody, SessionKind } from '../../../contract/http.js';
-import { ApiError, deleteRequest, getJson, postForImage, postJson, setCsrfToken } from './api.js';
+import { type ApiClient, ApiError } from './api.js';
 
 export type { RecoveryCode, SessionKind };
 /** The session as the server answers it (contract/http.ts). */
 export type SessionInfo = SessionBody;
 
-function remember(session: SessionInfo): SessionInfo {
-  setCsrfToken(session.csrfToken);
+function remember(api: ApiClient, session: SessionInfo): SessionInfo {
+  api.setCsrfToken(session.csrfToken);
   return session;
 }
 
 /** The signed-in session, or undefined when there is none. */
-export async function currentSession(): Promise<SessionInfo | undefined> {
+export async function currentSession(api: ApiClient): Promise<SessionInfo | undefined> {
   try {
-    return remember(await getJson<SessionInfo>('/api/session'));
+    return remember(api, await api.getJson<SessionInfo>('/api/session'));
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
-      setCsrfToken(undefined);
+      api.setCsrfToken(undefined);
       return undefined;
     }
     throw error;
   }
 }
 
-export async function startAttempt(kind: 'signup' | 'signin' | 'unlock'): Promise<string> {
-  return (await postJson<{ attempt: string }>(`/api/${kind}/start`)).attempt;
+export async function startAttempt(
+  api: ApiClient,
+  kind: 'signup' | 'signin' | 'unlock',
+): Promise<string> {
+  return (await api.postJson<{ attempt: string }>(`/api/${kind}/start`)).attempt;
 }
 
 /** A new CAPTCHA picture for the attempt, as a blob: URL. */
-export function captchaImage(attempt: string): Promise<string> {
-  return postForImage('/api/auth/captcha', { attempt });
+export function captchaImage(api: ApiClient, attempt: string): Promise<string> {
+  return api.postForImage('/api/auth/captcha', { attempt });
 }
 
-export async function signUpPassword(input: {
-  attempt: string;
-  username: string;
-  password: string;
-  captcha: string;
-}): Promise<PublicKeyCredentialCreationOptionsJSON> {
+export async function signUpPassword(
+  api: ApiClient,
+  input: {
+    attempt: string;
+    username: string;
+    password: string;
+    captcha: string;
+  },
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
   return (
-    await postJson<{ options: PublicKeyCredentialCreationOptionsJSON }>(
+    await api.postJson<{ options: PublicKeyCredentialCreationOptionsJSON }>(
       '/api/signup/password',
       input,
     )
@@ -57,22 +63,27 @@ export async function signUpPassword(input: {
 }
 
 export async function signUpKeyOptions(
+  api: ApiClient,
   attempt: string,
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
   return (
-    await postJson<{ options: PublicKeyCredentialCreationOptionsJSON }>('/api/signup/key/options', {
-      attempt,
-    })
+    await api.postJson<{ options: PublicKeyCredentialCreationOptionsJSON }>(
+      '/api/signup/key/options',
+      {
+        attempt,
+      },
+    )
   ).options;
 }
 
 export async function signUpKey(
+  api: ApiClient,
   attempt: string,
   response: RegistrationResponseJSON,
   keyName: string,
 ): Promise<RecoveryCode[]> {
   return (
-    await postJson<{ recoveryCodes: RecoveryCode[] }>('/api/signup/key', {
+    await api.postJson<{ recoveryCodes: RecoveryCode[] }>('/api/signup/key', {
       attempt,
       response,
       keyName,
@@ -80,8 +91,11 @@ export async function signUpKey(
   ).recoveryCodes;
 }
 
-export async function signUpFinish(attempt: string): Promise<SessionInfo> {
-  return remember(await postJson<SessionInfo>('/api/signup/finish', { attempt, savedCodes: true }));
+export async function signUpFinish(api: ApiClient, attempt: string): Promise<SessionInfo> {
+  return remember(
+    api,
+    await api.postJson<SessionInfo>('/api/signup/finish', { attempt, savedCodes: true }),
+  );
 }
 
 export interface SecondStep {
@@ -97,88 +111,122 @@ export interface TotpEnrolment {
   uri: string;
 }
 
-export function signUpTotpOptions(attempt: string): Promise<TotpEnrolment> {
-  return postJson<TotpEnrolment>('/api/signup/totp/options', { attempt });
+export function signUpTotpOptions(api: ApiClient, attempt: string): Promise<TotpEnrolment> {
+  return api.postJson<TotpEnrolment>('/api/signup/totp/options', { attempt });
 }
 
-export async function signUpTotp(attempt: string, code: string): Promise<RecoveryCode[]> {
-  return (await postJson<{ recoveryCodes: RecoveryCode[] }>('/api/signup/totp', { attempt, code }))
-    .recoveryCodes;
+export async function signUpTotp(
+  api: ApiClient,
+  attempt: string,
+  code: string,
+): Promise<RecoveryCode[]> {
+  return (
+    await api.postJson<{ recoveryCodes: RecoveryCode[] }>('/api/signup/totp', { attempt, code })
+  ).recoveryCodes;
 }
 
-export async function signInTotp(attempt: string, code: string): Promise<SessionInfo> {
-  return remember(await postJson<SessionInfo>('/api/signin/totp', { attempt, code }));
+export async function signInTotp(
+  api: ApiClient,
+  attempt: string,
+  code: string,
+): Promise<SessionInfo> {
+  return remember(api, await api.postJson<SessionInfo>('/api/signin/totp', { attempt, code }));
 }
 
-export function newTotpOptions(): Promise<TotpEnrolment & { attempt: string }> {
-  return postJson('/api/account/totp/options');
+export function newTotpOptions(api: ApiClient): Promise<TotpEnrolment & { attempt: string }> {
+  return api.postJson('/api/account/totp/options');
 }
 
 export async function bindTotp(
+  api: ApiClient,
   attempt: string,
   code: string,
 ): Promise<{ recoveryCodes?: RecoveryCode[]; session?: SessionInfo }> {
-  const result = await postJson<{ recoveryCodes?: RecoveryCode[]; session?: SessionInfo }>(
+  const result = await api.postJson<{ recoveryCodes?: RecoveryCode[]; session?: SessionInfo }>(
     '/api/account/totp',
     { attempt, code },
   );
-  if (result.session) remember(result.session);
+  if (result.session) remember(api, result.session);
   return result;
 }
 
-export function removeTotp(): Promise<void> {
-  return deleteRequest('/api/account/totp');
+export function removeTotp(api: ApiClient): Promise<void> {
+  return api.deleteRequest('/api/account/totp');
 }
 
-export function renameKey(id: number, name: string): Promise<{ id: number; name: string }> {
-  return postJson(`/api/account/keys/${id}/name`, { name });
+export function renameKey(
+  api: ApiClient,
+  id: number,
+  name: string,
+): Promise<{ id: number; name: string }> {
+  return api.postJson(`/api/account/keys/${id}/name`, { name });
 }
 
-export function signInPassword(input: {
-  attempt: string;
-  username: string;
-  password: string;
-  captcha?: string;
-}): Promise<SecondStep> {
-  return postJson<SecondStep>('/api/signin/password', input);
+export function signInPassword(
+  api: ApiClient,
+  input: {
+    attempt: string;
+    username: string;
+    password: string;
+    captcha?: string;
+  },
+): Promise<SecondStep> {
+  return api.postJson<SecondStep>('/api/signin/password', input);
 }
 
 export async function signInKeyOptions(
+  api: ApiClient,
   attempt: string,
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
   return (
-    await postJson<{ options: PublicKeyCredentialRequestOptionsJSON }>('/api/signin/key/options', {
-      attempt,
-    })
+    await api.postJson<{ options: PublicKeyCredentialRequestOptionsJSON }>(
+      '/api/signin/key/options',
+      {
+        attempt,
+      },
+    )
   ).options;
 }
 
 export async function signInKey(
+  api: ApiClient,
   attempt: string,
   response: AuthenticationResponseJSON,
 ): Promise<SessionInfo> {
-  return remember(await postJson<SessionInfo>('/api/signin/key', { attempt, response }));
+  return remember(api, await api.postJson<SessionInfo>('/api/signin/key', { attempt, response }));
 }
 
-export async function signInRecoveryCode(attempt: string, code: string): Promise<SessionInfo> {
-  return remember(await postJson<SessionInfo>('/api/signin/recovery-code', { attempt, code }));
+export async function signInRecoveryCode(
+  api: ApiClient,
+  attempt: string,
+  code: string,
+): Promise<SessionInfo> {
+  return remember(
+    api,
+    await api.postJson<SessionInfo>('/api/signin/recovery-code', { attempt, code }),
+  );
 }
 
 /** The unlock's proof of password and one unused code; then a new attempt for the key. */
 export function unlockOptions(
+  api: ApiClient,
   attempt: string,
   proof: { username: string; password: string; code: string },
 ): Promise<{ attempt: string; options: SecondStep['options'] }> {
-  return postJson('/api/unlock/options', { attempt, ...proof });
+  return api.postJson('/api/unlock/options', { attempt, ...proof });
 }
 
-export function unlockFinish(attempt: string, response: AuthenticationResponseJSON): Promise<void> {
-  return postJson<void>('/api/unlock/finish', { attempt, response });
+export function unlockFinish(
+  api: ApiClient,
+  attempt: string,
+  response: AuthenticationResponseJSON,
+): Promise<void> {
+  return api.postJson<void>('/api/unlock/finish', { attempt, response });
 }
 
-export async function signOut(everywhere = false): Promise<void> {
-  await postJson<void>(everywhere ? '/api/session/logout-everywhere' : '/api/session/logout');
-  setCsrfToken(undefined);
+export async function signOut(api: ApiClient, everywhere = false): Promise<void> {
+  await api.postJson<void>(everywhere ? '/api/session/logout-everywhere' : '/api/session/logout');
+  api.setCsrfToken(undefined);
 }
 
 export interface ListedSession {
@@ -190,16 +238,16 @@ export interface ListedSession {
   current: boolean;
 }
 
-export async function listSessions(): Promise<ListedSession[]> {
-  return (await getJson<{ sessions: ListedSession[] }>('/api/session/list')).sessions;
+export async function listSessions(api: ApiClient): Promise<ListedSession[]> {
+  return (await api.getJson<{ sessions: ListedSession[] }>('/api/session/list')).sessions;
 }
 
-export function endSession(id: string): Promise<void> {
-  return postJson<void>('/api/session/end', { id });
+export function endSession(api: ApiClient, id: string): Promise<void> {
+  return api.postJson<void>('/api/session/end', { id });
 }
 
-export function reauthenticate(password: string): Promise<{ endsAt: string }> {
-  return postJson('/api/session/reauth', { password });
+export function reauthenticate(api: ApiClient, password: string): Promise<{ endsAt: string }> {
+  return api.postJson('/api/session/reauth', { password });
 }
 
 export interface AccountInfo {
@@ -219,44 +267,47 @@ export interface AccountInfo {
   events: { type: string; detail: string | null; ip: string; userAgent: string; at: string }[];
 }
 
-export function accountInfo(): Promise<AccountInfo> {
-  return getJson<AccountInfo>('/api/account');
+export function accountInfo(api: ApiClient): Promise<AccountInfo> {
+  return api.getJson<AccountInfo>('/api/account');
 }
 
-export function newKeyOptions(): Promise<{
+export function newKeyOptions(api: ApiClient): Promise<{
   attempt: string;
   options: PublicKeyCredentialCreationOptionsJSON;
 }> {
-  return postJson('/api/account/keys/options');
+  return api.postJson('/api/account/keys/options');
 }
 
 export async function bindKey(
+  api: ApiClient,
   attempt: string,
   response: RegistrationResponseJSON,
   keyName: string,
 ): Promise<{ recoveryCodes?: RecoveryCode[]; session?: SessionInfo }> {
-  const result = await postJson<{ recoveryCodes?: RecoveryCode[]; session?: SessionInfo }>(
+  const result = await api.postJson<{ recoveryCodes?: RecoveryCode[]; session?: SessionInfo }>(
     '/api/account/keys',
     { attempt, response, keyName },
   );
-  if (result.session) remember(result.session);
+  if (result.session) remember(api, result.session);
   return result;
 }
 
-export function removeKey(id: number): Promise<void> {
-  return deleteRequest(`/api/account/keys/${id}`);
+export function removeKey(api: ApiClient, id: number): Promise<void> {
+  return api.deleteRequest(`/api/account/keys/${id}`);
 }
 
-export async function regenerateCodes(): Promise<RecoveryCode[]> {
-  return (await postJson<{ recoveryCodes: RecoveryCode[] }>('/api/account/recovery-codes'))
+export async function regenerateCodes(api: ApiClient): Promise<RecoveryCode[]> {
+  return (await api.postJson<{ recoveryCodes: RecoveryCode[] }>('/api/account/recovery-codes'))
     .recoveryCodes;
 }
 
 export async function changePassword(
+  api: ApiClient,
   currentPassword: string,
   newPassword: string,
 ): Promise<SessionInfo> {
   return remember(
-    await postJson<SessionInfo>('/api/account/password', { currentPassword, newPassword }),
+    api,
+    await api.postJson<SessionInfo>('/api/account/password', { currentPassword, newPassword }),
   );
 }

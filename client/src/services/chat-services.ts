@@ -6,6 +6,7 @@
  * construct these services themselves.
  */
 import { createKeystore, indexedDbFence, webLocks } from '../keystore/index.js';
+import type { ApiClient } from './api.js';
 import type { ChatApi, ChatFactory, ChatServices } from './app-services.js';
 import { createChatService } from './chat.js';
 import { findUser, historyPage, listConversations, markRead, whoAmI } from './chat-api.js';
@@ -18,6 +19,8 @@ import { createReadReceiptsSwitch } from './read-receipts.js';
 
 /** The browser the chat runs in: window's parts, passed in by main.ts. */
 export interface ChatPlatform {
+  /** The app's one API client (main.ts). */
+  api: ApiClient;
   location: { protocol: string; host: string };
   storage: Storage;
   locks: LockManager;
@@ -31,12 +34,16 @@ export interface ChatPlatform {
   randomId(): string;
 }
 
-const api: ChatApi = { findUser, listConversations, markRead };
-
 export function createChatFactory(platform: ChatPlatform): ChatFactory {
+  const client = platform.api;
+  const api: ChatApi = {
+    findUser: (username) => findUser(client, username),
+    listConversations: () => listConversations(client),
+    markRead: (peerId, lastReadId) => markRead(client, peerId, lastReadId),
+  };
   return {
     async open(signal: AbortSignal): Promise<ChatServices | undefined> {
-      const me = await whoAmI();
+      const me = await whoAmI(client);
       if (signal.aborted) return undefined;
       const presence = await webLockPresence(platform.locks, platform.randomId());
       if (signal.aborted) {
@@ -54,7 +61,7 @@ export function createChatFactory(platform: ChatPlatform): ChatFactory {
           fence: indexedDbFence(platform.indexedDB),
           userId: me.id,
         }),
-        history: historyPage,
+        history: (peerId, before, background) => historyPage(client, peerId, before, background),
         now: platform.now,
         log: cryptoLog.log,
         outbox: createOutbox({
