@@ -148,7 +148,10 @@ status() {
   done
   [ -f "$state/redis/redis.pid" ] && alive "$(cat "$state/redis/redis.pid")" redis-server && echo "private redis-server: running"
   [ -f "$state/mariadb/mysqld.pid" ] && kill -0 "$(cat "$state/mariadb/mysqld.pid")" 2>/dev/null && echo "private mariadbd: running"
-  [ "$running" = 1 ]
+  if [ "$running" = 0 ]; then
+    echo "stack in $state: not running (start it with: $0 up)"
+    return 1
+  fi
 }
 
 # 1. The database server and the stack's database; sets database_url.

@@ -167,6 +167,13 @@ describe('scripts/stack.sh', () => {
       };
       expect(await databases()).toContain(name);
       await runStack(['down'], env);
+      // A stopped stack says so (status used to print nothing and exit 1).
+      const stopped = await runStack(['status'], env).then(
+        () => ({ code: 0, stdout: '' }),
+        (error: { code: number; stdout: string }) => error,
+      );
+      expect(stopped.code).toBe(1);
+      expect(stopped.stdout).toMatch(/: not running \(start it with: .*stack\.sh up\)$/m);
       // Plain `down` keeps the data, like compose's volumes...
       expect(await databases()).toContain(name);
       await runStack(['down', '--purge'], env);
