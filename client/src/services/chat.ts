@@ -64,6 +64,8 @@ export interface ChatServiceOptions {
   newId?: () => string;
   /** How often texts waiting for keys, and other tabs' orphaned texts, are looked at again. */
   retryMs?: number;
+  /** How long receipts owed wait to be sent together (a burst of messages, one receipt). */
+  receiptDelayMs?: number;
 }
 
 export interface ConversationView {
@@ -133,14 +135,19 @@ interface PeerState {
   /** A receipt batch holds (or waits for) the send lock; `receiptsAgain`: run one more. */
   receipting: boolean;
   receiptsAgain: boolean;
+  /** A batch of receipts is waiting for RECEIPT_DELAY_MS. */
+  receiptTimer?: ReturnType<typeof setTimeout>;
 }
 
 /** How often queued text re-checks for keys (an offer nobody answered expires after 60 s). */
 const RETRY_MS = 10_000;
+/** Receipts owed within this go as one: a burst or a history read costs one receipt per state. */
+const RECEIPT_DELAY_MS = 300;
 
 export function createChatService(options: ChatServiceOptions): ChatService {
   const { self, relay, keystore, now, log } = options;
   const maxPages = options.maxHistoryPages ?? 5;
+  const receiptDelayMs = options.receiptDelayMs ?? RECEIPT_DELAY_MS;
   const sendLocks = options.sendLocks ?? createMemoryLocks();
   const newId = options.newId ?? (() => crypto.randomUUID());
   const outbox =
@@ -268,7 +275,11 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     if (upTo <= asked[kind] || (kind === 'delivered' && upTo <= asked.read)) return;
     asked[kind] = upTo;
     state.due[kind] = upTo;
-    sendReceipts(state);
+    if (state.receiptTimer !== undefined) return;
+    state.receiptTimer = setTimeout(() => {
+      delete state.receiptTimer;
+      sendReceipts(state);
+    }, receiptDelayMs);
   };
 
   /**
@@ -626,6 +637,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     close() {
       closed = true;
       clearInterval(retry);
+      for (const state of peers.values()) clearTimeout(state.receiptTimer);
       stopRelay();
       stopStatus();
       for (const state of peers.values()) state.listeners.clear();
