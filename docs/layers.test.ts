@@ -230,8 +230,9 @@ const server: Half = {
     {
       name: 'cluster',
       places: ['cluster/'],
-      // Provides the token-bucket limiter that auth/rate-limit.ts defines (and its local one).
-      mayImport: ['db', 'core', 'server/auth/rate-limit.ts'],
+      // Provides the token-bucket limiter that auth/rate-limit.ts defines and the try-standing
+      // store that auth/try-standings.ts defines (and their local ones).
+      mayImport: ['db', 'core', 'server/auth/rate-limit.ts', 'server/auth/try-standings.ts'],
       noPackages: httpPackages,
     },
     { name: 'captcha', places: ['captcha/'], mayImport: ['core'], noPackages: httpPackages },

@@ -1,11 +1,12 @@
 /**
  * Counting failed factors (NIST SP 800-63B §5.2.2). A known account's count lives in the
  * database (a restart or a new IP does not reset it) and locks the account at 100; an unknown
- * username gets the same treatment in memory, so neither the CAPTCHA, the delays nor the lock
+ * username gets the same treatment in its try standing (try-standings.ts: in memory for one
+ * instance, in Redis shared by several), so neither the CAPTCHA, the delays nor the lock
  * tell whether a username exists. Every failure also counts for the client IP.
  *
  * Each try is reserved before it is weighed (`reserveTry`): under a row lock on the user (or
- * synchronously in memory for an unknown name) the count is read, the CAPTCHA and lock are
+ * by the try standing's atomic reservation for an unknown name) the count is read, the CAPTCHA and lock are
  * decided on it (`decideTry`), and one failure is added with the try's slot. The lock is
  * released at once: the wait and the hash happen after, holding no connection. Then
  * `settleFailure` (the reserved failure stands; the account locks when it reached 100) or
@@ -24,6 +25,7 @@ import type { FailureCounts } from './auth-contexts.js';
 import type { CaptchaVerdict } from './captcha-verdict.js';
 import { decideTry } from './factor-try.js';
 import { ACCOUNT_LOCKOUT_THRESHOLD } from './rate-limit.js';
+import type { TryStanding } from './try-standings.js';
 
 export interface TryTarget {
   user: UserRow | undefined;
@@ -54,30 +56,44 @@ export async function reserveTry(
   const fullRules = { ...rules, delayScale: failures.delayScale };
   const ipFailures = failures.ipFailures.count(ip);
   if (!target.user) {
-    // In memory, with no await between the read and the write: one at a time in this process.
+    // Read, decided and recorded with nothing in between, on every instance sharing the store.
     const key = target.usernameKey;
-    const decision = decideTry(
-      {
-        failures: failures.unknownAccountFailures.count(key),
-        lockedFlag: false,
-        ipFailures,
-        lastSlotMs: failures.unknownAccountSlots.get(key) ?? null,
+    return failures.unknownAccounts.reserve(
+      key,
+      (
+        standing,
+      ): {
+        result: TryReservation;
+        next?: TryStanding;
+      } => {
+        const decision = decideTry(
+          {
+            failures: standing.failures,
+            lockedFlag: false,
+            ipFailures,
+            lastSlotMs: standing.lastSlotMs,
+          },
+          fullRules,
+          nowMs,
+        );
+        if (decision.kind !== 'go') return { result: decision };
+        return {
+          result: {
+            kind: 'reserved',
+            ticket: {
+              userId: null,
+              usernameKey: key,
+              failuresBefore: decision.failuresBefore,
+              waitMs: decision.slotMs - nowMs,
+            },
+          },
+          next: {
+            failures: standing.failures + 1,
+            lastSlotMs: rules.paced ? decision.slotMs : standing.lastSlotMs,
+          },
+        };
       },
-      fullRules,
-      nowMs,
     );
-    if (decision.kind !== 'go') return decision;
-    failures.unknownAccountFailures.add(key);
-    if (rules.paced) failures.unknownAccountSlots.set(key, decision.slotMs);
-    return {
-      kind: 'reserved',
-      ticket: {
-        userId: null,
-        usernameKey: key,
-        failuresBefore: decision.failuresBefore,
-        waitMs: decision.slotMs - nowMs,
-      },
-    };
   }
   const decision = await reserveUserTry(failures.db, target.user.id, (row) =>
     decideTry(

@@ -26,7 +26,7 @@ import type { PasswordHasher } from './password-hash.js';
 import { siteContextWords } from './password-policy.js';
 import type { PwnedPasswordsChecker } from './pwned-passwords.js';
 import type { SecretSealer } from './secret-sealer.js';
-import { createSlotMemory, type SlotMemory } from './slot-memory.js';
+import type { TryStandingStore } from './try-standings.js';
 import { type RelyingParty, relyingPartyFor } from './webauthn.js';
 
 /** The database and the clock: a flow's own reads and writes, and the security log. */
@@ -69,10 +69,12 @@ export interface FailureCounts extends AuthStore {
   delayScale: number;
   /** Failed factors per client IP since its last success (for the CAPTCHA decision). */
   ipFailures: FailureMemory;
-  /** Failures against usernames that do not exist: they meet the same rules as real ones. */
-  unknownAccountFailures: FailureMemory;
-  /** When the latest reserved try of each unknown username is weighed (the queued delays). */
-  unknownAccountSlots: SlotMemory;
+  /**
+   * Usernames that do not exist: their failures and the slot of their latest reserved try (the
+   * queued delays), so they meet the same rules as real ones; shared by every instance
+   * (server/cluster/), in memory for one.
+   */
+  unknownAccounts: TryStandingStore;
   /** Waits without blocking the event loop (the growing delays). */
   sleep(ms: number): Promise<void>;
 }
@@ -164,8 +166,7 @@ export function createAuthContexts(deps: {
       logger,
       delayScale: settings.failureDelayScale,
       ipFailures: createFailureMemory(),
-      unknownAccountFailures: createFailureMemory(),
-      unknownAccountSlots: createSlotMemory(),
+      unknownAccounts: cluster.tryStandings('unknown-accounts'),
       sleep: (ms) =>
         ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms)),
     },

@@ -2,15 +2,16 @@
  * What app instances share. One instance (no REDIS_URL) shares with nobody: the local cluster
  * below keeps everything in this process, as before, with nothing to install. Several instances
  * behind nginx share through Redis (redis-cluster.ts): stored messages to deliver, sessions whose
- * sockets must close, and rate-limit buckets. (The failure counts of unknown usernames and of
- * client IPs stay per instance: sign-in reserves a try on them with no await between read and
- * write, which a shared store would need an atomic script for.)
+ * sockets must close, rate-limit buckets, and the try standings of unknown usernames (their
+ * failure counts and delay slots, reserved by compare-and-set). (The failure counts of client
+ * IPs, which only decide when a CAPTCHA is asked, stay per instance.)
  */
 import {
   createTokenBucketLimiter,
   type TokenBucketLimiter,
   type TokenBucketOptions,
 } from '../auth/rate-limit.js';
+import { createMemoryTryStandings, type TryStandingStore } from '../auth/try-standings.js';
 import type { Clock } from '../clock.js';
 import type { MessageRow } from '../db/message-store.js';
 
@@ -36,6 +37,8 @@ export interface Cluster {
   bus: ClusterBus;
   /** A named token bucket per key, shared by every instance. */
   tokenBuckets(name: string, options: TokenBucketOptions): TokenBucketLimiter;
+  /** Named try standings (unknown usernames' failures and slots), shared by every instance. */
+  tryStandings(name: string): TryStandingStore;
   close(): Promise<void>;
 }
 
@@ -44,6 +47,7 @@ export function createLocalCluster(clock: Clock): Cluster {
   return {
     bus: { publish: async () => {}, subscribe: () => {} },
     tokenBuckets: (_name, options) => createTokenBucketLimiter(options, clock),
+    tryStandings: () => createMemoryTryStandings(),
     close: async () => {},
   };
 }

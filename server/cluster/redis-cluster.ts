@@ -6,8 +6,8 @@
  *
  * Redis is never the only copy of anything: messages are stored in the database before they
  * are published, so an outage degrades to "history only" for recipients on other instances,
- * sign-outs there take effect at their next session sweep, and the buckets fall back to this
- * instance's memory. ioredis reconnects by itself; the loss and the recovery are logged
+ * sign-outs there take effect at their next session sweep, and the buckets and unknown usernames'
+ * try standings fall back to this instance's memory. ioredis reconnects by itself; the loss and the recovery are logged
  * once each.
  */
 import { randomBytes } from 'node:crypto';
@@ -17,6 +17,7 @@ import { z } from 'zod';
 import type { TokenBucketLimiter, TokenBucketOptions } from '../auth/rate-limit.js';
 import type { Logger } from '../logger.js';
 import type { Cluster, ClusterEvent } from './cluster.js';
+import { createRedisTryStandings } from './redis-try-standings.js';
 
 /** A publish the bus has not taken by then is given up: the ack never waits longer. */
 export const PUBLISH_TIMEOUT_MS = 250;
@@ -73,7 +74,7 @@ export function createRedisCluster(options: RedisClusterOptions): Cluster {
     if (lost) return;
     lost = true;
     logger.warn(
-      'Redis unreachable: recipients on other instances get new messages from history only, sign-outs reach them at the next session sweep, rate limits count per instance; reconnecting',
+      'Redis unreachable: recipients on other instances get new messages from history only, sign-outs reach them at the next session sweep, rate limits and unknown-username failures count per instance; reconnecting',
       { reason: error instanceof Error ? error.message : 'connection closed' },
     );
   };
@@ -139,6 +140,17 @@ export function createRedisCluster(options: RedisClusterOptions): Cluster {
 
     tokenBuckets(name, bucket) {
       return redisTokenBuckets(commands, `${prefix}bucket:${name}`, bucket);
+    },
+
+    tryStandings(name) {
+      return createRedisTryStandings(commands, `${prefix}tries:${name}:`, {
+        // While Redis is down nothing is tried (the loss is logged once above); this is a command
+        // failing on a live connection.
+        onFallback: (error) =>
+          logger.warn('unknown-username try counted in memory: Redis did not answer', {
+            reason: error instanceof Error ? error.message : String(error),
+          }),
+      });
     },
 
     async close() {

@@ -155,6 +155,32 @@ describe('three instances through Redis', () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(SETTINGS.ipBucket.capacity);
     expect(statuses.slice(SETTINGS.ipBucket.capacity).every((s) => s === 429)).toBe(true);
   });
+
+  it('shares an unknown username’s failures: tries spread over the instances meet the CAPTCHA after 3 in all', async () => {
+    const on = [a, b, c];
+    const name = `nobody-${randomBytes(4).toString('hex')}`;
+    const answers: { status: number; code?: string; captchaRequired?: boolean }[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const instance = on[i % 3] as RunningApp;
+      const client = new ApiClient(instance.app, instance.url);
+      // A new address each time: only the name's count can ask for the CAPTCHA.
+      client.ip = `203.0.113.${100 + i}`;
+      const started = await client.post('/api/signin/start');
+      const response = await client.post('/api/signin/password', {
+        attempt: started.body.attempt,
+        username: name,
+        password: `wrong guess ${i}`,
+      });
+      answers.push({
+        status: response.status,
+        code: response.body?.error?.code,
+        captchaRequired: response.body?.error?.details?.captchaRequired,
+      });
+    }
+    // Per instance, each would have counted one or two failures: no CAPTCHA at all.
+    expect(answers.slice(0, 3).map((r) => r.captchaRequired)).toEqual([false, false, true]);
+    expect(answers[3]?.code).toBe('captcha_required');
+  });
 });
 
 describe('a Redis outage', () => {
