@@ -9,13 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppProcess, appProcess } from '../../test/support/app-process.js';
 import type { RunningApp } from '../../test/support/app-server.js';
 import { launchChromium } from '../../test/support/browser.js';
-import {
-  chatPerson,
-  FLAGGED,
-  openChatWith,
-  sendText,
-  shownEntries,
-} from '../../test/support/chat-people.js';
+import { FLAGGED, shownEntries, talkingPair } from '../../test/support/chat-people.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
 
 let testDb: TestDatabase;
@@ -40,16 +34,7 @@ describe('the app killed mid-stream', () => {
   it(`SIGKILL after ${KILL_AFTER} of ${TOTAL} sends, restart: zero lost, zero duplicated, nothing vanishes`, async () => {
     // signUpInPage needs only the URL and the CAPTCHA answer of an app.
     const running = app as unknown as RunningApp;
-    const [alice, bob] = [
-      await chatPerson(running, browser, 'killalice'),
-      await chatPerson(running, browser, 'killbob'),
-    ];
-    await openChatWith(bob.page, 'killalice');
-    await openChatWith(alice.page, 'killbob');
-    await sendText(alice.page, 'keys first');
-    await expect
-      .poll(async () => (await shownEntries(bob.page)).length, { timeout: 20_000 })
-      .toBe(1);
+    const [alice, bob] = await talkingPair(running, browser, ['killalice', 'killbob']);
 
     const mine = async () => (await shownEntries(alice.page)).filter((e) => e.who === '>');
     const input = alice.page.getByLabel('Message', { exact: true });

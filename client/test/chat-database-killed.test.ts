@@ -13,13 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppProcess, appProcess } from '../../test/support/app-process.js';
 import type { RunningApp } from '../../test/support/app-server.js';
 import { launchChromium } from '../../test/support/browser.js';
-import {
-  chatPerson,
-  FLAGGED,
-  openChatWith,
-  sendText,
-  shownEntries,
-} from '../../test/support/chat-people.js';
+import { FLAGGED, shownEntries, talkingPair } from '../../test/support/chat-people.js';
 import { createPrivateMariadb, type PrivateMariadb } from '../../test/support/private-mariadb.js';
 
 let db: PrivateMariadb;
@@ -48,16 +42,7 @@ const counterOf = (payload: string) =>
 describe('the database killed mid-stream', () => {
   it(`mariadbd SIGKILLed for 5 s during ${TOTAL} sends: zero lost, zero out of order, zero rejected`, async () => {
     const running = app as unknown as RunningApp;
-    const [alice, bob] = [
-      await chatPerson(running, browser, 'dbalice'),
-      await chatPerson(running, browser, 'dbbob'),
-    ];
-    await openChatWith(bob.page, 'dbalice');
-    await openChatWith(alice.page, 'dbbob');
-    await sendText(alice.page, 'keys first');
-    await expect
-      .poll(async () => (await shownEntries(bob.page)).length, { timeout: 20_000 })
-      .toBe(1);
+    const [alice, bob] = await talkingPair(running, browser, ['dbalice', 'dbbob']);
 
     const input = alice.page.getByLabel('Message', { exact: true });
     let restarted: Promise<void> | undefined;

@@ -1,5 +1,6 @@
 /** People using the chat in Chromium: sign up, open a conversation, send, read what is shown. */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { expect } from 'vitest';
 import type { RunningApp } from './app-server.js';
 import { signUpInPage } from './sign-up.js';
 import { attachVirtualKey } from './virtual-authenticator.js';
@@ -28,6 +29,25 @@ export async function chatPerson(
   await page.getByRole('link', { name: 'Open your chats' }).click();
   await page.getByText(`Signed in as ${name}`).waitFor();
   return { name, context, page, pageErrors };
+}
+
+/**
+ * Two people talking: each signed up with the other's conversation open, and their keys agreed
+ * (the first's text 'keys first' shown at the second). Pass an AppProcess as a RunningApp:
+ * signing up needs only its URL and CAPTCHA answer.
+ */
+export async function talkingPair(
+  app: RunningApp,
+  browser: Browser,
+  [first, second]: [string, string],
+): Promise<[ChatPerson, ChatPerson]> {
+  const a = await chatPerson(app, browser, first);
+  const b = await chatPerson(app, browser, second);
+  await openChatWith(b.page, first);
+  await openChatWith(a.page, second);
+  await sendText(a.page, 'keys first');
+  await expect.poll(async () => (await shownEntries(b.page)).length, { timeout: 20_000 }).toBe(1);
+  return [a, b];
 }
 
 /** Another tab of the same browser (context) on the chat page. */
