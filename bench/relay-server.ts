@@ -17,7 +17,6 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { serve, upgradeWebSocket } from '@hono/node-server';
 import mysql from 'mysql2/promise';
 import type WebSocket from 'ws';
 import { WebSocketServer } from 'ws';
@@ -35,6 +34,7 @@ import { createMemoryLogger } from '../server/logger.js';
 import { packageRoot } from '../server/paths.js';
 import { systemRandom } from '../server/random.js';
 import { MAX_FRAME_BYTES } from '../server/routes/live-channel.js';
+import { serveApp, upgradeWebSocket } from '../server/serve.js';
 import { ApiClient, type SignedUp, signIn, signUp } from '../test/support/api-client.js';
 import { createRecordingCaptchaProvider } from '../test/support/test-auth.js';
 
@@ -141,21 +141,11 @@ if (kind === 'parley') {
     }),
     upgradeWebSocket,
   });
-  const webSockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
-  const server = serve({
-    fetch: app.fetch,
-    port: 0,
-    hostname: '127.0.0.1',
-    websocket: { server: webSockets },
-  });
-  const heartbeat = setInterval(() => {
-    for (const client of webSockets.clients) client.ping();
-  }, 25_000);
-  heartbeat.unref();
-  countSockets = () => webSockets.clients.size;
+  // Served as main.ts serves it; the live channel's own heartbeat pings the sockets.
+  const served = await serveApp({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  countSockets = () => served.socketCount();
   stopServer = async () => {
-    for (const client of webSockets.clients) client.terminate();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await served.close({ terminate: true });
     await cluster.close();
     await database.close();
   };
@@ -191,7 +181,7 @@ if (kind === 'parley') {
       return failed;
     },
   } as NonNullable<typeof signIns> & { password: string };
-  server.once('listening', () => reply({ port: (server.address() as AddressInfo).port }));
+  reply({ port: served.port });
 } else {
   const pool =
     kind === 'bare-insert'
