@@ -26,7 +26,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import { hashToken, newSecretToken } from '../server/auth/secret-token.js';
 import { migrateDatabase } from '../server/db/migrate.js';
@@ -34,6 +33,7 @@ import { SESSION_COOKIE } from '../server/http/session-cookie.js';
 import { packageRoot } from '../server/paths.js';
 import { systemRandom } from '../server/random.js';
 import { findDatabaseServer } from '../test/support/database-server.js';
+import { redisAnswers } from '../test/support/redis-server.js';
 import type { Benchmark } from './lib.js';
 import {
   closeAll,
@@ -245,23 +245,6 @@ function printTable() {
 }
 
 const progress = (text: string) => console.log(`  … ${text}`);
-
-async function redisAnswers(url: string): Promise<boolean> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
 
 const benchmark: Benchmark = {
   title: 'Relay: Parley vs a bare ws relay and a bare ws relay with one INSERT per message',
