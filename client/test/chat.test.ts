@@ -7,6 +7,11 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { useAppAndChromium } from '../../test/support/app-and-chromium.js';
 import { type PageProblems, watchProblems } from '../../test/support/browser.js';
+import {
+  openChatWith as openChat,
+  sendText,
+  shownEntries,
+} from '../../test/support/chat-people.js';
 import { signUpInPage } from '../../test/support/sign-up.js';
 import { attachVirtualKey } from '../../test/support/virtual-authenticator.js';
 
@@ -35,39 +40,12 @@ async function person(name: string): Promise<Person> {
   return { name, context, page, problems, console: lines };
 }
 
-async function openChatWith(user: Person, other: string) {
-  await user.page.getByLabel('Find a contact by username').fill(other);
-  await user.page.getByRole('button', { name: 'Find' }).click();
-  await user.page.getByRole('heading', { name: other, level: 2 }).waitFor();
-}
-
-async function send(user: Person, text: string) {
-  await user.page.getByLabel('Message', { exact: true }).fill(text);
-  await user.page.getByRole('button', { name: 'Send' }).click();
-}
+const openChatWith = (user: Person, other: string) => openChat(user.page, other);
+const send = (user: Person, text: string) => sendText(user.page, text);
 
 /** What the conversation shows, one line per entry, as a reader sees it. */
-async function shown(user: Person): Promise<string[]> {
-  const items = user.page.locator('.chat-log > li');
-  const texts = await items.evaluateAll((nodes) =>
-    nodes.map((node) => {
-      const el = node as HTMLElement;
-      const text =
-        el.querySelector('.chat-text')?.textContent ??
-        [...el.childNodes]
-          .filter((child) => child.nodeType === Node.TEXT_NODE)
-          .map((child) => child.textContent)
-          .join('');
-      const who = el.classList.contains('mine')
-        ? '> '
-        : el.classList.contains('theirs')
-          ? '< '
-          : '';
-      return `${who}${text.trim()}`;
-    }),
-  );
-  return texts;
-}
+const shown = async (user: Person) =>
+  (await shownEntries(user.page)).map(({ who, text }) => (who ? `${who} ${text}` : text));
 
 const lastShown = async (user: Person) => (await shown(user)).at(-1);
 

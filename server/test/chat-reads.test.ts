@@ -2,19 +2,12 @@
  * Read marks: how far a user has read each conversation, kept by the server so unread counts
  * survive reloads and new sign-ins. Against the real app and database.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiClient, signUp } from '../../test/support/api-client.js';
-import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
+import { useAppServer } from '../../test/support/app-server.js';
 
-let server: RunningApp;
+const server = useAppServer();
 const PASSWORD = 'juniper trombone glacier';
-
-beforeAll(async () => {
-  server = await startAppServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
 
 async function user(name: string) {
   const api = new ApiClient(server.app, server.url);

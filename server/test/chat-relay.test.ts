@@ -3,9 +3,9 @@
  * WebSockets and a real database: store before ack, delivery to the recipient's sockets and
  * the sender's other sockets, refusals that store nothing, order, resends, history pages.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiClient } from '../../test/support/api-client.js';
-import { type RunningApp, startAppServer } from '../../test/support/app-server.js';
+import { useAppServer } from '../../test/support/app-server.js';
 import {
   type Frame,
   msgPayload,
@@ -15,15 +15,8 @@ import {
 } from '../../test/support/live-client.js';
 import { USER_LOOKUP_BUCKET } from '../routes/chat.js';
 
-let server: RunningApp;
+const server = useAppServer();
 let n = 0;
-
-beforeAll(async () => {
-  server = await startAppServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
 
 const person = () => {
   n += 1;

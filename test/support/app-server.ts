@@ -3,6 +3,7 @@
  * (server/serve.ts: the same WebSocket server and frame bound), on a free loopback port. For
  * browser tests and integration tests that talk to it over HTTP and WebSockets.
  */
+import { afterAll, beforeAll } from 'vitest';
 import type { AppDeps } from '../../server/app.js';
 import type { Config } from '../../server/config.js';
 import type { Database } from '../../server/db/client.js';
@@ -81,5 +82,41 @@ export async function startAppServer(
       await served.close();
       if (!shared) await testDb.drop();
     },
+  };
+}
+
+/**
+ * The app on a throwaway database for one test file: started before its tests, stopped after.
+ * Call at the top of the file; read the fields inside its tests.
+ */
+export function useAppServer(overrides: TestAppOverrides = {}): RunningApp {
+  let started: RunningApp | undefined;
+  beforeAll(async () => {
+    started = await startAppServer(overrides);
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  const get = (): RunningApp => {
+    if (!started) throw new Error('the app starts in beforeAll: use it in a test');
+    return started;
+  };
+  return {
+    get url() {
+      return get().url;
+    },
+    get captcha() {
+      return get().captcha;
+    },
+    get app() {
+      return get().app;
+    },
+    get testDb() {
+      return get().testDb;
+    },
+    get logger() {
+      return get().logger;
+    },
+    stop: () => get().stop(),
   };
 }
