@@ -20,10 +20,6 @@ import { runInNewContext } from 'node:vm';
 import mysql from 'mysql2/promise';
 import type WebSocket from 'ws';
 import { WebSocketServer } from 'ws';
-import { createApp } from '../server/app.js';
-import { DEFAULT_AUTH_SETTINGS } from '../server/auth/auth-settings.js';
-import { loadBreachCorpus } from '../server/auth/breach-corpus.js';
-import { createAuthDeps } from '../server/auth/create-auth-deps.js';
 import { systemClock } from '../server/clock.js';
 import { createLocalCluster } from '../server/cluster/cluster.js';
 import { createRedisCluster } from '../server/cluster/redis-cluster.js';
@@ -32,11 +28,10 @@ import { createDatabase } from '../server/db/client.js';
 import { pairKeyOf } from '../server/db/message-store.js';
 import { createMemoryLogger } from '../server/logger.js';
 import { packageRoot } from '../server/paths.js';
-import { systemRandom } from '../server/random.js';
 import { MAX_FRAME_BYTES } from '../server/routes/live-channel.js';
 import { serveApp, upgradeWebSocket } from '../server/serve.js';
 import { ApiClient, type SignedUp, signIn, signUp } from '../test/support/api-client.js';
-import { createRecordingCaptchaProvider } from '../test/support/test-auth.js';
+import { buildBenchApp } from './bench-app.js';
 
 export type ServerKind = 'parley' | 'bare' | 'bare-insert';
 
@@ -112,33 +107,17 @@ if (kind === 'parley') {
     },
     root,
   );
-  // Sign-ins all come from the bench's addresses: no per-IP bucket in the way.
-  const config = {
-    ...base,
-    auth: { ...DEFAULT_AUTH_SETTINGS, ipBucket: { capacity: 1e6, refillPerSecond: 1e6 } },
-  };
   const database = createDatabase(databaseUrl);
   const logger = createMemoryLogger('warn');
   // As main.ts: several instances share through Redis when REDIS_URL is set.
   const cluster = base.redisUrl
     ? createRedisCluster({ url: base.redisUrl, prefix: base.redisKeyPrefix, logger })
     : createLocalCluster(systemClock);
-  const captcha = createRecordingCaptchaProvider(systemRandom);
-  const app = createApp({
-    config,
+  const { app, captcha } = buildBenchApp({
+    config: base,
     database,
-    clock: systemClock,
-    random: systemRandom,
     logger,
     cluster,
-    auth: createAuthDeps({
-      config,
-      random: systemRandom,
-      pepper: systemRandom.bytes(32),
-      totpKey: systemRandom.bytes(32),
-      breachCorpus: loadBreachCorpus(),
-      captcha,
-    }),
     upgradeWebSocket,
   });
   // Served as main.ts serves it; the live channel's own heartbeat pings the sockets.

@@ -8,20 +8,14 @@
 import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import mysql from 'mysql2/promise';
-import { createApp } from '../server/app.js';
-import { DEFAULT_AUTH_SETTINGS } from '../server/auth/auth-settings.js';
-import { loadBreachCorpus } from '../server/auth/breach-corpus.js';
-import { createAuthDeps } from '../server/auth/create-auth-deps.js';
-import { systemClock } from '../server/clock.js';
 import { loadConfig } from '../server/config.js';
 import { createDatabase } from '../server/db/client.js';
 import { migrateDatabase } from '../server/db/migrate.js';
 import { createMemoryLogger } from '../server/logger.js';
 import { packageRoot } from '../server/paths.js';
-import { systemRandom } from '../server/random.js';
 import { ApiClient, type SignedUp, signIn, signUp } from '../test/support/api-client.js';
 import { findDatabaseServer } from '../test/support/database-server.js';
-import { createRecordingCaptchaProvider } from '../test/support/test-auth.js';
+import { buildBenchApp } from './bench-app.js';
 import { type Benchmark, report } from './lib.js';
 
 const ORIGIN = 'http://localhost:3000';
@@ -70,25 +64,10 @@ const benchmark: Benchmark = {
     const database = createDatabase(url.toString(), { connectionLimit: 10 });
     try {
       const base = loadConfig({ NODE_ENV: 'production', PUBLIC_ORIGIN: ORIGIN }, root);
-      const config = {
-        ...base,
-        auth: { ...DEFAULT_AUTH_SETTINGS, ipBucket: { capacity: 1e6, refillPerSecond: 1e6 } },
-      };
-      const captcha = createRecordingCaptchaProvider(systemRandom);
-      const app = createApp({
-        config,
+      const { app, captcha } = buildBenchApp({
+        config: base,
         database,
-        clock: systemClock,
-        random: systemRandom,
         logger: createMemoryLogger('warn'),
-        auth: createAuthDeps({
-          config,
-          random: systemRandom,
-          pepper: systemRandom.bytes(32),
-          totpKey: systemRandom.bytes(32),
-          breachCorpus: loadBreachCorpus(),
-          captcha,
-        }),
       });
       const users: (SignedUp & { name: string })[] = [];
       for (let i = 0; i < 8; i += 1) {
