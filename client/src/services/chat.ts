@@ -141,6 +141,8 @@ interface PeerState {
 
 /** How often queued text re-checks for keys (an offer nobody answered expires after 60 s). */
 const RETRY_MS = 10_000;
+/** When a page that just opened looks again for the texts of a page that is gone. */
+const ADOPT_AGAIN_MS = [250, 1_000, 3_000];
 /** Receipts owed within this go as one: a burst or a history read costs one receipt per state. */
 const RECEIPT_DELAY_MS = 300;
 
@@ -533,6 +535,9 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     }
   };
   const restoring = adopt();
+  // After a reload the previous page may hold its presence lock a moment longer, so its texts
+  // look owned by a live tab: look again soon rather than only at the next retry round.
+  const lookAgain = ADOPT_AGAIN_MS.map((ms) => setTimeout(() => void adopt(), ms));
 
   const retry = setInterval(() => {
     void adopt();
@@ -637,6 +642,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     close() {
       closed = true;
       clearInterval(retry);
+      for (const timer of lookAgain) clearTimeout(timer);
       for (const state of peers.values()) clearTimeout(state.receiptTimer);
       stopRelay();
       stopStatus();
