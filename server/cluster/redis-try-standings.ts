@@ -62,6 +62,9 @@ export function createRedisTryStandings(
         String(TRY_STANDING_TTL_MS),
       );
       if (stored === 1) return result;
+      // Another instance won this round: step aside a random moment, so two instances taking
+      // turns cannot starve one of them through every round (that fell back to memory).
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * (round + 1) * 2));
     }
     throw new Error(`no reservation of an unknown name within ${MAX_RESERVE_ROUNDS} rounds`);
   };
