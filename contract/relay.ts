@@ -94,8 +94,13 @@ export type SendFrame = Extract<ClientFrame, { type: 'send' }>;
 
 /** The relay's answers to a send, and the messages it delivers. */
 export type RelayFrame =
-  /** Stored: `id` is the message's place in the conversation, `at` when it was stored. */
-  | { type: 'ack'; clientMessageId: string; id: number; at: string }
+  /**
+   * Stored: `id` is the message's place in the conversation, `at` when it was stored. A resend
+   * of a message already stored under its client id is not stored again; when the stored copy
+   * differs from the one just sent (the browser encrypted the text again, under a new counter,
+   * after a reload), `storedPayload` is that copy: the one the conversation holds.
+   */
+  | { type: 'ack'; clientMessageId: string; id: number; at: string; storedPayload?: string }
   | ({ type: 'message' } & StoredMessage)
   | { type: 'error'; code: RelayErrorCode; message: string; clientMessageId: string };
 

@@ -256,6 +256,10 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
           clientMessageId: arrival.frame.clientMessageId,
           id: result.row.id,
           at: result.row.createdAt.toISOString(),
+          // The sender must know what was stored under the id, not what it sent this time.
+          ...(result.outcome === 'resent' && result.row.payload !== arrival.frame.payload
+            ? { storedPayload: result.row.payload }
+            : {}),
         });
         // A resend of a stored message is delivered again too: the first attempt may have been
         // committed without being delivered (the connection or process died in between).

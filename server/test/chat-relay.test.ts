@@ -238,6 +238,13 @@ describe('the relay on the live channel', () => {
     await expect.poll(() => b.of('message').length).toBe(26);
     expect(b.of('message')[25]).toEqual(received[3]);
     expect(await rowCount()).toBe(rowsBefore);
+    // The same copy again: the ack says nothing more. Another copy under a stored id (a text
+    // encrypted again after a reload): the ack names the copy that was stored, not this one.
+    expect(a.of('ack')[25]).not.toHaveProperty('storedPayload');
+    a.send({ type: 'send', clientMessageId: 'o-4', to: bob.id, payload: payloads[24] });
+    await expect.poll(() => a.of('ack').length).toBe(27);
+    expect(a.of('ack')[26]).toMatchObject({ id: ids[4], storedPayload: payloads[4] });
+    expect(await rowCount()).toBe(rowsBefore);
     // History: the latest page first, each page in id order, older pages with `before`.
     const url = `/api/conversations/${alice.id}/messages`;
     const latest = await bob.client.get(`${url}?limit=10`);

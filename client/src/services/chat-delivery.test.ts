@@ -61,16 +61,27 @@ function fakeRelay(server: Server, self: string, options: { delayMs?: () => numb
   const frames: { clientMessageId: string; payload: string }[] = [];
   let refuse: ((payload: string) => RelayErrorCode | undefined) | undefined;
   let hold = false;
+  let closed = false;
   const held: (() => void)[] = [];
+  const unsettled = new Set<(error: Error) => void>();
   const relay: RelayClient = {
     send(to, payload, clientMessageId = crypto.randomUUID()) {
       frames.push({ clientMessageId, payload });
       return new Promise<RelayAck>((resolve, reject) => {
+        unsettled.add(reject);
         const deliver = () => {
+          unsettled.delete(reject);
           const code = refuse?.(payload);
           if (code) return reject(new RelayRefusedError(code, `refused: ${code}`));
           const row = server.store(self, to, payload, clientMessageId);
-          resolve({ clientMessageId, id: row.id, at: row.at });
+          // After close the frame still reaches the server; its ack is lost with the page.
+          if (closed) return;
+          resolve({
+            clientMessageId,
+            id: row.id,
+            at: row.at,
+            ...(row.payload !== payload ? { storedPayload: row.payload } : {}),
+          });
         };
         const go = () => setTimeout(deliver, options.delayMs?.() ?? 0);
         if (hold) held.push(go);
@@ -84,7 +95,12 @@ function fakeRelay(server: Server, self: string, options: { delayMs?: () => numb
     },
     status: () => 'open',
     pendingCount: () => 0,
-    close: () => undefined,
+    close() {
+      // As the real client does: what waits for an ack is rejected (the page is going).
+      closed = true;
+      for (const reject of unsettled) reject(new Error('The chat was closed.'));
+      unsettled.clear();
+    },
   };
   return {
     relay,
@@ -326,6 +342,7 @@ describe('the outbox', () => {
     await expect.poll(() => first.frames.length).toBe(1);
     await expect.poll(() => outboxStorage.items()[0]?.wire).toBeDefined();
     before.close();
+    first.relay.close();
     presence.leave('tab-1');
     // The frame did reach the server (the ack was lost with the page).
     first.release();
@@ -339,6 +356,63 @@ describe('the outbox', () => {
     await expect.poll(() => texts(after)).toEqual(['in flight:sent']);
     expect(server.rows).toHaveLength(1);
     expect(await bobReads(bob, server)).toEqual(['plaintext']);
+  });
+
+  it('a resend acknowledged before the history read keeps the text, under the stored copy', async () => {
+    const { alice, bob } = await agreed();
+    const server = fakeServer();
+    const outboxStorage = createMemoryOutboxStorage();
+    const presence = createMemoryPresence();
+    const first = fakeRelay(server, '1');
+    first.holdAcks();
+    const before = tab(alice, first.relay, server.history, {
+      outboxStorage,
+      presence: presence.tab('tab-1'),
+    });
+    before.open('2').send('the ack got lost');
+    await expect.poll(() => outboxStorage.items()[0]?.wire).toBeDefined();
+    before.close();
+    first.relay.close();
+    presence.leave('tab-1');
+    first.release();
+    await expect.poll(() => server.rows.length).toBe(1);
+    expect(outboxStorage.items()).toHaveLength(1);
+    // The reloaded page's history read answers only after the resend was acknowledged (the
+    // order the Chromium outbox test met once in a fresh-clone run).
+    const second = fakeRelay(server, '1');
+    let acked = 0;
+    const counting: RelayClient = {
+      ...second.relay,
+      send: (...args) =>
+        second.relay.send(...args).then((ack) => {
+          acked += 1;
+          return ack;
+        }),
+    };
+    const after = tab(
+      alice,
+      counting,
+      async (peerId) => {
+        await expect.poll(() => acked, { timeout: 5_000 }).toBe(1);
+        return server.history(peerId);
+      },
+      { outboxStorage, presence: presence.tab('tab-2') },
+    );
+    after.open('2');
+    await expect.poll(() => acked).toBe(1);
+    await expect.poll(() => after.open('2').loaded()).toBe(true);
+    expect(texts(after)).toEqual(['the ack got lost:sent']);
+    expect(server.rows).toHaveLength(1);
+    // Bob's delivery receipt names the stored copy: Alice's browser takes it.
+    const [stored] = server.rows;
+    if (!stored) throw new Error('nothing stored');
+    const read = await bob.chat.receive(stored.payload, stored.id);
+    expect(read.kind).toBe('plaintext');
+    const receipt = await bob.chat.encryptReceipt('delivered', stored.id);
+    if (receipt.kind !== 'encrypted') throw new Error(receipt.kind);
+    const receiptRow = server.store('2', '1', receipt.wire, 'receipt-1');
+    const outcomes = await alice.newTab().decryptHistory([stored, receiptRow]);
+    expect(outcomes.map((o) => o.kind)).toEqual(['plaintext', 'receipt']);
   });
 
   it('a transient failure never shows "not sent"; a permanent refusal does, and Retry sends it', async () => {

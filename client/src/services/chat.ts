@@ -222,7 +222,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
         state.seen.add(ack.id);
         // The protocol settles two answers to one offer by the relay's order (a key-exchange
         // reply's id) and drops a pending offer a later reply overtook (the offer's id).
-        return state.conversation.acknowledged(wire, ack.id);
+        return state.conversation.acknowledged(ack.storedPayload ?? wire, ack.id);
       })
       .catch(() => {
         // The relay refused it or the session ended; the status line says so.
@@ -307,7 +307,9 @@ export function createChatService(options: ChatServiceOptions): ChatService {
           const ack = await relay.send(state.peerId, out.wire).catch(() => undefined);
           if (!ack) continue;
           state.seen.add(ack.id);
-          await state.conversation.acknowledged(out.wire, ack.id).catch(() => undefined);
+          await state.conversation
+            .acknowledged(ack.storedPayload ?? out.wire, ack.id)
+            .catch(() => undefined);
         }
       })
       .catch(() => undefined)
@@ -484,9 +486,15 @@ export function createChatService(options: ChatServiceOptions): ChatService {
         acks.push(
           relay.send(state.peerId, out.wire, item.clientMessageId).then(
             async (ack) => {
+              // A resend of a text stored before (its ack lost with a closed page) was
+              // encrypted again here; the conversation holds the first copy, so that one is
+              // what this browser accepted under the id, or its history read takes the
+              // stored copy for a replay of this one.
+              const stored = ack.storedPayload ?? out.wire;
+              entry.wire = stored;
               // Before the send lock is released: the other tabs' copies of the relay's echo
               // then find this message accepted by this browser (docs/protocol.md).
-              await state.conversation.acknowledged(out.wire, ack.id).catch(() => undefined);
+              await state.conversation.acknowledged(stored, ack.id).catch(() => undefined);
               state.outgoing.delete(item.clientMessageId);
               outbox.done(item);
               state.seen.add(ack.id);
