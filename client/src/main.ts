@@ -31,6 +31,10 @@ const services: AppServices = {
         indexedDB,
         notifications: 'Notification' in window ? window.Notification : undefined,
         hidden: () => document.visibilityState === 'hidden',
+        onPageHide: (listener) => {
+          window.addEventListener('pagehide', listener);
+          return () => window.removeEventListener('pagehide', listener);
+        },
         openConversation: (username) => {
           window.focus();
           navigate(chatPath(username));

@@ -28,6 +28,11 @@ export interface ChatPlatform {
   notifications: NotificationApi | undefined;
   /** True while the page is hidden (document.visibilityState). */
   hidden(): boolean;
+  /**
+   * Calls `listener` when the page goes away (pagehide: a reload, a navigation, the tab
+   * closing); returns what stops it.
+   */
+  onPageHide(listener: () => void): () => void;
   /** A clicked notification: bring the tab forward and open the conversation with `username`. */
   openConversation(username: string): void;
   now(): number;
@@ -50,6 +55,9 @@ export function createChatFactory(platform: ChatPlatform): ChatFactory {
         presence.release();
         return undefined;
       }
+      // A reloading page lets go of its texts at once: the page after it takes them over
+      // when it starts, instead of finding them owned by a tab that is still closing.
+      const stopWatching = platform.onPageHide(() => presence.release());
       const cryptoLog = createCryptoLogSwitch(platform.storage);
       const relay = createRelayClient({ url: liveChannelUrl(platform.location) });
       const chat = createChatService({
@@ -91,6 +99,7 @@ export function createChatFactory(platform: ChatPlatform): ChatFactory {
           relay.close();
           // Texts still unacknowledged stay in the outbox; the next chat page takes them over.
           presence.release();
+          stopWatching();
         },
       };
     },
