@@ -23,11 +23,11 @@ export async function readJsonBody<S extends z.ZodType>(
   try {
     raw = await c.req.json();
   } catch {
-    throw new HttpError(400, 'invalid_json', 'The request body is not valid JSON');
+    throw new HttpError(400, 'invalid_json');
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw new HttpError(400, 'invalid_body', 'The request body does not match the expected shape', {
+    throw new HttpError(400, 'invalid_body', undefined, {
       issues: parsed.error.issues.map((issue) => ({
         path: issue.path.join('.'),
         message: issue.message,

@@ -23,6 +23,14 @@
  */
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
+import type {
+  AccountOverviewAnswer,
+  AccountTotpEnrolmentAnswer,
+  AttemptOptionsAnswer,
+  FactorBoundAnswer,
+  KeyRenamedAnswer,
+  RecoveryCodesAnswer,
+} from '../../contract/answers.js';
 import {
   type AccountContext,
   accountOverview,
@@ -77,9 +85,9 @@ type AccountRefusal =
 function accountError(refusal: AccountRefusal): HttpError {
   switch (refusal.kind) {
     case 'not_signed_in':
-      return new HttpError(401, 'not_signed_in', 'Sign in to continue.');
+      return new HttpError(401, 'not_signed_in');
     case 'reauth_required':
-      return new HttpError(403, 'reauth_required', 'Confirm your password to continue.');
+      return new HttpError(403, 'reauth_required');
     case 'recovery_expired':
       return new HttpError(
         401,
@@ -95,7 +103,7 @@ function accountError(refusal: AccountRefusal): HttpError {
         'An authenticator app is already set up. Remove it first to set up another one.',
       );
     case 'totp_exists_now':
-      return new HttpError(409, 'totp_exists', 'An authenticator app is already set up.');
+      return new HttpError(409, 'totp_exists');
     case 'no_enrolment':
       return new HttpError(409, 'wrong_step', 'Start the set-up again.');
     case 'totp_wrong':
@@ -122,10 +130,14 @@ function accountError(refusal: AccountRefusal): HttpError {
 /** A factor bound: `{ bound: true }`, and after a recovery sign-in new codes and a session. */
 function boundAnswer(c: Context<SessionEnv>, result: Bound) {
   const { upgraded } = result;
-  if (!upgraded) return c.json({ bound: true });
+  if (!upgraded) return c.json({ bound: true } satisfies FactorBoundAnswer);
   const session = sessionAnswer(c, upgraded.username, upgraded.started);
   noStore(c);
-  return c.json({ bound: true, recoveryCodes: upgraded.recoveryCodes, session });
+  return c.json({
+    bound: true,
+    recoveryCodes: upgraded.recoveryCodes,
+    session,
+  } satisfies FactorBoundAnswer);
 }
 
 export function accountRoutes(ctx: AccountContext) {
@@ -138,13 +150,16 @@ export function accountRoutes(ctx: AccountContext) {
     const result = await accountOverview(ctx, c.get('session'));
     if (result.kind !== 'ok') throw accountError(result);
     noStore(c);
-    return c.json(result.view);
+    return c.json(result.view satisfies AccountOverviewAnswer);
   });
 
   app.post('/api/account/keys/options', binding, async (c) => {
     const result = await beginKeyBinding(ctx, c.get('session'), requestInfo(c));
     if (result.kind !== 'ok') throw accountError(result);
-    return c.json({ attempt: result.attempt, options: result.options });
+    return c.json({
+      attempt: result.attempt,
+      options: result.options,
+    } satisfies AttemptOptionsAnswer<unknown>);
   });
 
   app.post('/api/account/keys', binding, async (c) => {
@@ -159,7 +174,11 @@ export function accountRoutes(ctx: AccountContext) {
     const result = await beginAppBinding(ctx, c.get('session'), requestInfo(c));
     if (result.kind !== 'ok') throw accountError(result);
     noStore(c);
-    return c.json({ attempt: result.attempt, secret: result.secret, uri: result.uri });
+    return c.json({
+      attempt: result.attempt,
+      secret: result.secret,
+      uri: result.uri,
+    } satisfies AccountTotpEnrolmentAnswer);
   });
 
   app.post('/api/account/totp', binding, async (c) => {
@@ -180,7 +199,7 @@ export function accountRoutes(ctx: AccountContext) {
     const id = Number(c.req.param('id'));
     const result = await renameKey(ctx, c.get('session'), { id, name }, requestInfo(c));
     if (result.kind !== 'ok') throw accountError(result);
-    return c.json({ id, name });
+    return c.json({ id, name } satisfies KeyRenamedAnswer);
   });
 
   app.delete('/api/account/keys/:id', full, async (c) => {
@@ -194,7 +213,7 @@ export function accountRoutes(ctx: AccountContext) {
     const result = await newRecoveryCodes(ctx, c.get('session'), requestInfo(c));
     if (result.kind !== 'ok') throw accountError(result);
     noStore(c);
-    return c.json({ recoveryCodes: result.recoveryCodes });
+    return c.json({ recoveryCodes: result.recoveryCodes } satisfies RecoveryCodesAnswer);
   });
 
   app.post(

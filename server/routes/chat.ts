@@ -101,7 +101,7 @@ export function chatRoutes(ctx: ChatRouteContext) {
 
   app.get('/api/users/me', async (c) => {
     const user = await findUserById(ctx.store.db, c.get('session').userId);
-    if (!user) throw new HttpError(401, 'not_signed_in', 'Sign in to continue.');
+    if (!user) throw new HttpError(401, 'not_signed_in');
     noStore(c);
     return c.json({ id: String(user.id), username: user.username } satisfies ChatUser);
   });
@@ -145,7 +145,7 @@ export function chatRoutes(ctx: ChatRouteContext) {
     const body = await readJsonBody(c, readBody);
     const userId = c.get('session').userId;
     if (peerId === userId || !(await markRead(ctx.store.db, userId, peerId, body.lastReadId))) {
-      throw new HttpError(404, 'unknown_message', 'There is no such message in this conversation.');
+      throw new HttpError(404, 'unknown_message');
     }
     return c.body(null, 204);
   });
@@ -155,7 +155,7 @@ export function chatRoutes(ctx: ChatRouteContext) {
     const query = parse(historyQuery, c.req.query(), 'page');
     const userId = c.get('session').userId;
     if (peerId === userId || !(await findUserById(ctx.store.db, peerId))) {
-      throw new HttpError(404, 'unknown_user', 'There is no such user.');
+      throw new HttpError(404, 'unknown_user');
     }
     const page = await conversationPage(ctx.store.db, {
       userId,

@@ -12,6 +12,7 @@
 
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type { ReauthAnswer, SessionListAnswer } from '../../contract/answers.js';
 import {
   currentSession,
   endOtherSession,
@@ -33,7 +34,7 @@ import { sessionBody } from './auth/session-response.js';
 
 const ALL_KINDS = ['full', 'rebind', 'password_change'] as const;
 
-const notSignedIn = () => new HttpError(401, 'not_signed_in', 'Sign in to continue.');
+const notSignedIn = () => new HttpError(401, 'not_signed_in');
 
 export function sessionRoutes(ctx: SessionFlowContext) {
   const app = new Hono<SessionEnv>();
@@ -54,7 +55,7 @@ export function sessionRoutes(ctx: SessionFlowContext) {
     if (result.kind === 'password_wrong') {
       throw new HttpError(401, 'reauth_failed', 'That password is not right.');
     }
-    return c.json({ endsAt: result.endsAt.toISOString() });
+    return c.json({ endsAt: result.endsAt.toISOString() } satisfies ReauthAnswer);
   });
 
   app.post('/api/session/logout', requireSession(ctx.sessions, ALL_KINDS), async (c) => {
@@ -72,7 +73,7 @@ export function sessionRoutes(ctx: SessionFlowContext) {
         createdAt: listed.createdAt.toISOString(),
         lastActiveAt: listed.lastActiveAt.toISOString(),
       })),
-    });
+    } satisfies SessionListAnswer);
   });
 
   app.post('/api/session/end', requireSession(ctx.sessions, ['full']), async (c) => {
@@ -82,7 +83,7 @@ export function sessionRoutes(ctx: SessionFlowContext) {
       throw new HttpError(404, 'not_found', 'That session has already ended.');
     }
     if (result.kind === 'current_session') {
-      throw new HttpError(409, 'current_session', 'To end this session, use Sign out.');
+      throw new HttpError(409, 'current_session');
     }
     return c.body(null, 204);
   });

@@ -12,6 +12,7 @@
  */
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
+import type { OptionsAnswer, SecondStepAnswer } from '../../contract/answers.js';
 import {
   type PasswordStep,
   type RecoveryCodeWrong,
@@ -92,13 +93,13 @@ export function signinRoutes(ctx: SigninContext) {
     if (result.kind !== 'ok') throw signinError(result);
     noStore(c);
     const { options, recoveryCodeNumber, factors } = result;
-    return c.json({ options, recoveryCodeNumber, factors });
+    return c.json({ options, recoveryCodeNumber, factors } satisfies SecondStepAnswer<unknown>);
   });
 
   app.post('/api/signin/key/options', async (c) => {
     const result = await renewAssertionOptions(ctx, await readJsonBody(c, attemptBody));
     if (result.kind !== 'ok') throw signinError(result);
-    return c.json({ options: result.options });
+    return c.json({ options: result.options } satisfies OptionsAnswer<unknown>);
   });
 
   app.post('/api/signin/key', async (c) => {

@@ -13,6 +13,11 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type {
+  OptionsAnswer,
+  RecoveryCodesAnswer,
+  TotpEnrolmentAnswer,
+} from '../../contract/answers.js';
 import {
   beginAppEnrolment,
   chooseCredentials,
@@ -56,7 +61,7 @@ function signupError(refusal: SignupRefusal): HttpError {
     case 'invalid_username':
       return new HttpError(400, 'invalid_username', refusal.message);
     case 'username_taken':
-      return new HttpError(409, 'username_taken', 'This username is taken. Choose another one.');
+      return new HttpError(409, 'username_taken');
     case 'no_enrolment':
       return new HttpError(409, 'wrong_step', 'Ask for a new QR code first, then type its code.');
     case 'totp_wrong':
@@ -84,13 +89,13 @@ export function signupRoutes(ctx: SignupContext) {
   app.post('/api/signup/password', async (c) => {
     const result = await chooseCredentials(ctx, await readJsonBody(c, credentialsBody));
     if (result.kind !== 'ok') throw signupError(result);
-    return c.json({ options: result.options });
+    return c.json({ options: result.options } satisfies OptionsAnswer<unknown>);
   });
 
   app.post('/api/signup/key/options', async (c) => {
     const result = await renewKeyOptions(ctx, await readJsonBody(c, attemptBody));
     if (result.kind !== 'ok') throw signupError(result);
-    return c.json({ options: result.options });
+    return c.json({ options: result.options } satisfies OptionsAnswer<unknown>);
   });
 
   app.post('/api/signup/key', async (c) => {
@@ -99,21 +104,21 @@ export function signupRoutes(ctx: SignupContext) {
     const result = await registerKey(ctx, { ...body, response });
     if (result.kind !== 'ok') throw signupError(result);
     noStore(c);
-    return c.json({ recoveryCodes: result.recoveryCodes });
+    return c.json({ recoveryCodes: result.recoveryCodes } satisfies RecoveryCodesAnswer);
   });
 
   app.post('/api/signup/totp/options', async (c) => {
     const result = await beginAppEnrolment(ctx, await readJsonBody(c, attemptBody));
     if (result.kind !== 'ok') throw signupError(result);
     noStore(c);
-    return c.json({ secret: result.secret, uri: result.uri });
+    return c.json({ secret: result.secret, uri: result.uri } satisfies TotpEnrolmentAnswer);
   });
 
   app.post('/api/signup/totp', async (c) => {
     const result = await confirmApp(ctx, await readJsonBody(c, totpCodeBody));
     if (result.kind !== 'ok') throw signupError(result);
     noStore(c);
-    return c.json({ recoveryCodes: result.recoveryCodes });
+    return c.json({ recoveryCodes: result.recoveryCodes } satisfies RecoveryCodesAnswer);
   });
 
   app.post('/api/signup/finish', async (c) => {

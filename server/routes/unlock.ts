@@ -10,6 +10,7 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type { AttemptOptionsAnswer } from '../../contract/answers.js';
 import { finishUnlock, proveForUnlock, type UnlockContext } from '../auth/flows/unlock.js';
 import { HttpError } from '../http/errors.js';
 import { noStore } from '../http/no-store.js';
@@ -54,7 +55,10 @@ export function unlockRoutes(ctx: UnlockContext) {
     const result = await proveForUnlock(ctx, body, requestInfo(c));
     if (result.kind !== 'ok') throw unlockError(result);
     noStore(c);
-    return c.json({ attempt: result.attempt, options: result.options });
+    return c.json({
+      attempt: result.attempt,
+      options: result.options,
+    } satisfies AttemptOptionsAnswer<unknown>);
   });
 
   app.post('/api/unlock/finish', async (c) => {

@@ -8,12 +8,32 @@ import type {
   PublicKeyCredentialRequestOptionsJSON,
   RegistrationResponseJSON,
 } from '@simplewebauthn/browser';
+import type {
+  AccountOverviewAnswer,
+  AccountTotpEnrolmentAnswer,
+  AttemptAnswer,
+  AttemptOptionsAnswer,
+  FactorBoundAnswer,
+  KeyRenamedAnswer,
+  ListedSessionAnswer,
+  OptionsAnswer,
+  ReauthAnswer,
+  RecoveryCodesAnswer,
+  SecondStepAnswer,
+  SessionListAnswer,
+  TotpEnrolmentAnswer,
+} from '../../../contract/answers.js';
 import type { RecoveryCode, SessionBody, SessionKind } from '../../../contract/http.js';
 import { type ApiClient, ApiError } from './api.js';
 
 export type { RecoveryCode, SessionKind };
 /** The session as the server answers it (contract/http.ts). */
 export type SessionInfo = SessionBody;
+/** The answers the pages read, as the contract states them (contract/answers.ts). */
+export type SecondStep = SecondStepAnswer<PublicKeyCredentialRequestOptionsJSON>;
+export type TotpEnrolment = TotpEnrolmentAnswer;
+export type ListedSession = ListedSessionAnswer;
+export type AccountInfo = AccountOverviewAnswer;
 
 function remember(api: ApiClient, session: SessionInfo): SessionInfo {
   api.setCsrfToken(session.csrfToken);
@@ -37,7 +57,7 @@ export async function startAttempt(
   api: ApiClient,
   kind: 'signup' | 'signin' | 'unlock',
 ): Promise<string> {
-  return (await api.postJson<{ attempt: string }>(`/api/${kind}/start`)).attempt;
+  return (await api.postJson<AttemptAnswer>(`/api/${kind}/start`)).attempt;
 }
 
 /** A new CAPTCHA picture for the attempt, as a blob: URL. */
@@ -55,7 +75,7 @@ export async function signUpPassword(
   },
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
   return (
-    await api.postJson<{ options: PublicKeyCredentialCreationOptionsJSON }>(
+    await api.postJson<OptionsAnswer<PublicKeyCredentialCreationOptionsJSON>>(
       '/api/signup/password',
       input,
     )
@@ -67,7 +87,7 @@ export async function signUpKeyOptions(
   attempt: string,
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
   return (
-    await api.postJson<{ options: PublicKeyCredentialCreationOptionsJSON }>(
+    await api.postJson<OptionsAnswer<PublicKeyCredentialCreationOptionsJSON>>(
       '/api/signup/key/options',
       {
         attempt,
@@ -83,7 +103,7 @@ export async function signUpKey(
   keyName: string,
 ): Promise<RecoveryCode[]> {
   return (
-    await api.postJson<{ recoveryCodes: RecoveryCode[] }>('/api/signup/key', {
+    await api.postJson<RecoveryCodesAnswer>('/api/signup/key', {
       attempt,
       response,
       keyName,
@@ -98,21 +118,8 @@ export async function signUpFinish(api: ApiClient, attempt: string): Promise<Ses
   );
 }
 
-export interface SecondStep {
-  options: PublicKeyCredentialRequestOptionsJSON;
-  recoveryCodeNumber: number | null;
-  /** Which second factors the account has. */
-  factors: { key: boolean; totp: boolean };
-}
-
-/** An authenticator app's enrolment, shown once: the base32 secret and its otpauth:// URI. */
-export interface TotpEnrolment {
-  secret: string;
-  uri: string;
-}
-
 export function signUpTotpOptions(api: ApiClient, attempt: string): Promise<TotpEnrolment> {
-  return api.postJson<TotpEnrolment>('/api/signup/totp/options', { attempt });
+  return api.postJson<TotpEnrolmentAnswer>('/api/signup/totp/options', { attempt });
 }
 
 export async function signUpTotp(
@@ -120,9 +127,8 @@ export async function signUpTotp(
   attempt: string,
   code: string,
 ): Promise<RecoveryCode[]> {
-  return (
-    await api.postJson<{ recoveryCodes: RecoveryCode[] }>('/api/signup/totp', { attempt, code })
-  ).recoveryCodes;
+  return (await api.postJson<RecoveryCodesAnswer>('/api/signup/totp', { attempt, code }))
+    .recoveryCodes;
 }
 
 export async function signInTotp(
@@ -133,19 +139,16 @@ export async function signInTotp(
   return remember(api, await api.postJson<SessionInfo>('/api/signin/totp', { attempt, code }));
 }
 
-export function newTotpOptions(api: ApiClient): Promise<TotpEnrolment & { attempt: string }> {
-  return api.postJson('/api/account/totp/options');
+export function newTotpOptions(api: ApiClient): Promise<AccountTotpEnrolmentAnswer> {
+  return api.postJson<AccountTotpEnrolmentAnswer>('/api/account/totp/options');
 }
 
 export async function bindTotp(
   api: ApiClient,
   attempt: string,
   code: string,
-): Promise<{ recoveryCodes?: RecoveryCode[]; session?: SessionInfo }> {
-  const result = await api.postJson<{ recoveryCodes?: RecoveryCode[]; session?: SessionInfo }>(
-    '/api/account/totp',
-    { attempt, code },
-  );
+): Promise<FactorBoundAnswer> {
+  const result = await api.postJson<FactorBoundAnswer>('/api/account/totp', { attempt, code });
   if (result.session) remember(api, result.session);
   return result;
 }
@@ -154,12 +157,8 @@ export function removeTotp(api: ApiClient): Promise<void> {
   return api.deleteRequest('/api/account/totp');
 }
 
-export function renameKey(
-  api: ApiClient,
-  id: number,
-  name: string,
-): Promise<{ id: number; name: string }> {
-  return api.postJson(`/api/account/keys/${id}/name`, { name });
+export function renameKey(api: ApiClient, id: number, name: string): Promise<KeyRenamedAnswer> {
+  return api.postJson<KeyRenamedAnswer>(`/api/account/keys/${id}/name`, { name });
 }
 
 export function signInPassword(
@@ -179,7 +178,7 @@ export async function signInKeyOptions(
   attempt: string,
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
   return (
-    await api.postJson<{ options: PublicKeyCredentialRequestOptionsJSON }>(
+    await api.postJson<OptionsAnswer<PublicKeyCredentialRequestOptionsJSON>>(
       '/api/signin/key/options',
       {
         attempt,
@@ -212,8 +211,11 @@ export function unlockOptions(
   api: ApiClient,
   attempt: string,
   proof: { username: string; password: string; code: string },
-): Promise<{ attempt: string; options: SecondStep['options'] }> {
-  return api.postJson('/api/unlock/options', { attempt, ...proof });
+): Promise<AttemptOptionsAnswer<PublicKeyCredentialRequestOptionsJSON>> {
+  return api.postJson<AttemptOptionsAnswer<PublicKeyCredentialRequestOptionsJSON>>(
+    '/api/unlock/options',
+    { attempt, ...proof },
+  );
 }
 
 export function unlockFinish(
@@ -229,53 +231,28 @@ export async function signOut(api: ApiClient, everywhere = false): Promise<void>
   api.setCsrfToken(undefined);
 }
 
-export interface ListedSession {
-  id: string;
-  userAgent: string;
-  ip: string;
-  createdAt: string;
-  lastActiveAt: string;
-  current: boolean;
-}
-
 export async function listSessions(api: ApiClient): Promise<ListedSession[]> {
-  return (await api.getJson<{ sessions: ListedSession[] }>('/api/session/list')).sessions;
+  return (await api.getJson<SessionListAnswer>('/api/session/list')).sessions;
 }
 
 export function endSession(api: ApiClient, id: string): Promise<void> {
   return api.postJson<void>('/api/session/end', { id });
 }
 
-export function reauthenticate(api: ApiClient, password: string): Promise<{ endsAt: string }> {
-  return api.postJson('/api/session/reauth', { password });
-}
-
-export interface AccountInfo {
-  username: string;
-  createdAt: string;
-  passwordCompromised: boolean;
-  keys: {
-    id: number;
-    name: string;
-    createdAt: string;
-    lastUsedAt: string | null;
-    revokedAt: string | null;
-    storage: 'device-bound' | 'synced' | 'unknown';
-  }[];
-  totp: { createdAt: string; lastUsedAt: string | null } | null;
-  recoveryCodesLeft: number;
-  events: { type: string; detail: string | null; ip: string; userAgent: string; at: string }[];
+export function reauthenticate(api: ApiClient, password: string): Promise<ReauthAnswer> {
+  return api.postJson<ReauthAnswer>('/api/session/reauth', { password });
 }
 
 export function accountInfo(api: ApiClient): Promise<AccountInfo> {
-  return api.getJson<AccountInfo>('/api/account');
+  return api.getJson<AccountOverviewAnswer>('/api/account');
 }
 
-export function newKeyOptions(api: ApiClient): Promise<{
-  attempt: string;
-  options: PublicKeyCredentialCreationOptionsJSON;
-}> {
-  return api.postJson('/api/account/keys/options');
+export function newKeyOptions(
+  api: ApiClient,
+): Promise<AttemptOptionsAnswer<PublicKeyCredentialCreationOptionsJSON>> {
+  return api.postJson<AttemptOptionsAnswer<PublicKeyCredentialCreationOptionsJSON>>(
+    '/api/account/keys/options',
+  );
 }
 
 export async function bindKey(
@@ -283,11 +260,12 @@ export async function bindKey(
   attempt: string,
   response: RegistrationResponseJSON,
   keyName: string,
-): Promise<{ recoveryCodes?: RecoveryCode[]; session?: SessionInfo }> {
-  const result = await api.postJson<{ recoveryCodes?: RecoveryCode[]; session?: SessionInfo }>(
-    '/api/account/keys',
-    { attempt, response, keyName },
-  );
+): Promise<FactorBoundAnswer> {
+  const result = await api.postJson<FactorBoundAnswer>('/api/account/keys', {
+    attempt,
+    response,
+    keyName,
+  });
   if (result.session) remember(api, result.session);
   return result;
 }
@@ -297,8 +275,7 @@ export function removeKey(api: ApiClient, id: number): Promise<void> {
 }
 
 export async function regenerateCodes(api: ApiClient): Promise<RecoveryCode[]> {
-  return (await api.postJson<{ recoveryCodes: RecoveryCode[] }>('/api/account/recovery-codes'))
-    .recoveryCodes;
+  return (await api.postJson<RecoveryCodesAnswer>('/api/account/recovery-codes')).recoveryCodes;
 }
 
 export async function changePassword(

@@ -7,7 +7,9 @@
  * removing one in the last 5; otherwise `reauth_required` (or, for a recovery sign-in that is
  * no longer recent, `recovery_expired`). The last factor (key or app) cannot be removed.
  */
+
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
+import type { AccountOverviewAnswer } from '../../../contract/answers.js';
 import { deleteAttempt } from '../../db/attempt-store.js';
 import {
   activeCredentials,
@@ -183,7 +185,7 @@ export async function accountOverview(ctx: AccountContext, session: ActiveSessio
         userAgent: event.userAgent,
         at: event.createdAt.toISOString(),
       })),
-    },
+    } satisfies AccountOverviewAnswer,
   } as const;
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Context } from 'hono';
 import { z } from 'zod';
+import type { AttemptAnswer } from '../../../contract/answers.js';
 import {
   type AttemptKind,
   type AttemptRow,
@@ -31,6 +32,6 @@ export function startAttemptHandler(
     await readJsonBody(c, z.object({}).strict());
     const { token, expiresAt } = await beginAttempt(attempts, requestInfo(c), kind, fields);
     noStore(c);
-    return c.json({ attempt: token, expiresAt: expiresAt.toISOString() });
+    return c.json({ attempt: token, expiresAt: expiresAt.toISOString() } satisfies AttemptAnswer);
   };
 }

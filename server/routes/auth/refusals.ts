@@ -29,7 +29,7 @@ export function refusalError(refusal: SharedRefusal): HttpError {
     case 'attempt_expired':
       return new HttpError(401, 'attempt_expired', ATTEMPT_GONE_MESSAGE);
     case 'wrong_step':
-      return new HttpError(409, 'wrong_step', 'This step is not expected now. Start again.');
+      return new HttpError(409, 'wrong_step');
     case 'challenge_used':
       return new HttpError(
         400,
@@ -37,33 +37,17 @@ export function refusalError(refusal: SharedRefusal): HttpError {
         'Ask the key again: the previous request was used up.',
       );
     case 'challenge_expired':
-      return new HttpError(400, 'challenge_expired', 'The security key took too long. Try again.');
+      return new HttpError(400, 'challenge_expired');
     case 'captcha_wrong':
-      return new HttpError(
-        400,
-        'captcha_wrong',
-        'The characters you typed do not match the picture. Here is a new picture: try again.',
-      );
+      return new HttpError(400, 'captcha_wrong');
     case 'captcha_expired':
-      return new HttpError(
-        400,
-        'captcha_expired',
-        'The picture expired. Type the characters of the new one.',
-      );
+      return new HttpError(400, 'captcha_expired');
     case 'captcha_required':
-      return new HttpError(400, 'captcha_required', 'Type the characters shown in the picture.');
+      return new HttpError(400, 'captcha_required');
     case 'key_rejected':
-      return new HttpError(
-        400,
-        'key_rejected',
-        'The security key’s answer could not be verified. Try again with your key.',
-      );
+      return new HttpError(400, 'key_rejected');
     case 'synced_key_refused':
-      return new HttpError(
-        400,
-        'synced_key_refused',
-        'This passkey can be synced to other devices (for example by a password manager), which this server does not accept. Use a security key, a passkey kept on this device only, or an authenticator app.',
-      );
+      return new HttpError(400, 'synced_key_refused');
     case 'key_already_registered':
       return new HttpError(
         409,
@@ -79,9 +63,5 @@ export function refusalError(refusal: SharedRefusal): HttpError {
 
 /** An enrolling app's code that does not match: the same QR code stays; try the next code. */
 export function totpEnrolmentError(): HttpError {
-  return new HttpError(
-    400,
-    'totp_wrong',
-    'That code does not match. Check that the app shows Parley, that your device’s clock is right, and type the current 6-digit code.',
-  );
+  return new HttpError(400, 'totp_wrong');
 }
