@@ -4,18 +4,12 @@
  * site's own name and 'parley', and lets subdomain labels such as "chat" through as the ordinary
  * words they are (docs/passwords.md).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiClient, attemptWithCaptcha } from '../../test/support/api-client.js';
 import { buildTestApp } from '../../test/support/test-app.js';
-import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
+import { useTestDatabase } from '../../test/support/test-database.js';
 
-let testDb: TestDatabase;
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-});
-afterAll(async () => {
-  await testDb.drop();
-});
+const testDb = useTestDatabase();
 
 let n = 0;
 async function passwordStep(origin: string, password: string) {

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signIn, signInPassword, signUp } from '../../test/support/api-client.js';
 import { authApp, ORIGIN, uniqueName } from '../../test/support/auth-fixture.js';
 import { FakeClock } from '../../test/support/fake-clock.js';
 import { SoftAuthenticator } from '../../test/support/soft-authenticator.js';
-import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
+import { useTestDatabase } from '../../test/support/test-database.js';
 
-let testDb: TestDatabase;
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-});
-afterAll(async () => {
-  await testDb.drop();
-});
+const testDb = useTestDatabase();
 
 const PASSWORD = 'marmalade satellite chorus';
 

@@ -4,20 +4,14 @@
  * hash gets 503 with Retry-After, before it changes anything. Here the line holds 2 requests
  * and the hashes are slow enough (scrypt N=2^15) that a burst of 8 overflows it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signInPassword, signUp } from '../../test/support/api-client.js';
 import { authApp, uniqueName } from '../../test/support/auth-fixture.js';
 import { TEST_AUTH_SETTINGS } from '../../test/support/test-auth.js';
-import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
+import { useTestDatabase } from '../../test/support/test-database.js';
 import { createHashLimiter } from '../auth/password-hash.js';
 
-let testDb: TestDatabase;
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-});
-afterAll(async () => {
-  await testDb.drop();
-});
+const testDb = useTestDatabase();
 
 const PASSWORD = 'walrus compass afternoon';
 

@@ -4,22 +4,16 @@
  * account page tells for each key whether it is device-bound or synced. And the removal rules
  * of item 6: renaming, and removal only right after an authentication.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { attemptWithCaptcha, signIn, signUp } from '../../test/support/api-client.js';
 import { authApp, uniqueName } from '../../test/support/auth-fixture.js';
 import { FakeClock } from '../../test/support/fake-clock.js';
 import { SoftAuthenticator } from '../../test/support/soft-authenticator.js';
-import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
+import { useTestDatabase } from '../../test/support/test-database.js';
 import { loadConfig } from '../config.js';
 import { packageRoot } from '../paths.js';
 
-let testDb: TestDatabase;
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-});
-afterAll(async () => {
-  await testDb.drop();
-});
+const testDb = useTestDatabase();
 
 const PASSWORD = 'walrus compass afternoon';
 

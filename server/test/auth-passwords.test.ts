@@ -1,21 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { attemptWithCaptcha, signIn, signUp } from '../../test/support/api-client.js';
 import { authApp, uniqueName } from '../../test/support/auth-fixture.js';
 import { testBreachCorpus } from '../../test/support/test-auth.js';
-import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
+import { useTestDatabase } from '../../test/support/test-database.js';
 import { createAuthDeps } from '../auth/create-auth-deps.js';
 import { PRODUCTION_SCRYPT } from '../auth/password-hash.js';
 import { loadConfig } from '../config.js';
 import { packageRoot } from '../paths.js';
 import { systemRandom } from '../random.js';
 
-let testDb: TestDatabase;
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-});
-afterAll(async () => {
-  await testDb.drop();
-});
+const testDb = useTestDatabase();
 
 /** The password step of a sign-up; the policy is checked before the CAPTCHA is used up. */
 async function tryPassword(password: string, username = uniqueName()) {

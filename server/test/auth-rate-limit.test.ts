@@ -1,18 +1,12 @@
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiClient, signIn, signInPassword, signUp } from '../../test/support/api-client.js';
 import { authApp, uniqueName } from '../../test/support/auth-fixture.js';
 import { FakeClock } from '../../test/support/fake-clock.js';
-import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
+import { useTestDatabase } from '../../test/support/test-database.js';
 import { accountFailureDelayMs } from '../auth/rate-limit.js';
 
-let testDb: TestDatabase;
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-});
-afterAll(async () => {
-  await testDb.drop();
-});
+const testDb = useTestDatabase();
 
 const PASSWORD = 'walrus compass afternoon';
 

@@ -1,17 +1,11 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiClient, signIn, signInPassword, signUp } from '../../test/support/api-client.js';
 import { authApp, uniqueName } from '../../test/support/auth-fixture.js';
-import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
+import { useTestDatabase } from '../../test/support/test-database.js';
 import { SESSION_COOKIE } from '../http/session-cookie.js';
 
-let testDb: TestDatabase;
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-});
-afterAll(async () => {
-  await testDb.drop();
-});
+const testDb = useTestDatabase();
 
 const PASSWORD = 'granite pelican harmonica';
 const MINUTE = 60_000;

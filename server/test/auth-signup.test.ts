@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiClient, attemptWithCaptcha, signIn, signUp } from '../../test/support/api-client.js';
 import { FakeClock } from '../../test/support/fake-clock.js';
 import { SoftAuthenticator } from '../../test/support/soft-authenticator.js';
 import { buildTestApp } from '../../test/support/test-app.js';
-import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
+import { useTestDatabase } from '../../test/support/test-database.js';
 import { normalizePassword } from '../auth/password-policy.js';
 
-let testDb: TestDatabase;
+const testDb = useTestDatabase();
 const ORIGIN = 'http://localhost:3000';
-
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-});
-afterAll(async () => {
-  await testDb.drop();
-});
 
 function setup() {
   const clock = new FakeClock();

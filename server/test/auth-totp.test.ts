@@ -3,7 +3,7 @@
  * Codes come from an independent implementation (test support on @noble/hashes), the clock is
  * fake, the database real.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type ApiClient,
   attemptWithCaptcha,
@@ -12,18 +12,12 @@ import {
 } from '../../test/support/api-client.js';
 import { authApp, uniqueName } from '../../test/support/auth-fixture.js';
 import { FakeClock } from '../../test/support/fake-clock.js';
-import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
+import { useTestDatabase } from '../../test/support/test-database.js';
 import { base32Decode, referenceTotp, totpStepOf } from '../../test/support/totp-reference.js';
 import { createSecretSealer } from '../auth/secret-sealer.js';
 import { systemRandom } from '../random.js';
 
-let testDb: TestDatabase;
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-});
-afterAll(async () => {
-  await testDb.drop();
-});
+const testDb = useTestDatabase();
 
 const PASSWORD = 'walrus compass afternoon';
 const STEP = 30_000;

@@ -4,22 +4,16 @@
  * requests, the session kinds a route allows, and an ended session's cookie being erased.
  */
 import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signUp } from '../../test/support/api-client.js';
 import { authApp, uniqueName } from '../../test/support/auth-fixture.js';
-import { createTestDatabase, type TestDatabase } from '../../test/support/test-database.js';
+import { useTestDatabase } from '../../test/support/test-database.js';
 import { createAuthContexts } from '../auth/auth-contexts.js';
 import { createLocalCluster } from '../cluster/cluster.js';
 import { requireSession, type SessionEnv } from '../http/require-session.js';
 import { SESSION_COOKIE } from '../http/session-cookie.js';
 
-let testDb: TestDatabase;
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-});
-afterAll(async () => {
-  await testDb.drop();
-});
+const testDb = useTestDatabase();
 
 async function setUp() {
   const env = authApp(testDb);

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createDatabase, type Database } from '../../server/db/client.js';
 import { migrateDatabase } from '../../server/db/migrate.js';
 
@@ -38,5 +38,35 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await cleanup.query(`DROP DATABASE IF EXISTS \`${name}\``);
       await cleanup.end();
     },
+  };
+}
+
+/**
+ * A throwaway database for one test file: made before its tests, dropped after. Call at the
+ * top of the file; read its fields inside the tests.
+ */
+export function useTestDatabase(): TestDatabase {
+  let made: TestDatabase | undefined;
+  beforeAll(async () => {
+    made = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await made?.drop();
+  });
+  const get = (): TestDatabase => {
+    if (!made) throw new Error('the database is made in beforeAll: use it in a test');
+    return made;
+  };
+  return {
+    get url() {
+      return get().url;
+    },
+    get name() {
+      return get().name;
+    },
+    get database() {
+      return get().database;
+    },
+    drop: () => get().drop(),
   };
 }

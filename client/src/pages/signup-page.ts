@@ -152,13 +152,7 @@ export class SignupPage extends LitElement {
       this.step = 'codes';
     } catch (error) {
       this.options = undefined;
-      if (error instanceof ApiError && error.outcome === 'attempt-ended') {
-        this.step = 'form';
-        this.errors = { form: 'The sign-up took too long. Start again.' };
-        await this.newAttempt();
-        return;
-      }
-      this.keyError = messageOf(error);
+      await this.factorError(error);
     }
   }
 

@@ -260,6 +260,33 @@ describe('the sender’s view', () => {
   });
 });
 
+/**
+ * Alice sends `text` with keys agreed, and her page closes while the frame is on its way: the
+ * server stores it, its ack is lost with the page. The outbox still holds the text.
+ */
+async function sentAndAckLost(text: string) {
+  const { alice, bob } = await agreed();
+  const server = fakeServer();
+  const outboxStorage = createMemoryOutboxStorage();
+  const presence = createMemoryPresence();
+  const first = fakeRelay(server, '1');
+  first.holdAcks();
+  const before = tab(alice, first.relay, server.history, {
+    outboxStorage,
+    presence: presence.tab('tab-1'),
+  });
+  before.open('2').send(text);
+  await expect.poll(() => first.frames.length).toBe(1);
+  await expect.poll(() => outboxStorage.items()[0]?.wire).toBeDefined();
+  before.close();
+  first.relay.close();
+  presence.leave('tab-1');
+  first.release();
+  await expect.poll(() => server.rows.length).toBe(1);
+  expect(outboxStorage.items()).toHaveLength(1);
+  return { alice, bob, server, outboxStorage, reloaded: presence.tab('tab-2') };
+}
+
 describe('the outbox', () => {
   it('text typed before keys exist is sent after a reload, once, under the id chosen when typed', async () => {
     const alice = party('1', '2', clock);
@@ -328,28 +355,10 @@ describe('the outbox', () => {
   });
 
   it('text sent but not acknowledged when the page closed is resent after the reload and stored once', async () => {
-    const { alice, bob } = await agreed();
-    const server = fakeServer();
-    const outboxStorage = createMemoryOutboxStorage();
-    const presence = createMemoryPresence();
-    const first = fakeRelay(server, '1');
-    first.holdAcks();
-    const before = tab(alice, first.relay, server.history, {
-      outboxStorage,
-      presence: presence.tab('tab-1'),
-    });
-    before.open('2').send('in flight');
-    await expect.poll(() => first.frames.length).toBe(1);
-    await expect.poll(() => outboxStorage.items()[0]?.wire).toBeDefined();
-    before.close();
-    first.relay.close();
-    presence.leave('tab-1');
-    // The frame did reach the server (the ack was lost with the page).
-    first.release();
-    await expect.poll(() => server.rows.length).toBe(1);
+    const { alice, bob, server, outboxStorage, reloaded } = await sentAndAckLost('in flight');
     const after = tab(alice, fakeRelay(server, '1').relay, server.history, {
       outboxStorage,
-      presence: presence.tab('tab-2'),
+      presence: reloaded,
     });
     await after.restored();
     after.open('2');
@@ -359,24 +368,8 @@ describe('the outbox', () => {
   });
 
   it('a resend acknowledged before the history read keeps the text, under the stored copy', async () => {
-    const { alice, bob } = await agreed();
-    const server = fakeServer();
-    const outboxStorage = createMemoryOutboxStorage();
-    const presence = createMemoryPresence();
-    const first = fakeRelay(server, '1');
-    first.holdAcks();
-    const before = tab(alice, first.relay, server.history, {
-      outboxStorage,
-      presence: presence.tab('tab-1'),
-    });
-    before.open('2').send('the ack got lost');
-    await expect.poll(() => outboxStorage.items()[0]?.wire).toBeDefined();
-    before.close();
-    first.relay.close();
-    presence.leave('tab-1');
-    first.release();
-    await expect.poll(() => server.rows.length).toBe(1);
-    expect(outboxStorage.items()).toHaveLength(1);
+    const { alice, bob, server, outboxStorage, reloaded } =
+      await sentAndAckLost('the ack got lost');
     // The reloaded page's history read answers only after the resend was acknowledged (the
     // order the Chromium outbox test met once in a fresh-clone run).
     const second = fakeRelay(server, '1');
@@ -396,7 +389,7 @@ describe('the outbox', () => {
         await expect.poll(() => acked, { timeout: 5_000 }).toBe(1);
         return server.history(peerId);
       },
-      { outboxStorage, presence: presence.tab('tab-2') },
+      { outboxStorage, presence: reloaded },
     );
     after.open('2');
     await expect.poll(() => acked).toBe(1);

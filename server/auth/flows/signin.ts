@@ -194,6 +194,21 @@ async function takeSecondFactorTry(
   return { kind: 'try', ticket: reservation.ticket };
 }
 
+/** The second step's user and its one try of a factor that needs no challenge first. */
+async function openSecondFactor(
+  ctx: SigninContext,
+  token: string,
+  info: RequestInfo,
+): Promise<
+  { kind: 'open'; attempt: AttemptRow; user: UserRow; ticket: TryTicket } | SecondStepRefusal
+> {
+  const step = await secondStepUser(ctx, token);
+  if (step.kind !== 'user') return step;
+  const taken = await takeSecondFactorTry(ctx, step.attempt, step.user, info);
+  if (taken.kind !== 'try') return taken;
+  return { kind: 'open', attempt: step.attempt, user: step.user, ticket: taken.ticket };
+}
+
 /** A full sign-in: the failures reset, this IP's too, the session started and logged. */
 async function succeed(
   ctx: SigninContext,
@@ -250,12 +265,9 @@ export async function signInWithApp(
   input: { attempt: string; code: string },
   info: RequestInfo,
 ): Promise<SignedIn | SecondStepRefusal> {
-  const step = await secondStepUser(ctx, input.attempt);
-  if (step.kind !== 'user') return step;
-  const { attempt, user } = step;
-  const taken = await takeSecondFactorTry(ctx, attempt, user, info);
-  if (taken.kind !== 'try') return taken;
-  const { ticket } = taken;
+  const open = await openSecondFactor(ctx, input.attempt, info);
+  if (open.kind !== 'open') return open;
+  const { user, ticket } = open;
   if (!(await verifyTotpCode(ctx.totp, user.id, input.code))) {
     await settleFailure(ctx.failures, ticket, info, 'authenticator app');
     return { kind: 'sign_in_failed' };
@@ -279,12 +291,9 @@ export async function signInWithRecoveryCode(
   input: { attempt: string; code: string },
   info: RequestInfo,
 ): Promise<SignedIn | SecondStepRefusal | RecoveryCodeWrong> {
-  const step = await secondStepUser(ctx, input.attempt);
-  if (step.kind !== 'user') return step;
-  const { attempt, user } = step;
-  const taken = await takeSecondFactorTry(ctx, attempt, user, info);
-  if (taken.kind !== 'try') return taken;
-  const { ticket } = taken;
+  const open = await openSecondFactor(ctx, input.attempt, info);
+  if (open.kind !== 'open') return open;
+  const { attempt, user, ticket } = open;
   const number = attempt.recoveryCodeNumber;
   const ok =
     number !== null && (await useRecoveryCode(ctx.recoveryCodes, user.id, number, input.code));
