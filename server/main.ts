@@ -69,7 +69,12 @@ if (config.auth.captchaTestMode) {
 }
 // Several instances share deliveries, sign-outs and rate limits through Redis; one needs none.
 const cluster = config.redisUrl
-  ? createRedisCluster({ url: config.redisUrl, prefix: config.redisKeyPrefix, logger })
+  ? createRedisCluster({
+      url: config.redisUrl,
+      prefix: config.redisKeyPrefix,
+      logger,
+      random: systemRandom,
+    })
   : createLocalCluster(systemClock);
 if (config.redisUrl) logger.info('sharing with other instances through Redis');
 const app = createApp({

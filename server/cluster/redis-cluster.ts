@@ -10,12 +10,12 @@
  * try standings fall back to this instance's memory. ioredis reconnects by itself; the loss and the recovery are logged
  * once each.
  */
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import type { TokenBucketLimiter, TokenBucketOptions } from '../auth/rate-limit.js';
 import type { Logger } from '../logger.js';
+import { type RandomSource, systemRandom } from '../random.js';
 import type { Cluster, ClusterEvent } from './cluster.js';
 import { createRedisTryStandings } from './redis-try-standings.js';
 
@@ -51,11 +51,14 @@ export interface RedisClusterOptions {
   /** Namespace of every key and channel (e.g. "parley:"). */
   prefix: string;
   logger: Logger;
+  /** For the instance id and the moments a lost compare-and-set round waits (systemRandom). */
+  random?: RandomSource;
 }
 
 export function createRedisCluster(options: RedisClusterOptions): Cluster {
   const { logger, prefix } = options;
-  const instanceId = randomBytes(8).toString('hex');
+  const random = options.random ?? systemRandom;
+  const instanceId = Buffer.from(random.bytes(8)).toString('hex');
   const channel = `${prefix}events`;
   // Commands fail at once while the connection is down (no offline queue): nothing waits on
   // Redis. Reconnection is ioredis's own, with its default backoff.
@@ -144,6 +147,7 @@ export function createRedisCluster(options: RedisClusterOptions): Cluster {
 
     tryStandings(name) {
       return createRedisTryStandings(commands, `${prefix}tries:${name}:`, {
+        random,
         // While Redis is down nothing is tried (the loss is logged once above); this is a command
         // failing on a live connection.
         onFallback: (error) =>

@@ -19,6 +19,7 @@ import {
   type TryStanding,
   type TryStandingStore,
 } from '../auth/try-standings.js';
+import { type RandomSource, systemRandom } from '../random.js';
 
 /** A week without a try forgets an unknown name (the in-memory store forgets by count). */
 export const TRY_STANDING_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -35,8 +36,15 @@ return 1
 export function createRedisTryStandings(
   client: Redis,
   keyPrefix: string,
-  options: { onFallback?: (error: unknown) => void } = {},
+  options: {
+    onFallback?: (error: unknown) => void;
+    /** Where the wait after a lost round comes from (systemRandom). */
+    random?: RandomSource;
+  } = {},
 ): TryStandingStore {
+  const random = options.random ?? systemRandom;
+  /** A fraction in [0, 1) from the random source. */
+  const fraction = () => new DataView(random.bytes(4).buffer).getUint32(0) / 2 ** 32;
   const fallback = createMemoryTryStandings();
   const shared = async <T>(
     key: string,
@@ -64,7 +72,7 @@ export function createRedisTryStandings(
       if (stored === 1) return result;
       // Another instance won this round: step aside a random moment, so two instances taking
       // turns cannot starve one of them through every round (that fell back to memory).
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * (round + 1) * 2));
+      await new Promise((resolve) => setTimeout(resolve, fraction() * (round + 1) * 2));
     }
     throw new Error(`no reservation of an unknown name within ${MAX_RESERVE_ROUNDS} rounds`);
   };
