@@ -32,6 +32,7 @@ describe('keystore layout', () => {
       'pending',
       'receipts',
       'self',
+      'unstoredChanges',
       'v',
     ]);
   });
@@ -47,6 +48,7 @@ describe('keystore layout', () => {
     delete record.offered;
     delete record.elsewhere;
     delete record.receipts;
+    delete record.unstoredChanges;
     for (const exchange of Object.values(record.exchanges) as Record<string, unknown>[]) {
       for (const field of [
         'replaced',
@@ -66,6 +68,7 @@ describe('keystore layout', () => {
     expect(await reopened.chat.receive(wire, 7)).toMatchObject({ text: 'after the upgrade' });
     const upgraded = JSON.parse(alice.storage.getItem(key)!);
     expect(upgraded.delivered).toHaveLength(1);
+    expect(upgraded.unstoredChanges).toEqual([]);
     expect(upgraded.receipts).toEqual({
       sent: { delivered: 0, read: 0 },
       received: { delivered: 0, read: 0 },

@@ -6,7 +6,12 @@
  * an older client wrote: they read as their defaults, so an upgrade keeps every key.
  */
 
-import { DELIVERIES_KEPT, EXCHANGES_NOTED } from '../protocol/constants.js';
+import {
+  DELIVERIES_KEPT,
+  EXCHANGES_NOTED,
+  MAX_WIRE_CHARS,
+  UNSTORED_CHANGES_KEPT,
+} from '../protocol/constants.js';
 import { fromBase64Url } from '../protocol/encoding.js';
 import {
   type ConversationRecord,
@@ -51,6 +56,9 @@ const listOf =
   (check: Check, max: number): Check =>
   (value) =>
     Array.isArray(value) && value.length <= max && value.every(check);
+/** A protocol message's JSON text, as the relay takes it. */
+const wire: Check = (value) =>
+  typeof value === 'string' && value.length > 0 && value.length <= MAX_WIRE_CHARS;
 const standings = new Set(['confirmed', 'unconfirmed', 'disputed', 'lost']);
 const pending: Check = (value) =>
   value === null ||
@@ -115,6 +123,7 @@ export function parseStoredConversation(
   if (!later(listOf(xid, EXCHANGES_NOTED))(value.offered)) return null;
   if (!later(listOf(xid, EXCHANGES_NOTED))(value.elsewhere)) return null;
   if (!later(receipts)(value.receipts)) return null;
+  if (!later(listOf(wire, UNSTORED_CHANGES_KEPT))(value.unstoredChanges)) return null;
   for (const [id, record] of Object.entries(exchanges)) {
     if (!exchange(record) || (record as ExchangeRecord).xid !== id) return null;
   }
@@ -133,6 +142,7 @@ function withDefaults(record: ConversationRecord): ConversationRecord {
   record.offered ??= [];
   record.elsewhere ??= [];
   record.receipts ??= { sent: noMarks(), received: noMarks() };
+  record.unstoredChanges ??= [];
   if (record.pending !== null) {
     record.pending.automatic ??= false;
     record.pending.relayId ??= null;

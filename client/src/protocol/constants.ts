@@ -57,3 +57,6 @@ export function messageContext(from: string, to: string, xid: string, salt: numb
 export function changeContext(from: string, to: string, xid: string, newSalt: number): string {
   return `CHAT_CHANGE_${from}to${to}:${xid}:${newSalt - 1}:${newSalt}`;
 }
+
+/** Change messages (Refresh) a key store keeps while the relay has not acknowledged them. */
+export const UNSTORED_CHANGES_KEPT = 16;

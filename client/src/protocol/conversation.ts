@@ -23,6 +23,7 @@ import {
   KEY_EXCHANGE_MAX_FUTURE_MS,
   MAX_PLAINTEXT_BYTES,
   MAX_SALT,
+  UNSTORED_CHANGES_KEPT,
 } from './constants.js';
 import { type CryptoLog, silentCryptoLog } from './crypto-log.js';
 import { deliveryOf, noteExchange, rememberDelivery } from './deliveries.js';
@@ -180,8 +181,18 @@ export type StartOutcome =
   | { kind: 'pending'; xid: string; sentAt: number };
 
 export type RefreshOutcome =
-  /** Send `change`, and record "Keys changed": new messages already use `epoch`. */
-  { kind: 'changed'; change: string; epoch: EpochRef } | { kind: 'no-keys' };
+  /**
+   * Send `change` under `clientMessageId` (the same in every tab and page), and record "Keys
+   * changed": new messages already use `epoch`. Until it is acknowledged, `unstoredChanges`
+   * lists it, and it goes before any other message of ours.
+   */
+  | { kind: 'changed'; change: string; clientMessageId: string; epoch: EpochRef }
+  | { kind: 'no-keys' };
+
+/** The relay's client message id of our change into (xid, salt): one per epoch, so a resend is stored once. */
+export function changeClientId(ref: EpochRef): string {
+  return `change-${ref.xid}-${ref.salt}`;
+}
 
 export type ConversationStatus =
   | { state: 'no-keys' }
@@ -207,8 +218,16 @@ export interface Conversation {
   startKeyExchange(options?: { force?: boolean }): Promise<StartOutcome>;
   /** Reserves the next IV under the lock, then encrypts. */
   encrypt(text: string): Promise<EncryptOutcome>;
-  /** Re-derives all four keys with the next salt and returns the "change" message to send. */
+  /**
+   * Re-derives all four keys with the next salt and returns the "change" message to send.
+   * Throws when UNSTORED_CHANGES_KEPT changes wait for their acks already.
+   */
   refreshKeys(): Promise<RefreshOutcome>;
+  /**
+   * Our change messages the relay has not acknowledged yet, oldest first (persisted, for every
+   * tab): send them, in order and under their client ids, before anything else of ours.
+   */
+  unstoredChanges(): { wire: string; clientMessageId: string }[];
   /**
    * Encrypts a receipt: the peer's messages up to relay id `upTo` (one this browser accepted)
    * were decrypted or read here. Reserves the next IV under the lock, once per (state, upTo)
@@ -886,6 +905,9 @@ export function createConversation(options: ConversationOptions): Conversation {
           throw new Error('current epoch missing from the record');
         }
         if (current.salt >= MAX_SALT) throw new RangeError('epoch counter exhausted: re-key');
+        if (record.unstoredChanges.length >= UNSTORED_CHANGES_KEPT) {
+          throw new Error('too many key changes wait to be stored: connect first');
+        }
         const newRef = { xid: current.xid, salt: current.salt + 1 };
         const newEpochRecord =
           record.epochs[epochKey(newRef)] ??
@@ -906,8 +928,15 @@ export function createConversation(options: ConversationOptions): Conversation {
         );
         record.epochs[epochKey(newRef)] = newEpochRecord;
         record.current = newRef;
+        const wire = serializeMessage(change);
+        record.unstoredChanges.push(wire);
         log.op('epoch-current', { epoch: epochKey(newRef), reason: 'refresh' });
-        return { kind: 'changed', change: serializeMessage(change), epoch: newRef };
+        return {
+          kind: 'changed',
+          change: wire,
+          clientMessageId: changeClientId(newRef),
+          epoch: newRef,
+        };
       });
     },
 
@@ -1002,9 +1031,31 @@ export function createConversation(options: ConversationOptions): Conversation {
       });
     },
 
+    unstoredChanges() {
+      return store.read().unstoredChanges.flatMap((wire) => {
+        const change = parseMessage(wire);
+        return change?.type === 'change' ? [{ wire, clientMessageId: changeClientId(change) }] : [];
+      });
+    },
+
     async acknowledged(wire, serverId) {
       const message = parseMessage(wire);
       if (message === null || message.from !== self || message.to !== peer) return;
+      if (message.type === 'change') {
+        // Stored (this copy, or the same change sent by an earlier page: one client id per
+        // epoch), and the ones before it were sent before it: messages under its epoch may go.
+        const id = changeClientId(message);
+        await store.update(async (record) => {
+          checkRecord(record);
+          const ids = record.unstoredChanges.map((w) => {
+            const change = parseMessage(w);
+            return change?.type === 'change' ? changeClientId(change) : undefined;
+          });
+          const index = ids.indexOf(id);
+          if (index >= 0) record.unstoredChanges.splice(0, index + 1);
+        });
+        return;
+      }
       if (message.type === 'msg') {
         // Our own chat message, stored as `serverId`: this browser accepted it (it wrote it), so
         // another tab's copy of the relay's echo is shown, never taken for a replay because a

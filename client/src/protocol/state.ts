@@ -131,6 +131,13 @@ export interface ConversationRecord {
    */
   elsewhere: string[];
   receipts: ReceiptRecord;
+  /**
+   * This key store's change messages (Refresh) the relay has not acknowledged yet, oldest first
+   * (at most UNSTORED_CHANGES_KEPT): each must reach the relay before any message under the
+   * epoch it introduces, from any tab or page (the peer cannot read them without it), so the
+   * next send goes out after them.
+   */
+  unstoredChanges: string[];
 }
 
 /**
@@ -157,6 +164,7 @@ export function emptyConversation(self: string, peer: string): ConversationRecor
     offered: [],
     elsewhere: [],
     receipts: { sent: noMarks(), received: noMarks() },
+    unstoredChanges: [],
   };
 }
 

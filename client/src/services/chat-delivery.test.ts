@@ -408,6 +408,64 @@ describe('the outbox', () => {
     expect(outcomes.map((o) => o.kind)).toEqual(['plaintext', 'receipt']);
   });
 
+  it('a Refresh whose change never reached the relay before the page closed goes first from the next page', async () => {
+    const { alice, bob } = await agreed();
+    const server = fakeServer();
+    const outboxStorage = createMemoryOutboxStorage();
+    const presence = createMemoryPresence();
+    const first = fakeRelay(server, '1');
+    const before = tab(alice, first.relay, server.history, {
+      outboxStorage,
+      presence: presence.tab('tab-1'),
+    });
+    const view = before.open('2');
+    await expect.poll(() => view.loaded()).toBe(true);
+    // Offline: the change waits in the relay client, and the page closes before it goes.
+    first.holdAcks();
+    const refreshing = view.refresh();
+    await expect.poll(() => first.frames.length).toBe(1);
+    before.close();
+    first.relay.close();
+    presence.leave('tab-1');
+    expect(await refreshing).toBe('changed');
+    expect(server.rows).toEqual([]);
+    const after = tab(alice, fakeRelay(server, '1').relay, server.history, {
+      outboxStorage,
+      presence: presence.tab('tab-2'),
+    });
+    after.open('2').send('under the new keys');
+    await expect.poll(() => texts(after)).toEqual(['keys-changed', 'under the new keys:sent']);
+    // Bob learns the new epoch before he reads the text under it.
+    expect(await bobReads(bob, server)).toEqual(['keys-changed', 'plaintext']);
+  });
+
+  it('a Refresh stored with its ack lost is sent again under its client id and stored once', async () => {
+    const { alice, bob } = await agreed();
+    const server = fakeServer();
+    const first = fakeRelay(server, '1');
+    const before = tab(alice, first.relay, server.history);
+    const view = before.open('2');
+    await expect.poll(() => view.loaded()).toBe(true);
+    first.holdAcks();
+    const refreshing = view.refresh();
+    await expect.poll(() => first.frames.length).toBe(1);
+    before.close();
+    first.relay.close();
+    first.release();
+    await refreshing;
+    await expect.poll(() => server.rows.length).toBe(1);
+    const second = fakeRelay(server, '1');
+    const after = tab(alice, second.relay, server.history);
+    const reopened = after.open('2');
+    await expect.poll(() => reopened.loaded()).toBe(true);
+    // The page looks: the change is sent again (its ack was lost), and the server keeps one.
+    await expect.poll(() => second.frames.length).toBe(1);
+    expect(second.frames[0]?.clientMessageId).toBe(first.frames[0]?.clientMessageId);
+    reopened.send('next');
+    await expect.poll(() => texts(after)).toEqual(['keys-changed', 'next:sent']);
+    expect(await bobReads(bob, server)).toEqual(['keys-changed', 'plaintext']);
+  });
+
   it('a transient failure never shows "not sent"; a permanent refusal does, and Retry sends it', async () => {
     const { alice, bob } = await agreed();
     const server = fakeServer();

@@ -229,6 +229,45 @@ export function createChatService(options: ChatServiceOptions): ChatService {
       });
   };
 
+  /** The user's own "Keys changed" notice, before the relay stored the change (no id yet). */
+  const placeKeysChanged = (state: PeerState, id?: number, at?: string): ChatEntry => {
+    localCounter += 1;
+    const entry: ChatEntry = {
+      kind: 'keys-changed',
+      key: `local${localCounter}`,
+      mine: true,
+      at: at ?? nowIso(),
+      ...(id === undefined ? {} : { id }),
+    };
+    place(state, entry);
+    notify(state);
+    return entry;
+  };
+
+  /**
+   * Under the send lock: the change messages of this browser's Refreshes that the relay has not
+   * acknowledged (the page closed first, or the ack was lost) go first, in order and under
+   * their client ids (stored once), so nothing under their epochs reaches the peer before them.
+   * False when one could not be sent now (the page closes, the session ended): nothing else
+   * may go then either.
+   */
+  const storeChanges = async (state: PeerState): Promise<boolean> => {
+    for (const change of state.conversation.unstoredChanges()) {
+      const ack = await relay
+        .send(state.peerId, change.wire, change.clientMessageId)
+        .catch(() => undefined);
+      if (!ack) return false;
+      await state.conversation
+        .acknowledged(ack.storedPayload ?? change.wire, ack.id)
+        .catch(() => undefined);
+      if (!state.seen.has(ack.id)) {
+        state.seen.add(ack.id);
+        placeKeysChanged(state, ack.id, ack.at);
+      }
+    }
+    return true;
+  };
+
   /** Turns one outcome into what the history shows, and does what it asks (send a reply). */
   const apply = (
     state: PeerState,
@@ -298,6 +337,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     state.receiptsAgain = false;
     void sendLocks
       .request(sendLockName(state.peerId), async () => {
+        if (!(await storeChanges(state))) return;
         for (const kind of ['read', 'delivered'] as const) {
           const upTo = state.due[kind];
           if (upTo === undefined) continue;
@@ -383,6 +423,8 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     });
     state.entries = mergeHistory(state.entries, history);
     state.loading = 'done';
+    // A Refresh of an earlier page whose change was never acknowledged: it goes now.
+    if (state.conversation.unstoredChanges().length > 0) pump(state);
     const buffered = state.buffered.splice(0);
     for (const message of buffered) {
       if (state.seen.has(message.id)) continue;
@@ -461,6 +503,8 @@ export function createChatService(options: ChatServiceOptions): ChatService {
   };
 
   const sendBatch = async (state: PeerState) => {
+    // A text is encrypted under the newest epoch: the change into it must be stored first.
+    if (!(await storeChanges(state))) return;
     const acks: Promise<void>[] = [];
     try {
       for (const item of outbox.queue(state.peerId)) {
@@ -549,7 +593,11 @@ export function createChatService(options: ChatServiceOptions): ChatService {
 
   const retry = setInterval(() => {
     void adopt();
-    for (const state of peers.values()) if (outbox.queue(state.peerId).length > 0) pump(state);
+    for (const state of peers.values()) {
+      const waiting =
+        outbox.queue(state.peerId).length + state.conversation.unstoredChanges().length;
+      if (waiting > 0) pump(state);
+    }
   }, options.retryMs ?? RETRY_MS);
 
   const stopRelay = relay.onMessage((message) => {
@@ -599,19 +647,19 @@ export function createChatService(options: ChatServiceOptions): ChatService {
         // Under the send lock: the change message goes after every message of the old keys
         // and before any under the new ones, from every tab.
         return sendLocks.request(sendLockName(state.peerId), async () => {
+          if (!(await storeChanges(state))) {
+            throw new Error('An earlier key change could not be sent yet.');
+          }
           const outcome = await state.conversation.refreshKeys();
           if (outcome.kind === 'no-keys') return 'no-keys' as const;
-          localCounter += 1;
-          const entry: ChatEntry = {
-            kind: 'keys-changed',
-            key: `local${localCounter}`,
-            mine: true,
-            at: nowIso(),
-          };
-          place(state, entry);
-          notify(state);
-          const ack = await relay.send(state.peerId, outcome.change).catch(() => undefined);
+          const entry = placeKeysChanged(state);
+          const ack = await relay
+            .send(state.peerId, outcome.change, outcome.clientMessageId)
+            .catch(() => undefined);
           if (ack) {
+            await state.conversation
+              .acknowledged(ack.storedPayload ?? outcome.change, ack.id)
+              .catch(() => undefined);
             state.seen.add(ack.id);
             entry.id = ack.id;
             entry.at = ack.at;
