@@ -122,4 +122,49 @@ describe('the outbox in Chromium', () => {
     await alice.context.close();
     await bob.context.close();
   });
+  it('a Refresh whose change could not reach the server before a reload: the peer reads what follows', async () => {
+    const { app, browser } = running;
+    const [alice, bob] = [
+      await chatPerson(app, browser, 'rfalice'),
+      await chatPerson(app, browser, 'rfbob'),
+    ];
+    await openChatWith(bob.page, 'rfalice');
+    // While `loseSends` is set, Alice's frames never reach the server (a dead network).
+    let loseSends = false;
+    await alice.page.routeWebSocket('**/api/ws', (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((message) => {
+        if (loseSends && typeof message === 'string' && JSON.parse(message).type === 'send') return;
+        server.send(message);
+      });
+      server.onMessage((message) => ws.send(message));
+    });
+    await alice.page.reload();
+    await openChatWith(alice.page, 'rfbob');
+    await sendText(alice.page, 'before the refresh');
+    const received = async () =>
+      (await shownEntries(bob.page)).filter((e) => e.who === '<').map((e) => e.text);
+    await expect.poll(received, { timeout: 20_000 }).toEqual(['before the refresh']);
+
+    loseSends = true;
+    await alice.page.getByRole('button', { name: 'Refresh', exact: true }).click();
+    await alice.page.getByText('Keys changed').waitFor();
+    await alice.page.waitForTimeout(300);
+    loseSends = false;
+    await alice.page.reload();
+    await alice.page.getByRole('button', { name: 'rfbob' }).click();
+    await sendText(alice.page, 'after the refresh');
+    await expect
+      .poll(received, { timeout: 20_000 })
+      .toEqual(['before the refresh', 'after the refresh']);
+    const bobSees = (await shownEntries(bob.page)).map((e) => e.text);
+    expect(bobSees.filter((t) => t === 'Keys changed')).toHaveLength(1);
+    expect(bobSees.some((t) => /not in this browser|Rejected/.test(t))).toBe(false);
+    await bob.page.reload();
+    await bob.page.getByRole('button', { name: /rfalice/ }).click();
+    await expect.poll(received).toEqual(['before the refresh', 'after the refresh']);
+    expect(alice.pageErrors).toEqual([]);
+    await alice.context.close();
+    await bob.context.close();
+  });
 });
