@@ -76,7 +76,8 @@ export class RecoveryCodeSheet extends LitElement {
       <section class="recovery-sheet" aria-labelledby="codes-title">
         <h2 id="codes-title">Your recovery codes</h2>
         <p>
-          If you lose your security key, sign in with your password and one of these codes. Each
+          If you lose your security key or the phone with your authenticator app, sign in with your
+          password and one of these codes. Each
           code works once. <strong>They are shown only now</strong>: save them before you go on.
         </p>
         <ol class="codes">
