@@ -249,6 +249,38 @@ describe('authenticator app and forgiving flows in Chromium', () => {
     await user.context.close();
   });
 
+  it('making new recovery codes asks first: Cancel keeps the old ones, Yes replaces them', async () => {
+    const user = await newUser();
+    const { page } = user;
+    await signUpInPage(running.app, page, 'mallory', PASSWORD);
+    await page.getByRole('link', { name: 'Account', exact: true }).click();
+    const pool = running.app.testDb.database.pool;
+    const codeHashes = async () => {
+      const [rows] = await pool.query(
+        "SELECT r.code_hash FROM recovery_codes r JOIN users u ON u.id = r.user_id WHERE u.username_key = 'mallory' ORDER BY r.id",
+      );
+      return (rows as { code_hash: string }[]).map((r) => r.code_hash);
+    };
+    const before = await codeHashes();
+    expect(before).toHaveLength(10);
+    const make = page.getByRole('button', { name: 'Make new recovery codes' });
+    await make.click();
+    await page.getByRole('heading', { name: 'Make new recovery codes?' }).waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page
+      .getByRole('heading', { name: 'Make new recovery codes?' })
+      .waitFor({ state: 'detached' });
+    expect(await codeHashes()).toEqual(before);
+    await make.click();
+    await page.getByRole('button', { name: 'Yes, make new codes' }).click();
+    await page.locator('.recovery-sheet code').first().waitFor();
+    const after = await codeHashes();
+    expect(after).toHaveLength(10);
+    expect(after.filter((hash) => before.includes(hash))).toEqual([]);
+    await expectClean(user);
+    await user.context.close();
+  });
+
   it('the recovery codes never wrap at 1280 px', async () => {
     const user = await newUser();
     const { page } = user;

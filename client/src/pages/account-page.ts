@@ -68,6 +68,15 @@ function bringIntoFocus(element: HTMLElement | null) {
   element?.focus();
 }
 
+/** What the confirmation box asks before an action that cannot be undone. */
+interface Confirmation {
+  title: string;
+  body: string;
+  /** The confirming button's label. */
+  yes: string;
+  action: () => Promise<void>;
+}
+
 export class AccountPage extends LitElement {
   /** The app's services (main.ts builds them; the app shell provides them). */
   private readonly services = appServicesOf(this);
@@ -87,8 +96,8 @@ export class AccountPage extends LitElement {
     sessions: { state: true },
   };
   declare sessions: ListedSession[];
-  /** A removal waiting for the user's confirmation: what it removes, and the action. */
-  declare confirming: { label: string; action: () => Promise<void> } | undefined;
+  /** An action that cannot be undone, waiting for the user's confirmation. */
+  declare confirming: Confirmation | undefined;
   /** The key being renamed, if any. */
   declare renaming: number | undefined;
   declare enrolment: (TotpEnrolment & { attempt: string }) | undefined;
@@ -194,9 +203,18 @@ export class AccountPage extends LitElement {
 
   /** Removing a factor: confirmed first; the server then wants a very recent password. */
   private askRemoval(label: string, action: () => Promise<void>) {
+    this.ask({
+      title: `Remove ${label}?`,
+      body: 'It will no longer sign you in. You may be asked for your password first.',
+      yes: 'Yes, remove it',
+      action,
+    });
+  }
+
+  private ask(confirmation: Confirmation) {
     this.error = '';
     this.notice = '';
-    this.confirming = { label, action };
+    this.confirming = confirmation;
   }
 
   /**
@@ -218,7 +236,7 @@ export class AccountPage extends LitElement {
     }
   }
 
-  private async confirmRemoval() {
+  private async confirmAction() {
     const pending = this.confirming;
     this.confirming = undefined;
     if (pending) await this.guarded(pending.action);
@@ -302,7 +320,7 @@ export class AccountPage extends LitElement {
       <h1>Your account</h1>
       ${this.error ? html`<p class="form-error" role="alert">${this.error}</p>` : ''}
       ${this.notice ? html`<p class="notice-box" role="status">${this.notice}</p>` : ''}
-      ${this.confirming ? this.renderConfirm(this.confirming.label) : ''}
+      ${this.confirming ? this.renderConfirm(this.confirming) : ''}
       ${this.reauthFor ? this.renderReauth() : ''}
       ${
         mustChange
@@ -352,12 +370,12 @@ export class AccountPage extends LitElement {
     </form>`;
   }
 
-  private renderConfirm(label: string) {
+  private renderConfirm(confirmation: Confirmation) {
     return html`<section class="card confirm-box" role="alertdialog" aria-labelledby="confirm-title">
-      <h2 id="confirm-title">Remove ${label}?</h2>
-      <p>It will no longer sign you in. You may be asked for your password first.</p>
+      <h2 id="confirm-title">${confirmation.title}</h2>
+      <p>${confirmation.body}</p>
       <div class="actions">
-        <button type="button" class="primary" @click=${() => this.confirmRemoval()}>Yes, remove it</button>
+        <button type="button" class="primary" @click=${() => this.confirmAction()}>${confirmation.yes}</button>
         <button type="button" class="secondary" @click=${() => {
           this.confirming = undefined;
         }}>Cancel</button>
@@ -456,7 +474,13 @@ export class AccountPage extends LitElement {
               @codes-saved=${() => {
                 this.codes = [];
               }}></parley-recovery-codes>`
-            : html`<button type="button" class="secondary" @click=${() => this.guarded(this.newCodes)}>
+            : html`<button type="button" class="secondary" @click=${() =>
+                this.ask({
+                  title: 'Make new recovery codes?',
+                  body: `Your ${account.recoveryCodesLeft} unused codes stop working at once, wherever you saved them. You may be asked for your password first.`,
+                  yes: 'Yes, make new codes',
+                  action: this.newCodes,
+                })}>
               Make new recovery codes</button>
             <p class="help">New codes replace the old ones, which stop working.</p>`
         }
