@@ -133,8 +133,11 @@ describe('delivery and read receipts in Chromium', () => {
       );
     }
     await alice.page.reload();
+    // A reload under load (7 on 2 cores) once took more than the default 10 s to show them.
     await expect
-      .poll(async () => (await shownEntries(alice.page)).filter((e) => FLAGGED.test(e.text)))
+      .poll(async () => (await shownEntries(alice.page)).filter((e) => FLAGGED.test(e.text)), {
+        timeout: 20_000,
+      })
       .toHaveLength(3);
     expect(await mine(alice.page)).toEqual(['one:read', 'two:delivered']);
     expect(
