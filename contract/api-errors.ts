@@ -142,7 +142,7 @@ export const apiErrorMessages: Readonly<Record<ApiErrorCode, string>> = {
   username_taken: 'This username is taken. Choose another one.',
   weak_password: 'Choose a stronger password.',
   sign_in_failed:
-    'Sign-in failed: the username, password, security key or recovery code was not right. Try again.',
+    'Sign-in failed: the username, password, security key, app code or recovery code was not right (an app code already used does not work again: wait for the next one). Try again.',
   account_locked:
     'This account is locked after too many failed attempts. Unlock it with your security key and a recovery code.',
   unlock_failed:

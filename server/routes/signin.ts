@@ -45,9 +45,6 @@ const keyBody = z
 const totpBody = z.object({ attempt: attemptTokenSchema, code: totpCodeSchema }).strict();
 const codeBody = z.object({ attempt: attemptTokenSchema, code: z.string().max(64) }).strict();
 
-export const SIGN_IN_FAILED_MESSAGE =
-  'Sign-in failed: the username, password, security key or recovery code was not right. Try again.';
-
 type SigninRefusal =
   | SharedRefusal
   | Extract<PasswordStep, { kind: 'password_wrong' }>
@@ -61,7 +58,7 @@ function signinError(refusal: SigninRefusal): HttpError {
         captchaRequired: refusal.captchaRequired,
       });
     case 'sign_in_failed':
-      return new HttpError(401, 'sign_in_failed', SIGN_IN_FAILED_MESSAGE);
+      return new HttpError(401, 'sign_in_failed');
     case 'recovery_code_wrong':
       return new HttpError(
         401,

@@ -77,8 +77,8 @@ export class RecoveryCodeSheet extends LitElement {
         <h2 id="codes-title">Your recovery codes</h2>
         <p>
           If you lose your security key or the phone with your authenticator app, sign in with your
-          password and one of these codes. Each
-          code works once. <strong>They are shown only now</strong>: save them before you go on.
+          password and one of these codes. Each code works once.
+          <strong>They are shown only now</strong>: save them before you go on.
         </p>
         <ol class="codes">
           ${this.codes.map(
