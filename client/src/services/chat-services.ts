@@ -55,8 +55,8 @@ export function createChatFactory(platform: ChatPlatform): ChatFactory {
         presence.release();
         return undefined;
       }
-      // A reloading page lets go of its texts at once: the page after it takes them over
-      // when it starts, instead of finding them owned by a tab that is still closing.
+      // A page that goes lets go of its texts at once (pagehide), before the browser frees its
+      // locks as it tears the page down: the page after it never finds them owned.
       const stopWatching = platform.onPageHide(() => presence.release());
       const cryptoLog = createCryptoLogSwitch(platform.storage);
       const relay = createRelayClient({ url: liveChannelUrl(platform.location) });

@@ -587,8 +587,8 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     }
   };
   const restoring = adopt();
-  // After a reload the previous page may hold its presence lock a moment longer, so its texts
-  // look owned by a live tab: look again soon rather than only at the next retry round.
+  // Look again soon rather than only at the next retry round: test runs after a reload found
+  // the texts of the page before late at times (cause not pinned down; architecture.md).
   const lookAgain = ADOPT_AGAIN_MS.map((ms) => setTimeout(() => void adopt(), ms));
 
   const retry = setInterval(() => {
