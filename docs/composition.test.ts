@@ -1,5 +1,5 @@
 /**
- * The client's composition root (docs/architecture.md, "Composition root"), held against the
+ * The client's composition root (docs/architecture.md, "Client composition root"), held against the
  * code beside the import boundaries of docs/layers.test.ts:
  *
  * - Pages and components never construct services. main.ts builds them and the app shell hands

@@ -5,6 +5,7 @@
  * never came back is resent under the same client message id and stored once (the server
  * keeps one row per sender and client id).
  */
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { useAppAndChromium } from '../../test/support/app-and-chromium.js';
 import {
@@ -24,6 +25,36 @@ async function storedFrom(username: string): Promise<number> {
   );
   return Number((rows as { n: number }[])[0]?.n);
 }
+
+/**
+ * Routes the page's live channel through the test: while `loseSends` is set its sends never
+ * reach the server (`droppedSends` counts them), while `loseAcks` is set the server's acks never
+ * reach the page.
+ */
+async function lossyLiveChannel(page: Page) {
+  const lossy = { loseSends: false, loseAcks: false, droppedSends: 0 };
+  const typeOf = (message: string | Buffer) =>
+    typeof message === 'string' ? JSON.parse(message).type : undefined;
+  await page.routeWebSocket('**/api/ws', (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((message) => {
+      if (lossy.loseSends && typeOf(message) === 'send') {
+        lossy.droppedSends += 1;
+        return;
+      }
+      server.send(message);
+    });
+    server.onMessage((message) => {
+      if (lossy.loseAcks && typeOf(message) === 'ack') return;
+      ws.send(message);
+    });
+  });
+  return lossy;
+}
+
+/** The texts `page` shows from the other side. */
+const theirTexts = async (page: Page) =>
+  (await shownEntries(page)).filter((e) => e.who === '<').map((e) => e.text);
 
 describe('the outbox in Chromium', () => {
   it('text typed before keys exist is sent after a reload, once', async () => {
@@ -52,9 +83,9 @@ describe('the outbox in Chromium', () => {
     await bobPage.goto(`${app.url}/chat`);
     await bobPage.getByRole('button', { name: /obalice/ }).click();
     await expect.poll(mine, { timeout: 20_000 }).toEqual(['typed before keys:sent']);
-    const received = async () =>
-      (await shownEntries(bobPage)).filter((e) => e.who === '<').map((e) => e.text);
-    await expect.poll(received, { timeout: 20_000 }).toEqual(['typed before keys']);
+    await expect
+      .poll(() => theirTexts(bobPage), { timeout: 20_000 })
+      .toEqual(['typed before keys']);
     expect(await storedFrom('obalice')).toBe(1);
     await alice.page.reload();
     await alice.page.getByRole('button', { name: 'obbob' }).click();
@@ -71,21 +102,7 @@ describe('the outbox in Chromium', () => {
       await chatPerson(app, browser, 'ackbob'),
     ];
     await openChatWith(bob.page, 'ackalice');
-    // While `loseAcks` is set, Alice's acks are lost on the way back; while `loseSends` is set,
-    // her sends never reach the server.
-    let loseAcks = false;
-    let loseSends = false;
-    await alice.page.routeWebSocket('**/api/ws', (ws) => {
-      const server = ws.connectToServer();
-      ws.onMessage((message) => {
-        if (loseSends && typeof message === 'string' && JSON.parse(message).type === 'send') return;
-        server.send(message);
-      });
-      server.onMessage((message) => {
-        if (loseAcks && typeof message === 'string' && JSON.parse(message).type === 'ack') return;
-        ws.send(message);
-      });
-    });
+    const lossy = await lossyLiveChannel(alice.page);
     await alice.page.reload();
     await openChatWith(alice.page, 'ackbob');
     await sendText(alice.page, 'keys first');
@@ -95,11 +112,12 @@ describe('the outbox in Chromium', () => {
         .map((e) => `${e.text}:${e.state}`);
     await expect.poll(mine, { timeout: 20_000 }).toEqual(['keys first:sent']);
 
-    loseAcks = true;
+    lossy.loseAcks = true;
     await sendText(alice.page, 'the ack got lost');
     await expect.poll(() => storedFrom('ackalice')).toBe(2);
-    loseSends = true;
+    lossy.loseSends = true;
     await sendText(alice.page, 'never reached the server');
+    // It waits behind the unacknowledged text (one send lock per conversation): nothing to poll.
     await alice.page.waitForTimeout(500);
     expect(await storedFrom('ackalice')).toBe(2);
     expect(await mine()).toEqual([
@@ -107,15 +125,14 @@ describe('the outbox in Chromium', () => {
       'the ack got lost:sending',
       'never reached the server:sending',
     ]);
-    loseAcks = false;
-    loseSends = false;
+    lossy.loseAcks = false;
+    lossy.loseSends = false;
     await alice.page.reload();
     await alice.page.getByRole('button', { name: 'ackbob' }).click();
     const all = ['keys first', 'the ack got lost', 'never reached the server'];
     await expect.poll(mine, { timeout: 20_000 }).toEqual(all.map((t) => `${t}:sent`));
     expect(await storedFrom('ackalice')).toBe(3);
-    const received = async () =>
-      (await shownEntries(bob.page)).filter((e) => e.who === '<').map((e) => e.text);
+    const received = () => theirTexts(bob.page);
     await expect.poll(received).toEqual(all);
     await bob.page.reload();
     await bob.page.getByRole('button', { name: /ackalice/ }).click();
@@ -124,6 +141,7 @@ describe('the outbox in Chromium', () => {
     await alice.context.close();
     await bob.context.close();
   });
+
   it('a Refresh whose change could not reach the server before a reload: the peer reads what follows', async () => {
     const { app, browser } = running;
     const [alice, bob] = [
@@ -131,28 +149,19 @@ describe('the outbox in Chromium', () => {
       await chatPerson(app, browser, 'rfbob'),
     ];
     await openChatWith(bob.page, 'rfalice');
-    // While `loseSends` is set, Alice's frames never reach the server (a dead network).
-    let loseSends = false;
-    await alice.page.routeWebSocket('**/api/ws', (ws) => {
-      const server = ws.connectToServer();
-      ws.onMessage((message) => {
-        if (loseSends && typeof message === 'string' && JSON.parse(message).type === 'send') return;
-        server.send(message);
-      });
-      server.onMessage((message) => ws.send(message));
-    });
+    const lossy = await lossyLiveChannel(alice.page);
     await alice.page.reload();
     await openChatWith(alice.page, 'rfbob');
     await sendText(alice.page, 'before the refresh');
-    const received = async () =>
-      (await shownEntries(bob.page)).filter((e) => e.who === '<').map((e) => e.text);
+    const received = () => theirTexts(bob.page);
     await expect.poll(received, { timeout: 20_000 }).toEqual(['before the refresh']);
 
-    loseSends = true;
+    // A dead network: the change frame is dropped, not just late.
+    lossy.loseSends = true;
     await alice.page.getByRole('button', { name: 'Refresh', exact: true }).click();
     await alice.page.getByText('Keys changed').waitFor();
-    await alice.page.waitForTimeout(300);
-    loseSends = false;
+    await expect.poll(() => lossy.droppedSends).toBeGreaterThan(0);
+    lossy.loseSends = false;
     await alice.page.reload();
     await alice.page.getByRole('button', { name: 'rfbob' }).click();
     await sendText(alice.page, 'after the refresh');

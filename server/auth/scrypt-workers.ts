@@ -12,7 +12,7 @@
  * replaced at the next hash. Workers do not keep the process alive.
  */
 import { Worker } from 'node:worker_threads';
-import type { ScryptFunction, ScryptParams } from './password-hash.js';
+import { type ScryptFunction, type ScryptParams, scryptMemoryBytes } from './password-hash.js';
 
 /** The lowest priority: hashing only gets the cores nobody else wants. */
 export const HASHING_NICE = 19;
@@ -116,7 +116,7 @@ export function createScryptWorkers(options: { count: number; nice?: number }): 
     const slot = slots[index] ?? start(index);
     slot.task = task;
     const { N, r, p, keyLength } = task.params;
-    const maxmem = task.params.maxmem ?? 2 * 128 * r * (N + p);
+    const maxmem = task.params.maxmem ?? 2 * scryptMemoryBytes(task.params);
     slot.worker.postMessage({
       id: task.id,
       password: task.password,

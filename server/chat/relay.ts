@@ -11,6 +11,7 @@
  * refused with `relay_failed` until the socket sends the refused clientMessageId again, so a
  * client that resends in order never gets a later message stored before an earlier one.
  */
+
 import {
   MAX_PENDING_PER_SOCKET,
   type RelayErrorCode,
@@ -28,6 +29,7 @@ import {
 } from '../db/message-store.js';
 import { type Logger, throttleRepeats } from '../logger.js';
 import { checkEnvelope } from './envelope.js';
+import { storedMessageOf } from './stored-message.js';
 
 /** A send (the live channel validated its shape), the refusal codes and the relay's frames. */
 export type { RelayErrorCode, RelayFrame, SendFrame };
@@ -165,14 +167,7 @@ export function createChatRelay(deps: ChatRelayDeps): ChatRelay {
    * socket that sent it (which gets the ack). Recipients de-duplicate by the server id.
    */
   const deliver = (row: MessageRow, except?: RelayConnection) => {
-    const frame: RelayFrame = {
-      type: 'message',
-      id: row.id,
-      from: String(row.senderId),
-      to: String(row.recipientId),
-      payload: row.payload,
-      at: row.createdAt.toISOString(),
-    };
+    const frame: RelayFrame = { type: 'message', ...storedMessageOf(row) };
     for (const userId of [row.recipientId, row.senderId]) {
       for (const connection of byUser.get(userId) ?? []) {
         if (connection !== except) safeSend(connection, frame);

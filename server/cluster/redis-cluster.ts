@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import type { TokenBucketLimiter, TokenBucketOptions } from '../auth/rate-limit.js';
-import type { Logger } from '../logger.js';
+import { type Logger, throttleRepeats } from '../logger.js';
 import { type RandomSource, systemRandom } from '../random.js';
 import type { Cluster, ClusterEvent } from './cluster.js';
 import { createRedisTryStandings } from './redis-try-standings.js';
@@ -55,8 +55,14 @@ export interface RedisClusterOptions {
   random?: RandomSource;
 }
 
+/** Identical fallback lines are written once per this interval, with a count. */
+const FALLBACK_LOG_INTERVAL_MS = 10_000;
+
 export function createRedisCluster(options: RedisClusterOptions): Cluster {
   const { logger, prefix } = options;
+  // A fallback happens per try, and unknown names are tried at the attacker's pace: one line
+  // per interval, with a count.
+  const fallbackLogger = throttleRepeats(logger, { intervalMs: FALLBACK_LOG_INTERVAL_MS });
   const random = options.random ?? systemRandom;
   const instanceId = Buffer.from(random.bytes(8)).toString('hex');
   const channel = `${prefix}events`;
@@ -151,7 +157,7 @@ export function createRedisCluster(options: RedisClusterOptions): Cluster {
         // While Redis is down nothing is tried (the loss is logged once above); this is a command
         // failing on a live connection.
         onFallback: (error) =>
-          logger.warn('unknown-username try counted in memory: Redis did not answer', {
+          fallbackLogger.warn('unknown-username try counted in memory: Redis did not answer', {
             reason: error instanceof Error ? error.message : String(error),
           }),
       });

@@ -2,7 +2,7 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Db } from './client.js';
-import { isDuplicateEntry, isMissingReference } from './errors.js';
+import { isDatabaseUnavailable, isDuplicateEntry, isMissingReference } from './errors.js';
 import { messages, users } from './schema.js';
 
 export type MessageRow = typeof messages.$inferSelect;
@@ -129,8 +129,15 @@ export function createMessageWriter(
         input.now,
       );
     }
-    const [result] = await pool.execute<ResultSetHeader>(insertStatement(inputs.length), params);
-    return result;
+    try {
+      const [result] = await pool.execute<ResultSetHeader>(insertStatement(inputs.length), params);
+      return result;
+    } catch (error) {
+      // After an outage the server may be another one (a restart, a fail-over) that numbers
+      // rows differently: ask again once it is back.
+      if (isDatabaseUnavailable(error) && !options.readBackIds) numbering = undefined;
+      throw error;
+    }
   };
 
   /** The stored rows of these (sender, client id) pairs, by `${senderId}:${clientMessageId}`. */

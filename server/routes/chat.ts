@@ -14,19 +14,20 @@
  * listing: it tells nothing that sign-up ("this username is taken") does not already tell, and
  * it does not let anyone enumerate the users.
  */
+
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type {
   ChatUser,
   ConversationsAnswer,
   HistoryAnswer,
-  StoredMessage,
   UserSearchAnswer,
 } from '../../contract/chat.js';
 import type { AuthStore, SessionContext } from '../auth/auth-contexts.js';
 import type { TokenBucketLimiter, TokenBucketOptions } from '../auth/rate-limit.js';
 import { checkUsername } from '../auth/username.js';
-import { conversationPage, type MessageRow, recentConversations } from '../db/message-store.js';
+import { storedMessageOf } from '../chat/stored-message.js';
+import { conversationPage, recentConversations } from '../db/message-store.js';
 import { markRead, readMarks } from '../db/read-store.js';
 import { findUserById, findUserByKey } from '../db/user-store.js';
 import { HttpError } from '../http/errors.js';
@@ -72,16 +73,6 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new HttpError(400, 'invalid_query', `The ${what} is not valid.`);
   return parsed.data;
-}
-
-export function messageView(row: MessageRow): StoredMessage {
-  return {
-    id: row.id,
-    from: String(row.senderId),
-    to: String(row.recipientId),
-    payload: row.payload,
-    at: row.createdAt.toISOString(),
-  };
 }
 
 /** What the chat's read side needs: the database, the sessions, the shared token buckets. */
@@ -165,7 +156,7 @@ export function chatRoutes(ctx: ChatRouteContext) {
     });
     noStore(c);
     return c.json({
-      messages: page.rows.map(messageView),
+      messages: page.rows.map(storedMessageOf),
       hasMore: page.hasMore,
     } satisfies HistoryAnswer);
   });

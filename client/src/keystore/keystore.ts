@@ -99,6 +99,7 @@ export function createKeystore(options: KeystoreOptions): Keystore {
             return result;
           }),
         read: () => parse(storage.getItem(key), peerId),
+        latest: () => locks.request(key, async () => parse(await readCommitted(key), peerId)),
       };
     },
 

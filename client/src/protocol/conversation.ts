@@ -190,8 +190,14 @@ export type RefreshOutcome =
   | { kind: 'no-keys' };
 
 /** The relay's client message id of our change into (xid, salt): one per epoch, so a resend is stored once. */
-export function changeClientId(ref: EpochRef): string {
+function changeClientId(ref: EpochRef): string {
   return `change-${ref.xid}-${ref.salt}`;
+}
+
+/** The client message id of a stored change message's JSON text (undefined: not a change). */
+function changeIdOf(wire: string): string | undefined {
+  const change = parseMessage(wire);
+  return change?.type === 'change' ? changeClientId(change) : undefined;
 }
 
 export type ConversationStatus =
@@ -227,7 +233,7 @@ export interface Conversation {
    * Our change messages the relay has not acknowledged yet, oldest first (persisted, for every
    * tab): send them, in order and under their client ids, before anything else of ours.
    */
-  unstoredChanges(): { wire: string; clientMessageId: string }[];
+  unstoredChanges(): Promise<{ wire: string; clientMessageId: string }[]>;
   /**
    * Encrypts a receipt: the peer's messages up to relay id `upTo` (one this browser accepted)
    * were decrypted or read here. Reserves the next IV under the lock, once per (state, upTo)
@@ -1031,10 +1037,10 @@ export function createConversation(options: ConversationOptions): Conversation {
       });
     },
 
-    unstoredChanges() {
-      return store.read().unstoredChanges.flatMap((wire) => {
-        const change = parseMessage(wire);
-        return change?.type === 'change' ? [{ wire, clientMessageId: changeClientId(change) }] : [];
+    async unstoredChanges() {
+      return (await store.latest()).unstoredChanges.flatMap((wire) => {
+        const clientMessageId = changeIdOf(wire);
+        return clientMessageId === undefined ? [] : [{ wire, clientMessageId }];
       });
     },
 
@@ -1047,11 +1053,7 @@ export function createConversation(options: ConversationOptions): Conversation {
         const id = changeClientId(message);
         await store.update(async (record) => {
           checkRecord(record);
-          const ids = record.unstoredChanges.map((w) => {
-            const change = parseMessage(w);
-            return change?.type === 'change' ? changeClientId(change) : undefined;
-          });
-          const index = ids.indexOf(id);
+          const index = record.unstoredChanges.map(changeIdOf).indexOf(id);
           if (index >= 0) record.unstoredChanges.splice(0, index + 1);
         });
         return;

@@ -149,6 +149,11 @@ export interface ConversationStore {
   update<T>(step: (record: ConversationRecord) => Promise<T>): Promise<T>;
   /** A snapshot without the lock: for display only, never for a read-modify-write. */
   read(): ConversationRecord;
+  /**
+   * The record as committed last, read under the lock without writing it: what another tab
+   * just stored is seen, as `update` sees it (localStorage may lag behind another tab).
+   */
+  latest(): Promise<ConversationRecord>;
 }
 
 export function emptyConversation(self: string, peer: string): ConversationRecord {

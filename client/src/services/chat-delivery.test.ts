@@ -287,6 +287,25 @@ async function sentAndAckLost(text: string) {
   return { alice, bob, server, outboxStorage, reloaded: presence.tab('tab-2') };
 }
 
+/**
+ * Alice presses Refresh while her relay holds every ack (offline), and her page closes before
+ * one comes back: the change frame waits, unsent, or reaches the server on `first.release()`.
+ */
+async function refreshThenClose(extra: Parameters<typeof tab>[3] = {}) {
+  const { alice, bob } = await agreed();
+  const server = fakeServer();
+  const first = fakeRelay(server, '1');
+  const before = tab(alice, first.relay, server.history, extra);
+  const view = before.open('2');
+  await expect.poll(() => view.loaded()).toBe(true);
+  first.holdAcks();
+  const refreshing = view.refresh();
+  await expect.poll(() => first.frames.length).toBe(1);
+  before.close();
+  first.relay.close();
+  return { alice, bob, server, first, refreshing };
+}
+
 describe('the outbox', () => {
   it('text typed before keys exist is sent after a reload, once, under the id chosen when typed', async () => {
     const alice = party('1', '2', clock);
@@ -409,23 +428,13 @@ describe('the outbox', () => {
   });
 
   it('a Refresh whose change never reached the relay before the page closed goes first from the next page', async () => {
-    const { alice, bob } = await agreed();
-    const server = fakeServer();
     const outboxStorage = createMemoryOutboxStorage();
     const presence = createMemoryPresence();
-    const first = fakeRelay(server, '1');
-    const before = tab(alice, first.relay, server.history, {
+    // Offline: the change waits in the relay client, and the page closes before it goes.
+    const { alice, bob, server, refreshing } = await refreshThenClose({
       outboxStorage,
       presence: presence.tab('tab-1'),
     });
-    const view = before.open('2');
-    await expect.poll(() => view.loaded()).toBe(true);
-    // Offline: the change waits in the relay client, and the page closes before it goes.
-    first.holdAcks();
-    const refreshing = view.refresh();
-    await expect.poll(() => first.frames.length).toBe(1);
-    before.close();
-    first.relay.close();
     presence.leave('tab-1');
     expect(await refreshing).toBe('changed');
     expect(server.rows).toEqual([]);
@@ -440,17 +449,7 @@ describe('the outbox', () => {
   });
 
   it('a Refresh stored with its ack lost is sent again under its client id and stored once', async () => {
-    const { alice, bob } = await agreed();
-    const server = fakeServer();
-    const first = fakeRelay(server, '1');
-    const before = tab(alice, first.relay, server.history);
-    const view = before.open('2');
-    await expect.poll(() => view.loaded()).toBe(true);
-    first.holdAcks();
-    const refreshing = view.refresh();
-    await expect.poll(() => first.frames.length).toBe(1);
-    before.close();
-    first.relay.close();
+    const { alice, bob, server, first, refreshing } = await refreshThenClose();
     first.release();
     await refreshing;
     await expect.poll(() => server.rows.length).toBe(1);

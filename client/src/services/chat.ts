@@ -132,6 +132,8 @@ interface PeerState {
   due: Partial<Record<ReceiptState, number>>;
   /** What this tab asked for or saw another tab say already: not asked again. */
   asked: ReceiptMarks;
+  /** This page's "Keys changed" notices whose change the relay has not acknowledged, by client id. */
+  changeEntries: Map<string, ChatEntry>;
   /** A receipt batch holds (or waits for) the send lock; `receiptsAgain`: run one more. */
   receipting: boolean;
   receiptsAgain: boolean;
@@ -209,6 +211,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
         asked: { delivered: 0, read: 0 },
         receipting: false,
         receiptsAgain: false,
+        changeEntries: new Map(),
       };
       peers.set(peerId, state);
     }
@@ -252,7 +255,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
    * may go then either.
    */
   const storeChanges = async (state: PeerState): Promise<boolean> => {
-    for (const change of state.conversation.unstoredChanges()) {
+    for (const change of await state.conversation.unstoredChanges()) {
       const ack = await relay
         .send(state.peerId, change.wire, change.clientMessageId)
         .catch(() => undefined);
@@ -260,12 +263,27 @@ export function createChatService(options: ChatServiceOptions): ChatService {
       await state.conversation
         .acknowledged(ack.storedPayload ?? change.wire, ack.id)
         .catch(() => undefined);
-      if (!state.seen.has(ack.id)) {
-        state.seen.add(ack.id);
+      // This page's own notice of it gets its place; a change of an earlier page gets one.
+      const local = state.changeEntries.get(change.clientMessageId);
+      state.changeEntries.delete(change.clientMessageId);
+      if (local) {
+        local.id = ack.id;
+        local.at = ack.at;
+        state.entries = ordered(state.entries);
+        notify(state);
+      } else if (!state.seen.has(ack.id)) {
         placeKeysChanged(state, ack.id, ack.at);
       }
+      state.seen.add(ack.id);
     }
     return true;
+  };
+
+  /** Sends what waits (texts, changes, receipts) when anything does; the retry round's check. */
+  const sendWaiting = async (state: PeerState) => {
+    const changes = await state.conversation.unstoredChanges().catch(() => []);
+    if (outbox.queue(state.peerId).length > 0 || changes.length > 0) pump(state);
+    if (state.due.read !== undefined || state.due.delivered !== undefined) sendReceipts(state);
   };
 
   /** Turns one outcome into what the history shows, and does what it asks (send a reply). */
@@ -424,7 +442,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     state.entries = mergeHistory(state.entries, history);
     state.loading = 'done';
     // A Refresh of an earlier page whose change was never acknowledged: it goes now.
-    if (state.conversation.unstoredChanges().length > 0) pump(state);
+    void sendWaiting(state);
     const buffered = state.buffered.splice(0);
     for (const message of buffered) {
       if (state.seen.has(message.id)) continue;
@@ -593,11 +611,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
 
   const retry = setInterval(() => {
     void adopt();
-    for (const state of peers.values()) {
-      const waiting =
-        outbox.queue(state.peerId).length + state.conversation.unstoredChanges().length;
-      if (waiting > 0) pump(state);
-    }
+    for (const state of peers.values()) void sendWaiting(state);
   }, options.retryMs ?? RETRY_MS);
 
   const stopRelay = relay.onMessage((message) => {
@@ -652,20 +666,9 @@ export function createChatService(options: ChatServiceOptions): ChatService {
           }
           const outcome = await state.conversation.refreshKeys();
           if (outcome.kind === 'no-keys') return 'no-keys' as const;
-          const entry = placeKeysChanged(state);
-          const ack = await relay
-            .send(state.peerId, outcome.change, outcome.clientMessageId)
-            .catch(() => undefined);
-          if (ack) {
-            await state.conversation
-              .acknowledged(ack.storedPayload ?? outcome.change, ack.id)
-              .catch(() => undefined);
-            state.seen.add(ack.id);
-            entry.id = ack.id;
-            entry.at = ack.at;
-            state.entries = ordered(state.entries);
-            notify(state);
-          }
+          state.changeEntries.set(outcome.clientMessageId, placeKeysChanged(state));
+          // Sent now, or (offline until the page closes) by the next page, before anything else.
+          await storeChanges(state);
           return 'changed' as const;
         });
       },
