@@ -52,6 +52,31 @@ async function lossyLiveChannel(page: Page) {
   return lossy;
 }
 
+/** The page's outbox items and Web Locks, for a failure message. */
+function outboxState(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const locks = await navigator.locks.query();
+    const items = await new Promise<unknown>((resolve) => {
+      const request = indexedDB.open('parley-outbox');
+      request.onerror = () => resolve(String(request.error));
+      request.onsuccess = () => {
+        const all = request.result.transaction('items').objectStore('items').getAll();
+        all.onsuccess = () =>
+          resolve(
+            (all.result as { owner: string; text: string; failed?: string }[]).map(
+              ({ owner, text, failed }) => ({ owner, text, failed }),
+            ),
+          );
+      };
+    });
+    return JSON.stringify({
+      held: (locks.held ?? []).map((lock) => lock.name),
+      pending: (locks.pending ?? []).map((lock) => lock.name),
+      items,
+    });
+  });
+}
+
 /** The texts `page` shows from the other side. */
 const theirTexts = async (page: Page) =>
   (await shownEntries(page)).filter((e) => e.who === '<').map((e) => e.text);
@@ -76,7 +101,13 @@ describe('the outbox in Chromium', () => {
     await alice.page.getByRole('button', { name: 'obbob' }).click();
     // At the latest at the page's first retry round (10 s), however long the page before holds
     // on to its locks: on a loaded machine (load 7) it once showed after more than 10 s.
-    await expect.poll(mine, { timeout: 20_000 }).toEqual(['typed before keys:queued']);
+    await expect
+      .poll(mine, { timeout: 20_000 })
+      .toEqual(['typed before keys:queued'])
+      .catch(async (error: Error) => {
+        // Rare on a loaded machine and not yet understood: say what the page holds.
+        throw new Error(`${error.message}\nthe page holds: ${await outboxState(alice.page)}`);
+      });
 
     // Bob opens his chats: his history pass answers the offer, and the text goes.
     const bobPage = await bob.context.newPage();
