@@ -100,12 +100,12 @@ describe('the outbox in Chromium', () => {
     await alice.page.reload();
     await alice.page.getByRole('button', { name: 'obbob' }).click();
     // At the latest at the page's first retry round (10 s), however long the page before holds
-    // on to its locks: on a loaded machine (load 7) it once showed after more than 10 s.
+    // on to its locks. (Runs that never showed it were the commit fence refusing the
+    // conversation after a reload mid-commit: chat-reload-mid-commit.test.ts.)
     await expect
       .poll(mine, { timeout: 20_000 })
       .toEqual(['typed before keys:queued'])
       .catch(async (error: Error) => {
-        // Rare on a loaded machine and not yet understood: say what the page holds.
         throw new Error(`${error.message}\nthe page holds: ${await outboxState(alice.page)}`);
       });
 

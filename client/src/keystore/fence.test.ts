@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { createConversation } from '../protocol/conversation.js';
 import { exchangeKeys, party, send, testClock } from '../protocol/test-support.js';
 import { type CommitFence, createMemoryFence, fingerprintOf, StaleStorageError } from './fence.js';
-import { createKeystore } from './keystore.js';
+import { commitOf, createKeystore } from './keystore.js';
 import { createMemoryStorage, type StorageLike } from './storage.js';
 
 /**
@@ -65,7 +65,7 @@ async function twoTabs(lagMs: number, fence: CommitFence | undefined) {
   // The fence learns the state the exchange left behind.
   await fence?.write(
     'parley:v1:alice:conversation:bob',
-    await fingerprintOf(storage.getItem('parley:v1:alice:conversation:bob')),
+    commitOf(storage.getItem('parley:v1:alice:conversation:bob')),
   );
   return { one: open(tabOneStorage), two: open(lagging) };
 }
@@ -98,4 +98,89 @@ describe('commit fence', () => {
     await send(one, 'from tab one');
     await expect(two.encrypt('from tab two')).rejects.toBeInstanceOf(StaleStorageError);
   });
+
+  test('a tab gone between its localStorage write and its fence write: the next holder reads the newer value', async () => {
+    // The page reloaded with its fence transaction pending: IndexedDB aborted it.
+    const { one, two, fence, storage } = await twoTabsOneGoing();
+    const key = 'parley:v1:alice:conversation:bob';
+    const first = await send(one, 'before');
+    fence.failWrites = true;
+    await expect(one.encrypt('while going')).rejects.toThrow('aborted');
+    const written = storage.getItem(key);
+    expect(commitOf(written)).toBe((await fence.read(key)) + 1);
+    fence.failWrites = false;
+    // Tab two (the page after the reload) takes the newer value: the next counter, no refusal.
+    const second = await send(two, 'after');
+    expect(counterOf(second)).toBe(counterOf(first) + 2);
+    expect(await fence.read(key)).toBe(commitOf(storage.getItem(key)));
+  });
+
+  test('a stale localStorage is still told from a newer one: an older commit than the fence names waits', async () => {
+    const { one, two } = await twoTabs(Number.POSITIVE_INFINITY, createMemoryFence());
+    await send(one, 'from tab one');
+    await send(one, 'and another');
+    await expect(two.encrypt('from tab two')).rejects.toBeInstanceOf(StaleStorageError);
+  });
+
+  test('a fence an older client wrote (a fingerprint, no commit numbers) is honoured', async () => {
+    const { one, two, fence, storage } = await twoTabsOneGoing();
+    const key = 'parley:v1:alice:conversation:bob';
+    // What a client from before commit numbers left: a record without one, its fingerprint.
+    const { commit: _, ...record } = JSON.parse(storage.getItem(key)!);
+    storage.setItem(key, JSON.stringify(record));
+    fence.marks.set(key, await fingerprintOf(storage.getItem(key)));
+    const first = await send(one, 'after the upgrade');
+    expect(commitOf(storage.getItem(key))).toBe(1);
+    expect(counterOf(await send(two, 'and again'))).toBe(counterOf(first) + 1);
+    // A record that is not the fingerprinted one is refused as before.
+    fence.marks.set(key, await fingerprintOf('{"v":1}'));
+    await expect(two.encrypt('stale')).rejects.toBeInstanceOf(StaleStorageError);
+  });
+
+  test('a step that changes nothing (a message refused) writes nothing', async () => {
+    const { one, fence, storage } = await twoTabsOneGoing();
+    const key = 'parley:v1:alice:conversation:bob';
+    const before = storage.getItem(key);
+    const mark = await fence.read(key);
+    expect(await one.receive('{"type":"msg"}', 99)).toEqual({ kind: 'invalid' });
+    expect(storage.getItem(key)).toBe(before);
+    expect(await fence.read(key)).toBe(mark);
+  });
 });
+
+/**
+ * Alice with keys agreed, two tabs of hers on one storage (no lag) and one fence whose writes
+ * fail while `failWrites` is set, as IndexedDB aborts the transaction of a page that goes.
+ */
+async function twoTabsOneGoing() {
+  const clock = testClock();
+  const storage = createMemoryStorage();
+  const alice = party('alice', 'bob', clock, { storage });
+  const bob = party('bob', 'alice', clock);
+  await exchangeKeys(alice, bob);
+  const key = 'parley:v1:alice:conversation:bob';
+  const marks = new Map<string, number | string>([[key, commitOf(storage.getItem(key))]]);
+  const fence = {
+    failWrites: false,
+    marks,
+    read: async (name: string) => marks.get(name) as number,
+    write: async (name: string, commit: number) => {
+      if (fence.failWrites) throw new Error('the transaction was aborted');
+      marks.set(name, commit);
+    },
+  };
+  const open = () =>
+    createConversation({
+      self: 'alice',
+      peer: 'bob',
+      store: createKeystore({
+        storage,
+        locks: alice.locks,
+        userId: 'alice',
+        freshnessTimeoutMs: 200,
+        fence,
+      }).conversation('bob'),
+      now: clock.now,
+    });
+  return { one: open(), two: open(), fence, storage };
+}

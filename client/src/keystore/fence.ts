@@ -4,19 +4,31 @@
  * other tabs' writes reach asynchronously, on a channel not ordered with the Web Lock's grant:
  * a tab could take the lock and still read the record as it was before the previous holder's
  * write, and so reserve a send counter that was already used (an AES-GCM IV reused under one
- * key). The fence keeps, in IndexedDB (whose read-write transactions are consistent across
- * tabs), the fingerprint of the value last committed under each lock; the next holder waits
- * until its localStorage shows that value before it reads. Key material stays in localStorage.
+ * key). Every stored value carries a commit number, one more than the value it replaces; the
+ * fence keeps, in IndexedDB (whose read-write transactions are consistent across tabs), the
+ * number committed last under each lock, and the next holder waits until its localStorage
+ * shows that number or a higher one before it reads. Higher: a page that went (a reload, a
+ * closed tab) after its localStorage write and before its fence write left a newer value than
+ * the fence names, and that value is the one to read. Key material stays in localStorage.
  */
 
+/**
+ * What the fence holds for a name: a commit number, or (written by a client from before commit
+ * numbers) the SHA-256 fingerprint of the value committed last.
+ */
+export type FenceMark = number | string;
+
 export interface CommitFence {
-  /** The fingerprint committed last under `name`, or undefined when there is none yet. */
-  read(name: string): Promise<string | undefined>;
-  /** Records `fingerprint` for `name`; resolves once the write is committed. */
-  write(name: string, fingerprint: string): Promise<void>;
+  /** The mark committed last under `name`, or undefined when there is none yet. */
+  read(name: string): Promise<FenceMark | undefined>;
+  /** Records commit number `commit` for `name`; resolves once the write is committed. */
+  write(name: string, commit: number): Promise<void>;
 }
 
-/** SHA-256 of a stored value, hex; `null` (no item) has a fingerprint of its own. */
+/**
+ * SHA-256 of a stored value, hex; `null` (no item) has a fingerprint of its own. Only to check
+ * a value against a fence an older client wrote.
+ */
 export async function fingerprintOf(value: string | null): Promise<string> {
   if (value === null) return 'absent';
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(value));
@@ -25,7 +37,7 @@ export async function fingerprintOf(value: string | null): Promise<string> {
 
 const STORE = 'fences';
 
-/** The fence in the browser: one IndexedDB object store of fingerprints. Pass `indexedDB`. */
+/** The fence in the browser: one IndexedDB object store of marks. Pass `indexedDB`. */
 export function indexedDbFence(factory: IDBFactory, databaseName = 'parley-keystore'): CommitFence {
   let opening: Promise<IDBDatabase> | undefined;
   const open = () => {
@@ -51,10 +63,10 @@ export function indexedDbFence(factory: IDBFactory, databaseName = 'parley-keyst
     });
   };
   return {
-    read: (name) => transact<string | undefined>('readonly', (store) => store.get(name)),
-    write: (name, fingerprint) =>
+    read: (name) => transact<FenceMark | undefined>('readonly', (store) => store.get(name)),
+    write: (name, commit) =>
       transact<void>('readwrite', (store) => {
-        store.put(fingerprint, name);
+        store.put(commit, name);
         return undefined;
       }),
   };
@@ -62,16 +74,19 @@ export function indexedDbFence(factory: IDBFactory, databaseName = 'parley-keyst
 
 /** A fence in memory, shared by simulated tabs in tests. */
 export function createMemoryFence(): CommitFence {
-  const fingerprints = new Map<string, string>();
+  const marks = new Map<string, FenceMark>();
   return {
-    read: async (name) => fingerprints.get(name),
-    write: async (name, fingerprint) => {
-      fingerprints.set(name, fingerprint);
+    read: async (name) => marks.get(name),
+    write: async (name, commit) => {
+      marks.set(name, commit);
     },
   };
 }
 
-/** Thrown when localStorage never caught up with the fence: the keystore refuses to go on. */
+/**
+ * Thrown when localStorage never caught up with the fence (it shows an older commit than the
+ * fence names): the keystore refuses to go on rather than reuse a counter.
+ */
 export class StaleStorageError extends Error {
   override name = 'StaleStorageError';
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { createConversation } from '../protocol/conversation.js';
-import { emptyConversation } from '../protocol/state.js';
+import { type ConversationRecord, emptyConversation } from '../protocol/state.js';
 import { exchangeKeys, party, send, testClock } from '../protocol/test-support.js';
 import { conversationKey, createKeystore } from './keystore.js';
 import { createMemoryLocks, type LockManagerLike, webLocks } from './locks.js';
@@ -22,6 +22,7 @@ describe('keystore layout', () => {
     const record = JSON.parse(storage.getItem(conversationKey('alice', 'bob'))!);
     expect(record).toMatchObject({ v: 1, self: 'alice', peer: 'bob' });
     expect(Object.keys(record).sort()).toEqual([
+      'commit',
       'current',
       'delivered',
       'elsewhere',
@@ -105,15 +106,22 @@ describe('keystore layout', () => {
     await exchangeKeys(alice, bob);
     await alice.chat.refreshKeys();
     const text = alice.storage.getItem(conversationKey('alice', 'bob'))!;
-    expect(alice.keystore.conversation('bob').read()).toEqual(JSON.parse(text));
+    // The item begins with the keystore's commit number; the protocol never sees it.
+    const { commit, ...stored } = JSON.parse(text);
+    expect(text.startsWith(`{"commit":${commit},"v":1,`)).toBe(true);
+    expect(commit).toBeGreaterThan(1);
+    expect(alice.keystore.conversation('bob').read()).toEqual(stored);
   });
 
   test('forget removes only that conversation', async () => {
     const storage = createMemoryStorage();
     storage.setItem('other-app', 'x');
     const keystore = createKeystore({ storage, locks: createMemoryLocks(), userId: 'alice' });
-    await keystore.conversation('bob').update(async () => undefined);
-    await keystore.conversation('carol').update(async () => undefined);
+    const note = async (record: ConversationRecord) => {
+      record.elsewhere.push('A'.repeat(22));
+    };
+    await keystore.conversation('bob').update(note);
+    await keystore.conversation('carol').update(note);
     await keystore.forget('bob');
     expect(
       storage

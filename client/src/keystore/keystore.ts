@@ -7,7 +7,8 @@
  * Every read-modify-write runs under the Web Lock of the same name, so two tabs of one user never
  * interleave theirs: a tab reserves and persists a send counter before encrypting, and the other
  * tab's next reservation reads it. The commit fence (fence.ts) makes sure it reads the latest
- * value, which localStorage alone does not promise across tabs.
+ * value, which localStorage alone does not promise across tabs: each stored value begins with
+ * its commit number, `{"commit":7,"v":1,…}`, which the fence names too.
  */
 import {
   type ConversationRecord,
@@ -15,7 +16,7 @@ import {
   emptyConversation,
   isUserId,
 } from '../protocol/index.js';
-import { type CommitFence, fingerprintOf, StaleStorageError } from './fence.js';
+import { type CommitFence, type FenceMark, fingerprintOf, StaleStorageError } from './fence.js';
 import type { LockManagerLike } from './locks.js';
 import { parseStoredConversation } from './record.js';
 import type { StorageLike } from './storage.js';
@@ -51,25 +52,50 @@ export function conversationKey(userId: string, peerId: string): string {
   return `${KEYSTORE_PREFIX}:${userId}:conversation:${peerId}`;
 }
 
+const COMMIT_PREFIX = /^\{"commit":(\d+)[,}]/;
+
+/** The commit number a stored value begins with; 0 for a value written before they existed. */
+export function commitOf(raw: string | null): number {
+  const match = raw === null ? null : COMMIT_PREFIX.exec(raw);
+  return match ? Number(match[1]) : 0;
+}
+
+/** The commit number of the value that replaces `raw`, committed last under `mark`. */
+const nextCommit = (raw: string | null, mark: FenceMark | undefined) =>
+  Math.max(commitOf(raw), typeof mark === 'number' ? mark : 0) + 1;
+
 export function createKeystore(options: KeystoreOptions): Keystore {
   const { storage, locks, userId, fence } = options;
   const timeoutMs = options.freshnessTimeoutMs ?? 3_000;
   if (!isUserId(userId)) throw new RangeError('not a user id');
 
-  const parse = (raw: string | null, peerId: string): ConversationRecord =>
-    parseStoredConversation(raw, userId, peerId) ?? emptyConversation(userId, peerId);
+  const parse = (raw: string | null, peerId: string): ConversationRecord => {
+    const record = parseStoredConversation(raw, userId, peerId);
+    if (record === null) return emptyConversation(userId, peerId);
+    // The commit number is the keystore's, not the protocol's.
+    delete (record as { commit?: unknown }).commit;
+    return record;
+  };
+
+  /** Whether `raw` is the value `mark` names, or one written after it. */
+  const caughtUp = async (raw: string | null, mark: FenceMark | undefined) => {
+    if (mark === undefined || raw === null) return true;
+    if (typeof mark === 'number') return commitOf(raw) >= mark;
+    return (await fingerprintOf(raw)) === mark;
+  };
 
   /**
-   * The stored value, once it is the one committed last (call under the lock). No item at all
-   * is taken as it is: storage cleared by the user means no keys, so nothing to reuse.
+   * The stored value once it is the one committed last or a later one (call under the lock),
+   * and the commit number its replacement takes. No item at all is taken as it is: storage
+   * cleared by the user means no keys, so nothing to reuse.
    */
-  const readCommitted = async (key: string): Promise<string | null> => {
-    const expected = fence ? await fence.read(key) : undefined;
+  const readCommitted = async (key: string): Promise<{ raw: string | null; next: number }> => {
+    const mark = fence ? await fence.read(key) : undefined;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const raw = storage.getItem(key);
-      if (expected === undefined || raw === null || (await fingerprintOf(raw)) === expected) {
-        return raw;
+      if (await caughtUp(raw, mark)) {
+        return { raw, next: nextCommit(raw, mark) };
       }
       if (Date.now() > deadline) {
         throw new StaleStorageError('localStorage did not catch up with another tab in time');
@@ -78,10 +104,11 @@ export function createKeystore(options: KeystoreOptions): Keystore {
     }
   };
 
-  const commit = async (key: string, value: string | null) => {
-    if (value === null) storage.removeItem(key);
-    else storage.setItem(key, value);
-    await fence?.write(key, await fingerprintOf(value));
+  /** Stores the record's JSON (null: removes the item) as commit `number`, then the fence. */
+  const commit = async (key: string, json: string | null, number: number) => {
+    if (json === null) storage.removeItem(key);
+    else storage.setItem(key, `{"commit":${number},${json.slice(1)}`);
+    await fence?.write(key, number);
   };
 
   return {
@@ -93,19 +120,27 @@ export function createKeystore(options: KeystoreOptions): Keystore {
       return {
         update: (step) =>
           locks.request(key, async () => {
-            const record = parse(await readCommitted(key), peerId);
+            const { raw, next } = await readCommitted(key);
+            const record = parse(raw, peerId);
+            const before = JSON.stringify(record);
             const result = await step(record);
-            await commit(key, JSON.stringify(record));
+            // A step that changed nothing (a message refused) writes nothing.
+            const after = JSON.stringify(record);
+            if (after !== before) await commit(key, after, next);
             return result;
           }),
         read: () => parse(storage.getItem(key), peerId),
-        latest: () => locks.request(key, async () => parse(await readCommitted(key), peerId)),
+        latest: () => locks.request(key, async () => parse((await readCommitted(key)).raw, peerId)),
       };
     },
 
     forget(peerId) {
       const key = conversationKey(userId, peerId);
-      return locks.request(key, () => commit(key, null));
+      // No wait for a lagging localStorage: nothing is read, only the number must be new.
+      return locks.request(key, async () => {
+        const mark = fence ? await fence.read(key) : undefined;
+        await commit(key, null, nextCommit(storage.getItem(key), mark));
+      });
     },
   };
 }

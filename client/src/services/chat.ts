@@ -605,8 +605,8 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     }
   };
   const restoring = adopt();
-  // Look again soon rather than only at the next retry round: test runs after a reload found
-  // the texts of the page before late at times (cause not pinned down; architecture.md).
+  // Look again soon rather than only at the next retry round, should the page before still
+  // hold its presence lock for a moment.
   const lookAgain = ADOPT_AGAIN_MS.map((ms) => setTimeout(() => void adopt(), ms));
 
   const retry = setInterval(() => {
