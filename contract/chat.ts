@@ -18,6 +18,11 @@ export interface StoredMessage {
   to: string;
   /** The protocol message's JSON text (contract/protocol.ts). */
   payload: string;
+  /**
+   * The id the sender's browser chose when the text was typed (one stored message per sender
+   * and client id): the sender's pages match their own entries, and their outbox, by it.
+   */
+  clientMessageId: string;
   /** ISO 8601: when it was stored. */
   at: string;
 }

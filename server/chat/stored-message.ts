@@ -11,6 +11,7 @@ export function storedMessageOf(row: MessageRow): StoredMessage {
     from: String(row.senderId),
     to: String(row.recipientId),
     payload: row.payload,
+    clientMessageId: row.clientMessageId,
     at: row.createdAt.toISOString(),
   };
 }

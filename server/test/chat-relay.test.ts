@@ -120,6 +120,7 @@ describe('the relay on the live channel', () => {
       from: alice.id,
       to: bob.id,
       payload,
+      clientMessageId: 'c-1',
       at: ack.at,
     };
     for (const socket of [b1, b2, a2]) {
@@ -260,6 +261,7 @@ describe('the relay on the live channel', () => {
       from: alice.id,
       to: bob.id,
       payload: payloads[0],
+      clientMessageId: 'o-0',
       // The time the message was stored: what its ack and its delivery said.
       at: a.of('ack')[0].at,
     });

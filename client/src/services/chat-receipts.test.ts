@@ -34,6 +34,7 @@ function relayHub() {
             from: user,
             to,
             payload,
+            clientMessageId,
             at: new Date(rows.length + 1).toISOString(),
           };
           rows.push(row);

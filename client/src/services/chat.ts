@@ -34,6 +34,7 @@ import {
   mergeHistory,
   newestFromPeer,
   ordered,
+  storedTexts,
   type TextEntry,
 } from './timeline.js';
 
@@ -439,6 +440,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
       state.seen.add(message.id);
       if (outcome) apply(state, outcome, message, history);
     });
+    forgetStored(state, history);
     state.entries = mergeHistory(state.entries, history);
     state.loading = 'done';
     // A Refresh of an earlier page whose change was never acknowledged: it goes now.
@@ -477,11 +479,26 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     return done;
   };
 
+  /**
+   * Texts of the outbox that `entries` (read from history) show stored, under their client id:
+   * a page gone stored them and lost the ack. They are done; nothing more needs to go (a resend
+   * on its way is stored once), and the stored copy is the one shown.
+   */
+  const forgetStored = (state: PeerState, entries: readonly ChatEntry[]) => {
+    const stored = storedTexts(entries);
+    for (const [clientMessageId, outgoing] of state.outgoing) {
+      if (!stored.has(outgoing.entry)) continue;
+      state.outgoing.delete(clientMessageId);
+      outbox.done(outgoing.item);
+    }
+  };
+
   /** Shows an outbox item as the user's own entry (typed here, or taken over from a tab gone). */
   const track = (state: PeerState, item: OutboxItem): TextEntry => {
     const entry: TextEntry = {
       kind: 'text',
       key: item.clientMessageId,
+      clientMessageId: item.clientMessageId,
       mine: true,
       text: item.text,
       at: new Date(item.createdAt).toISOString(),
@@ -541,6 +558,8 @@ export function createChatService(options: ChatServiceOptions): ChatService {
           fail(state, outgoing, `Too long: at most ${out.maxBytes} bytes.`);
           continue;
         }
+        // The history showed it stored while it was being encrypted: nothing to send.
+        if (state.outgoing.get(item.clientMessageId) !== outgoing) continue;
         outbox.encrypted(item, out.wire);
         entry.wire = out.wire;
         entry.state = 'sending';
@@ -570,6 +589,8 @@ export function createChatService(options: ChatServiceOptions): ChatService {
             (error: unknown) => {
               // Refused for good: "not sent", with Retry. The session ending or the page
               // closing is no refusal: the text stays in the outbox for the next page.
+              // Nor is a resend of a text the history showed stored meanwhile (done).
+              if (state.outgoing.get(item.clientMessageId) !== outgoing) return;
               if (error instanceof RelayRefusedError && !refusedForSessionEnd(error.code)) {
                 fail(state, outgoing, error.message);
               }
@@ -596,6 +617,11 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     const touched = new Set<PeerState>();
     for (const item of adopted) {
       const state = peer(item.peerId);
+      // Taken over after the history was read, which shows it stored already: done.
+      if (storedTexts(state.entries).has(item)) {
+        outbox.done(item);
+        continue;
+      }
       track(state, item);
       touched.add(state);
     }

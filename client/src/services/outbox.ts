@@ -51,7 +51,7 @@ export interface Outbox {
   add(peerId: string, text: string, clientMessageId: string): OutboxItem;
   /** The items of a conversation still to send, in send order (failed ones excluded). */
   queue(peerId: string): OutboxItem[];
-  /** A counter was reserved for `item`: remember its wire. */
+  /** A counter was reserved for `item`: remember its wire (nothing, once it is done). */
   encrypted(item: OutboxItem, wire: string): void;
   /** The server stored it: forget it. */
   done(item: OutboxItem): void;
@@ -117,6 +117,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
     queue: (peerId) =>
       sendOrder([...items.values()].filter((i) => i.peerId === peerId && !i.failed)),
     encrypted(item, wire) {
+      // Done meanwhile (the history showed it stored): nothing to keep.
+      if (items.get(item.clientMessageId) !== item) return;
       item.wire = wire;
       save(item);
     },
@@ -125,6 +127,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       write(() => storage.remove(item.clientMessageId));
     },
     failed(item, reason) {
+      if (items.get(item.clientMessageId) !== item) return;
       item.failed = reason;
       delete item.wire;
       save(item);

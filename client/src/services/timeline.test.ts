@@ -69,14 +69,14 @@ describe('the timeline merge', () => {
   });
 
   it('makes an entry of each outcome that shows, none for exchange traffic', () => {
-    const message = { id: 7, from: '2', to: '1', payload: 'p', at };
+    const message = { id: 7, from: '2', to: '1', payload: 'p', clientMessageId: 'c7', at };
     const epoch = { xid: 'x', salt: 1 };
     expect(
       entryFor({ kind: 'plaintext', from: '2', text: 'hi', epoch, counter: 1 }, message, '1'),
     ).toMatchObject({ kind: 'text', mine: false, text: 'hi', id: 7 });
     expect(
       entryFor({ kind: 'plaintext', from: '1', text: 'me', epoch, counter: 1 }, message, '1'),
-    ).toMatchObject({ mine: true, wire: 'p' });
+    ).toMatchObject({ mine: true, wire: 'p', clientMessageId: 'c7' });
     expect(
       entryFor({ kind: 'rejected-replay', from: '2', epoch, counter: 1 }, message, '1'),
     ).toMatchObject({ kind: 'flagged', reason: 'replay' });
@@ -108,7 +108,7 @@ describe('receipts on the timeline', () => {
   });
 
   it('receipts are no entries, also when this browser lost their keys', () => {
-    const message = { id: 9, from: '2', to: '1', payload: '{}', at };
+    const message = { id: 9, from: '2', to: '1', payload: '{}', clientMessageId: 'c9', at };
     for (const outcome of [
       { kind: 'receipt', from: '2', state: 'read', upTo: 3 },
       { kind: 'receipt-ignored', from: '2' },

@@ -28,6 +28,8 @@ export type ChatEntry =
       error?: string;
       /** Our own message's protocol message as stored: matches a history entry to it. */
       wire?: string;
+      /** Our own text's client message id (chosen when typed): matches its stored copy. */
+      clientMessageId?: string;
     }
   | { kind: 'keys-changed'; key: string; id?: number; mine: boolean; at: string }
   /** A new key exchange replaced the conversation's keys (not a Refresh); `mine`: we started it. */
@@ -55,7 +57,7 @@ export function entryFor(
         mine,
         text: outcome.text,
         state: 'sent',
-        ...(mine ? { wire: message.payload } : {}),
+        ...(mine ? { wire: message.payload, clientMessageId: message.clientMessageId } : {}),
       };
     }
     case 'keys-changed':
@@ -131,20 +133,39 @@ export function ordered(entries: readonly ChatEntry[]): ChatEntry[] {
  * Merges a freshly read history into what is shown. History is the truth for the ids it
  * holds; everything else shown stays: messages placed while the request was in flight (their
  * ack or delivery came after the server answered), older pages read earlier, and the user's
- * own entries still on their way, unless history shows the very message (same wire) already.
+ * own entries still on their way, unless history shows that message stored already: the same
+ * wire, or the same client message id (a text of a page gone, encrypted again here while its
+ * first copy was stored).
  */
+/**
+ * Tells whether one of our own texts not acknowledged yet is among the stored ones of
+ * `entries` (those with a server id): the same wire, or the same client message id.
+ */
+export function storedTexts(entries: readonly ChatEntry[]): {
+  has(text: { wire?: string; clientMessageId?: string }): boolean;
+} {
+  const wires = new Set<string>();
+  const clientIds = new Set<string>();
+  for (const entry of entries) {
+    if (entry.kind !== 'text' || !entry.mine || entry.id === undefined) continue;
+    if (entry.wire) wires.add(entry.wire);
+    if (entry.clientMessageId) clientIds.add(entry.clientMessageId);
+  }
+  return {
+    has: (text) =>
+      (text.wire !== undefined && wires.has(text.wire)) ||
+      (text.clientMessageId !== undefined && clientIds.has(text.clientMessageId)),
+  };
+}
+
 export function mergeHistory(
   current: readonly ChatEntry[],
   history: readonly ChatEntry[],
 ): ChatEntry[] {
   const ids = new Set(history.map((entry) => entry.id));
-  const wires = new Set(
-    history.flatMap((entry) => (entry.kind === 'text' && entry.wire ? [entry.wire] : [])),
-  );
+  const stored = storedTexts(history);
   const kept = current.filter((entry) =>
-    entry.id !== undefined
-      ? !ids.has(entry.id)
-      : !(entry.kind === 'text' && entry.wire !== undefined && wires.has(entry.wire)),
+    entry.id !== undefined ? !ids.has(entry.id) : !(entry.kind === 'text' && stored.has(entry)),
   );
   return ordered([...history, ...kept]);
 }
