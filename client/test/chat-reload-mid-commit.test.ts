@@ -13,48 +13,9 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { useAppAndChromium } from '../../test/support/app-and-chromium.js';
 import { sendText, shownEntries, talkingPair } from '../../test/support/chat-people.js';
+import { holdObjectStore } from '../../test/support/indexeddb-hold.js';
 
 const running = useAppAndChromium();
-
-/**
- * Keeps a read-only transaction on the fence store running until `release` (30 s at most):
- * other tabs' fence reads run beside it, their fence writes wait for it to end.
- */
-async function holdFenceStore(page: Page): Promise<{ release(): Promise<number> }> {
-  await page.evaluate(
-    () =>
-      new Promise<void>((resolve, reject) => {
-        const win = window as unknown as { fenceHeld?: Promise<number>; fenceRelease?: boolean };
-        const request = indexedDB.open('parley-keystore', 1);
-        request.onerror = () => reject(request.error);
-        request.onsuccess = () => {
-          const store = request.result.transaction('fences', 'readonly').objectStore('fences');
-          const deadline = Date.now() + 30_000;
-          win.fenceHeld = new Promise<number>((done) => {
-            let reads = 0;
-            const spin = () => {
-              if (win.fenceRelease || Date.now() > deadline) {
-                done(reads);
-                return;
-              }
-              reads += 1;
-              store.get('held').onsuccess = spin;
-            };
-            spin();
-          });
-          resolve();
-        };
-      }),
-  );
-  return {
-    release: () =>
-      page.evaluate(() => {
-        const win = window as unknown as { fenceHeld: Promise<number>; fenceRelease: boolean };
-        win.fenceRelease = true;
-        return win.fenceHeld;
-      }),
-  };
-}
 
 /** The send counter reserved last in the conversation's localStorage record. */
 function reservedCounter(page: Page): Promise<number> {
@@ -112,7 +73,7 @@ describe('a reload between the localStorage write and the fence write', () => {
     // and then waits for its fence write.
     const other = await alice.context.newPage();
     await other.goto(`${app.url}/`);
-    const held = await holdFenceStore(other);
+    const held = await holdObjectStore(other, 'parley-keystore', 'fences');
     await sendText(alice.page, 'sent across the gap');
     await expect.poll(() => reservedCounter(alice.page)).toBe(before + 1);
     expect(await mine()).toEqual(['keys first:sent', 'sent across the gap:sending']);

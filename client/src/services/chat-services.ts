@@ -73,7 +73,7 @@ export function createChatFactory(platform: ChatPlatform): ChatFactory {
         now: platform.now,
         log: cryptoLog.log,
         outbox: createOutbox({
-          storage: indexedDbOutboxStorage(platform.indexedDB),
+          storage: indexedDbOutboxStorage(platform.indexedDB, platform.storage),
           presence,
           userId: me.id,
           now: platform.now,

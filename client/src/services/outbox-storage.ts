@@ -3,14 +3,49 @@
  * and consistent across tabs (localStorage is neither), and tab presence from the Web Locks API:
  * each page load holds a lock named after its id for as long as it lives, so the locks held
  * are the tabs alive, and a tab that closed or reloaded has let go of its lock.
+ *
+ * IndexedDB writes are asynchronous: a page reloaded right after Enter could go before the
+ * text's first write (or its frame) finished, and the text was lost (a new-user trial: 1 in
+ * about 150 send-and-reload rounds). So a text just typed is also kept in a localStorage
+ * journal, written synchronously, `parley:v1:outbox:<client message id>` → the item's JSON,
+ * until its first write to IndexedDB completes; `adopt` moves the journal items of tabs gone
+ * into IndexedDB, in its transaction, before it takes them over.
  */
 import type { OutboxItem, OutboxStorage, TabPresence } from './outbox.js';
 
 const STORE = 'items';
 const BY_USER = 'userId';
+const JOURNAL = 'parley:v1:outbox:';
+
+/** localStorage, as the journal uses it. */
+export type JournalStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem' | 'key' | 'length'>;
+
+/** The journal's items (unparsable entries are dropped). */
+function journalItems(journal: JournalStorage): OutboxItem[] {
+  const items: OutboxItem[] = [];
+  const keys: string[] = [];
+  for (let i = 0; i < journal.length; i += 1) {
+    const key = journal.key(i);
+    if (key?.startsWith(JOURNAL)) keys.push(key);
+  }
+  for (const key of keys) {
+    try {
+      const item = JSON.parse(journal.getItem(key) ?? '') as OutboxItem;
+      if (typeof item?.clientMessageId === 'string' && typeof item.text === 'string') {
+        items.push(item);
+        continue;
+      }
+    } catch {
+      // Not an item: drop it below.
+    }
+    journal.removeItem(key);
+  }
+  return items;
+}
 
 export function indexedDbOutboxStorage(
   factory: IDBFactory,
+  journal?: JournalStorage,
   databaseName = 'parley-outbox',
 ): OutboxStorage {
   let opening: Promise<IDBDatabase> | undefined;
@@ -42,17 +77,42 @@ export function indexedDbOutboxStorage(
       transaction.onabort = () => reject(transaction.error);
     });
   };
+  const unjournal = (clientMessageId: string) =>
+    journal?.removeItem(`${JOURNAL}${clientMessageId}`);
   return {
-    put: (item) =>
-      transact<void>('readwrite', (store) => {
+    keepNow(item) {
+      try {
+        journal?.setItem(`${JOURNAL}${item.clientMessageId}`, JSON.stringify(item));
+      } catch {
+        // localStorage full: IndexedDB alone, as before.
+      }
+    },
+    put: async (item) => {
+      await transact<void>('readwrite', (store) => {
         store.put(item);
-      }),
-    remove: (clientMessageId) =>
-      transact<void>('readwrite', (store) => {
+      });
+      unjournal(item.clientMessageId);
+    },
+    remove: async (clientMessageId) => {
+      unjournal(clientMessageId);
+      await transact<void>('readwrite', (store) => {
         store.delete(clientMessageId);
-      }),
-    adopt: (userId, owner, live) =>
-      transact<OutboxItem[]>('readwrite', (store, done) => {
+      });
+    },
+    adopt: async (userId, owner, live) => {
+      // Journal items of tabs gone go into the store first, in the same transaction; an item
+      // already there (its write completed, or another tab moved it) is left as it is.
+      const orphans = journal
+        ? journalItems(journal).filter((item) => item.userId === userId && !live.has(item.owner))
+        : [];
+      const adopted = await transact<OutboxItem[]>('readwrite', (store, done) => {
+        for (const orphan of orphans) {
+          store.add(orphan).onerror = (event) => {
+            // Already stored: not an error for the transaction.
+            event.preventDefault();
+            event.stopPropagation();
+          };
+        }
         const request = store.index(BY_USER).getAll(userId);
         request.onsuccess = () => {
           const adopted: OutboxItem[] = [];
@@ -64,7 +124,10 @@ export function indexedDbOutboxStorage(
           }
           done(adopted);
         };
-      }),
+      });
+      for (const orphan of orphans) unjournal(orphan.clientMessageId);
+      return adopted;
+    },
   };
 }
 

@@ -36,6 +36,35 @@ describe('the outbox', () => {
     ).toEqual(['c2', 'c3']);
   });
 
+  it('keeps a text at once, synchronously, in storage that can (a page that goes right after Enter)', () => {
+    const kept: string[] = [];
+    const outbox = createOutbox({
+      storage: { ...createMemoryOutboxStorage(), keepNow: (item) => kept.push(item.text) },
+      presence: createMemoryPresence().tab('a'),
+      userId: '1',
+      now: () => 1,
+    });
+    outbox.add('2', 'just typed', 'c1');
+    // No await: the page may be gone at the next task.
+    expect(kept).toEqual(['just typed']);
+  });
+
+  it('a late encrypted() or failed() of an item done meanwhile writes nothing back', async () => {
+    const storage = createMemoryOutboxStorage();
+    const outbox = createOutbox({
+      storage,
+      presence: createMemoryPresence().tab('a'),
+      userId: '1',
+      now: () => 1,
+    });
+    const item = outbox.add('2', 'stored elsewhere', 'c1');
+    outbox.done(item);
+    outbox.encrypted(item, 'wire');
+    outbox.failed(item, 'refused');
+    await outbox.settled();
+    expect(storage.items()).toEqual([]);
+  });
+
   it('adopts only the items of tabs that are gone, once, without their old wire', async () => {
     const storage = createMemoryOutboxStorage();
     const presence = createMemoryPresence();

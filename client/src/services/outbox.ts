@@ -38,6 +38,12 @@ export interface OutboxStorage {
    * returns them; items of live owners are left alone.
    */
   adopt(userId: string, owner: string, live: ReadonlySet<string>): Promise<OutboxItem[]>;
+  /**
+   * Keeps a text just typed at once, synchronously, until its first `put` has reached storage
+   * (optional): a page that goes right after Enter, before any asynchronous write or frame
+   * could finish, does not lose it; `adopt` finds it too.
+   */
+  keepNow?(item: OutboxItem): void;
 }
 
 /** Which tabs are open: this tab's id, and the ids of every tab alive now (this one included). */
@@ -111,6 +117,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
         seq: nextSeq(),
       };
       items.set(clientMessageId, item);
+      storage.keepNow?.({ ...item });
       save(item);
       return item;
     },
