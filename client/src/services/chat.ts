@@ -615,10 +615,13 @@ export function createChatService(options: ChatServiceOptions): ChatService {
   const adopt = async () => {
     const adopted = await outbox.adoptOrphans().catch(() => []);
     const touched = new Set<PeerState>();
+    const storedIn = new Map<PeerState, ReturnType<typeof storedTexts>>();
     for (const item of adopted) {
       const state = peer(item.peerId);
+      let stored = storedIn.get(state);
+      if (!stored) storedIn.set(state, (stored = storedTexts(state.entries)));
       // Taken over after the history was read, which shows it stored already: done.
-      if (storedTexts(state.entries).has(item)) {
+      if (stored.has(item)) {
         outbox.done(item);
         continue;
       }

@@ -130,14 +130,6 @@ export function ordered(entries: readonly ChatEntry[]): ChatEntry[] {
 }
 
 /**
- * Merges a freshly read history into what is shown. History is the truth for the ids it
- * holds; everything else shown stays: messages placed while the request was in flight (their
- * ack or delivery came after the server answered), older pages read earlier, and the user's
- * own entries still on their way, unless history shows that message stored already: the same
- * wire, or the same client message id (a text of a page gone, encrypted again here while its
- * first copy was stored).
- */
-/**
  * Tells whether one of our own texts not acknowledged yet is among the stored ones of
  * `entries` (those with a server id): the same wire, or the same client message id.
  */
@@ -158,6 +150,14 @@ export function storedTexts(entries: readonly ChatEntry[]): {
   };
 }
 
+/**
+ * Merges a freshly read history into what is shown. History is the truth for the ids it
+ * holds; everything else shown stays: messages placed while the request was in flight (their
+ * ack or delivery came after the server answered), older pages read earlier, and the user's
+ * own entries still on their way, unless history shows that message stored already: the same
+ * wire, or the same client message id (a text of a page gone, encrypted again here while its
+ * first copy was stored).
+ */
 export function mergeHistory(
   current: readonly ChatEntry[],
   history: readonly ChatEntry[],
