@@ -618,8 +618,8 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     const storedIn = new Map<PeerState, ReturnType<typeof storedTexts>>();
     for (const item of adopted) {
       const state = peer(item.peerId);
-      let stored = storedIn.get(state);
-      if (!stored) storedIn.set(state, (stored = storedTexts(state.entries)));
+      const stored = storedIn.get(state) ?? storedTexts(state.entries);
+      storedIn.set(state, stored);
       // Taken over after the history was read, which shows it stored already: done.
       if (stored.has(item)) {
         outbox.done(item);
